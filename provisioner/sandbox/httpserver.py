@@ -1,0 +1,281 @@
+"""The HTTPS server shared by the emulated Salesforce org and Marketo instance.
+
+An emulator is a plain object with ``handle(request) -> Response`` (see :class:`SandboxApp`).
+This module serves it over HTTPS on 127.0.0.1 and adds what both emulators need the
+same way: injected latency, reproducible faults, per-route call counts
+(``GET /__sandbox/stats``) and a count of requests in flight (for concurrency limits).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import ssl
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from .tls import TLSMaterial
+
+#: Fault kinds the server itself knows how to produce; apps may add their own.
+DROP_BEFORE = "drop_before"  # connection closed before the request is processed
+DROP_AFTER = "drop_after"  # request processed, then the connection closed: the reply is lost
+
+
+@dataclass
+class Request:
+    """One HTTP request as an emulator sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # keys lower-cased
+    body: bytes
+    in_flight: int = 1  # requests being served on this server, this one included
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """First value of a query-string parameter."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        """The body parsed as JSON (raises ValueError when it is not)."""
+        return json.loads(self.body.decode("utf-8") or "null")
+
+    def form(self) -> dict[str, list[str]]:
+        """The body parsed as application/x-www-form-urlencoded."""
+        return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+
+
+@dataclass
+class Response:
+    """One HTTP response."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> "Response":
+        h = {"Content-Type": "application/json;charset=UTF-8"}
+        h.update(headers or {})
+        return cls(status, json.dumps(payload).encode("utf-8"), h)
+
+    @classmethod
+    def xml(cls, text: str, status: int = 200, headers: dict[str, str] | None = None) -> "Response":
+        h = {"Content-Type": "text/xml;charset=UTF-8"}
+        h.update(headers or {})
+        return cls(status, text.encode("utf-8"), h)
+
+    @classmethod
+    def text(cls, text: str, status: int = 200, content_type: str = "text/plain") -> "Response":
+        return cls(status, text.encode("utf-8"), {"Content-Type": content_type})
+
+
+class SandboxApp(Protocol):
+    """What an emulator provides to the server."""
+
+    #: Fault kinds this app can be asked to produce (DROP_BEFORE/DROP_AFTER handled here).
+    fault_kinds: tuple[str, ...]
+
+    def route_name(self, request: Request) -> str:
+        """A stable name for the route, for call statistics (e.g. ``"GET /rest/v1/leads.json"``)."""
+
+    def handle(self, request: Request) -> Response:
+        """Serve one request."""
+
+    def fault_response(self, kind: str, request: Request) -> Response:
+        """The response for an injected fault of ``kind`` (one of ``fault_kinds``)."""
+
+    def faultable(self, request: Request) -> bool:
+        """Whether a fault may be injected into this request."""
+
+
+@dataclass
+class ServerOptions:
+    """Latency and fault injection, reproducible by seed."""
+
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    seed: int | None = None
+
+
+class SandboxServer:
+    """Serve one :class:`SandboxApp` over HTTPS on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: SandboxApp, tls: TLSMaterial, port: int = 0,
+                 options: ServerOptions | None = None, host: str = "127.0.0.1") -> None:
+        self.app = app
+        self.options = options or ServerOptions()
+        self._rng = random.Random(self.options.seed)
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        self._in_flight = 0
+        self.max_in_flight = 0
+        self._httpd = _Server((host, port), _make_handler(self))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls.server_cert), str(tls.server_key))
+        self._httpd.socket = context.wrap_socket(
+            self._httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> "SandboxServer":
+        """Start serving in a daemon thread; returns self."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sandbox:{self.port}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats(self) -> dict[str, Any]:
+        """Call counts (what ``GET /__sandbox/stats`` returns)."""
+        with self._lock:
+            return {
+                "calls": {"total": sum(self.calls.values()), "by_route": dict(sorted(self.calls.items()))},
+                "faults": {"total": sum(self.faults.values()), "by_kind": dict(sorted(self.faults.items()))},
+                "max_in_flight": self.max_in_flight,
+            }
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.faults.clear()
+            self.max_in_flight = 0
+
+    # -- used by the handler -------------------------------------------------
+    def _enter(self, route: str) -> int:
+        with self._lock:
+            self.calls[route] += 1
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+            return self._in_flight
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _pick_fault(self, request: Request) -> str | None:
+        if self.options.fault_rate <= 0 or not self.app.faultable(request):
+            return None
+        kinds = (DROP_BEFORE, DROP_AFTER) + tuple(self.app.fault_kinds)
+        with self._lock:
+            if self._rng.random() >= self.options.fault_rate:
+                return None
+            kind = self._rng.choice(kinds)
+            self.faults[kind] += 1
+            return kind
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # quiet: clients drop on purpose
+        pass
+
+
+class _DropConnection(Exception):
+    """Raised to close the connection without answering."""
+
+
+def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "provisioner-sandbox"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+            pass
+
+        def handle_one_request(self) -> None:
+            try:
+                super().handle_one_request()
+            except _DropConnection:
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            except (ssl.SSLError, ConnectionError, TimeoutError):
+                self.close_connection = True
+
+        def _serve(self) -> None:
+            split = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = Request(
+                method=self.command,
+                path=split.path,
+                query=parse_qs(split.query, keep_blank_values=True),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+            if split.path == "/__sandbox/stats":
+                if request.method == "DELETE":
+                    server.reset_stats()
+                self._send(Response.json(server.stats()))
+                return
+            route = server.app.route_name(request)
+            request.in_flight = server._enter(route)
+            try:
+                if server.options.latency_ms:
+                    time.sleep(server.options.latency_ms / 1000.0)
+                fault = server._pick_fault(request)
+                if fault == DROP_BEFORE:
+                    raise _DropConnection()
+                if fault and fault != DROP_AFTER:
+                    response = server.app.fault_response(fault, request)
+                else:
+                    try:
+                        response = server.app.handle(request)
+                    except Exception as exc:  # an emulator bug must show as a 500, not a hang
+                        response = Response.json(
+                            [{"errorCode": "UNKNOWN_EXCEPTION", "message": f"sandbox: {type(exc).__name__}: {exc}"}],
+                            status=500,
+                        )
+                if fault == DROP_AFTER:
+                    raise _DropConnection()
+            finally:
+                server._leave()
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            self.send_response(response.status)
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _serve
+
+    return Handler
