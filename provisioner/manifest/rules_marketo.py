@@ -1,0 +1,129 @@
+"""Marketo rules beyond the schema: endpoint form, channel steps, program channels, type limits."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .findings import Finding
+from .yaml_loader import Document
+
+MAX_CUSTOM_OBJECT_TYPES = 10
+MAX_CUSTOM_OBJECT_FIELDS = 50
+MAX_DEDUPE_FIELDS = 3
+MAX_ACTIVITY_TYPES = 10
+MAX_SECONDARY_ATTRIBUTES = 20
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+#: Which channel programType each program type needs.
+PROGRAM_CHANNEL_TYPES = {"Event": "event", "Event with Webinar": "webinar", "Default": "program",
+                         "Engagement": "nurture", "Email": "email"}
+
+
+def endpoint_problem(endpoint: str) -> tuple[str, str] | None:
+    """The classic setup mistake: the REST endpoint pasted with its /rest or /identity path."""
+    trimmed = endpoint.rstrip("/")
+    for suffix in ("/rest", "/identity"):
+        if trimmed.endswith(suffix):
+            return (f"the Marketo endpoint ends in '{suffix}'",
+                    f"use the domain only: '{trimmed[: -len(suffix)]}' (Admin > Web Services shows the REST endpoint;"
+                    f" leave out '{suffix}')")
+    if not trimmed.startswith("https://"):
+        return "the Marketo endpoint must start with https://", "copy it from Admin > Web Services"
+    return None
+
+
+def check_marketo(doc: Document) -> list[Finding]:
+    """Findings that one Marketo document can show on its own."""
+    findings: list[Finding] = []
+    spec = doc.data["spec"]
+
+    def add(path: tuple[Any, ...], message: str, hint: str = "", key: bool = False) -> None:
+        findings.append(Finding(doc.location(path, key=key), message, hint, "marketo"))
+
+    if spec.get("endpoint"):
+        problem = endpoint_problem(spec["endpoint"])
+        if problem:
+            add(("spec", "endpoint"), *problem)
+    for i, channel in enumerate(spec.get("channels", [])):
+        seen: set[str] = set()
+        for j, status in enumerate(channel["statuses"]):
+            if status["name"].lower() in seen:
+                add(("spec", "channels", i, "statuses", j, "name"),
+                    f"status '{status['name']}' is listed twice on channel '{channel['name']}'")
+            seen.add(status["name"].lower())
+            if status["name"] == "Not in Program":
+                add(("spec", "channels", i, "statuses", j, "name"),
+                    "'Not in Program' is Marketo's built-in step 0", "leave it out; it is always there")
+    for i, obj in enumerate(spec.get("customObjects", [])):
+        base = ("spec", "customObjects", i)
+        if not _API_NAME.match(obj["apiName"]):
+            add(base + ("apiName",), f"custom object apiName '{obj['apiName']}' must start with a letter and use"
+                " letters, digits and underscores")
+        names = [f["name"] for f in obj["fields"]]
+        if len(names) > MAX_CUSTOM_OBJECT_FIELDS:
+            add(base + ("fields",), f"custom object '{obj['apiName']}' has {len(names)} fields; Marketo allows "
+                f"{MAX_CUSTOM_OBJECT_FIELDS}", key=True)
+        for j, f in enumerate(obj["fields"]):
+            if names.index(f["name"]) != j:
+                add(base + ("fields", j, "name"), f"field '{f['name']}' is declared twice")
+            if f["dataType"] == "link" and "relatedTo" not in f:
+                add(base + ("fields", j), f"link field '{f['name']}' needs relatedTo",
+                    "for example relatedTo: {object: lead, field: email}")
+            if f["dataType"] != "link" and "relatedTo" in f:
+                add(base + ("fields", j, "relatedTo"), "relatedTo applies to link fields only", key=True)
+        dedupe = obj["dedupeFields"]
+        if not 1 <= len(dedupe) <= MAX_DEDUPE_FIELDS:
+            add(base + ("dedupeFields",), f"custom object '{obj['apiName']}' has {len(dedupe)} dedupe fields; Marketo "
+                f"needs 1 to {MAX_DEDUPE_FIELDS}", key=True)
+        for j, name in enumerate(dedupe):
+            if name not in names:
+                add(base + ("dedupeFields", j), f"dedupe field '{name}' is not a field of '{obj['apiName']}'",
+                    "list names from 'fields'")
+    for i, act in enumerate(spec.get("customActivities", [])):
+        base = ("spec", "customActivities", i)
+        attributes = act.get("attributes", [])
+        if len(attributes) > MAX_SECONDARY_ATTRIBUTES:
+            add(base + ("attributes",), f"custom activity '{act['apiName']}' has {len(attributes)} secondary "
+                f"attributes; Marketo allows {MAX_SECONDARY_ATTRIBUTES}",
+                "keep the most useful ones, or move the rest to a custom object", key=True)
+        names = [act["primaryAttribute"]["apiName"]] + [a["apiName"] for a in attributes]
+        for j, a in enumerate(attributes):
+            if names.index(a["apiName"]) != j + 1:
+                add(base + ("attributes", j, "apiName"), f"attribute '{a['apiName']}' is declared twice"
+                    + (" (it is the primary attribute)" if a["apiName"] == names[0] else ""))
+    return findings
+
+
+def check_marketo_set(docs: list[Document]) -> list[Finding]:
+    """Findings across all Marketo documents: instance-wide limits and program channels."""
+    findings: list[Finding] = []
+    channels = {c["name"]: c for d in docs for c in d.data["spec"].get("channels", [])}
+    for kind, limit, what in (("customObjects", MAX_CUSTOM_OBJECT_TYPES, "custom object types"),
+                              ("customActivities", MAX_ACTIVITY_TYPES, "custom activity types")):
+        entries = [(d, i) for d in docs for i, _ in enumerate(d.data["spec"].get(kind, []))]
+        if len(entries) > limit:
+            d, i = entries[limit]
+            findings.append(Finding(d.location(("spec", kind, i)), f"{len(entries)} {what} declared; a Marketo "
+                                    f"instance holds at most {limit}", "remove or merge some", "marketo"))
+        seen: dict[str, Any] = {}
+        for d, i in entries:
+            name = d.data["spec"][kind][i]["apiName"]
+            if name in seen:
+                findings.append(Finding(d.location(("spec", kind, i, "apiName")), f"'{name}' is declared twice",
+                                        f"the first is at {seen[name]}", "marketo"))
+            seen.setdefault(name, d.location(("spec", kind, i)))
+    for d in docs:
+        for i, program in enumerate(d.data["spec"].get("programs", [])):
+            channel = channels.get(program["channel"])
+            path = ("spec", "programs", i, "channel")
+            if channel is None:
+                findings.append(Finding(d.location(path), f"program '{program['name']}' uses channel "
+                                        f"'{program['channel']}', which no Marketo manifest declares",
+                                        "declare the channel under spec.channels (it is verified, never written)",
+                                        "marketo"))
+            elif PROGRAM_CHANNEL_TYPES[program["type"]] != channel["programType"]:
+                findings.append(Finding(d.location(path), f"channel '{channel['name']}' is for {channel['programType']}"
+                                        f" programs; program '{program['name']}' is of type {program['type']}",
+                                        f"use a channel of type {PROGRAM_CHANNEL_TYPES[program['type']]}", "marketo"))
+    return findings

@@ -1,0 +1,62 @@
+"""Render `.j2` manifests with a sandboxed Jinja environment before they are parsed as YAML.
+
+Sandboxed so a template cannot reach Python internals (``__class__`` and friends);
+StrictUndefined so a misspelt variable is an error, not an empty string.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .findings import Finding, Location, ManifestError
+
+#: Rendered output larger than this is refused (a loop gone wrong, not a manifest).
+MAX_RENDERED_BYTES = 5 * 1024 * 1024
+
+_ENV = SandboxedEnvironment(
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def _template_line(exc: BaseException, filename: str) -> int:
+    """The template line an exception was raised at (Jinja maps tracebacks to template lines)."""
+    line = getattr(exc, "lineno", None) or 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_template(source: str, filename: str, variables: Mapping[str, Any]) -> str:
+    """Render ``source`` (the text of ``filename``) with ``variables``; errors become ManifestError."""
+    try:
+        code = _ENV.compile(source, name=filename, filename=filename)
+        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+        rendered = template.render(**dict(variables))
+    except jinja2.exceptions.SecurityError as exc:
+        raise _error(exc, filename, f"template tried an unsafe operation: {exc}",
+                     "templates may only use variables, filters, loops and conditions") from None
+    except jinja2.exceptions.UndefinedError as exc:
+        raise _error(exc, filename, f"template variable is not defined: {exc}",
+                     "pass it with --var NAME=VALUE or in a --vars-file") from None
+    except jinja2.exceptions.TemplateSyntaxError as exc:
+        raise _error(exc, filename, f"template syntax error: {exc.message}", "") from None
+    except jinja2.exceptions.TemplateError as exc:
+        raise _error(exc, filename, f"template error: {exc}", "") from None
+    except (ArithmeticError, TypeError, ValueError, OverflowError) as exc:
+        raise _error(exc, filename, f"template error: {type(exc).__name__}: {exc}", "") from None
+    if len(rendered.encode("utf-8")) > MAX_RENDERED_BYTES:
+        raise ManifestError([Finding(Location(filename), "rendered template is larger than 5 MB",
+                                     "check the loops in the template")])
+    return rendered
+
+
+def _error(exc: BaseException, filename: str, message: str, hint: str) -> ManifestError:
+    return ManifestError([Finding(Location(filename, _template_line(exc, filename), 1), message, hint)])

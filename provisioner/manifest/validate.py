@@ -1,0 +1,59 @@
+"""Load and validate manifests: files → documents → schema → rules → typed model."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .findings import Finding, ManifestError
+from .model import ManifestSet, build
+from .rules_crossref import check_crossrefs
+from .rules_marketo import check_marketo, check_marketo_set
+from .rules_salesforce import check_salesforce
+from .schema_check import check_document
+from .sources import discover, read_documents
+from .yaml_loader import Document
+
+
+@dataclass
+class LoadResult:
+    """Findings from every stage, and the model built from the documents that passed the schema."""
+
+    findings: list[Finding] = field(default_factory=list)
+    manifests: ManifestSet = field(default_factory=ManifestSet)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def load(paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, Any] | None = None) -> LoadResult:
+    """Read, check and build everything under ``paths``; every finding is collected, not just the first."""
+    result = LoadResult()
+    files, result.findings = discover(paths)
+    valid: list[Document] = []
+    for path in files:
+        result.files.append(str(path))
+        try:
+            documents = read_documents(path, variables)
+        except ManifestError as exc:
+            result.findings.extend(exc.findings)
+            continue
+        for doc in documents:
+            schema_findings = check_document(doc)
+            result.findings.extend(schema_findings)
+            if not schema_findings:
+                valid.append(doc)
+    sf_docs = [d for d in valid if d.data["kind"] == "Salesforce"]
+    mk_docs = [d for d in valid if d.data["kind"] == "Marketo"]
+    for doc in sf_docs:
+        result.findings.extend(check_salesforce(doc, sf_docs))
+    for doc in mk_docs:
+        result.findings.extend(check_marketo(doc))
+    result.findings.extend(check_marketo_set(mk_docs))
+    result.findings.extend(check_crossrefs(valid))
+    result.findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.column))
+    result.manifests = build(valid)
+    return result

@@ -1,0 +1,157 @@
+"""Load multi-document YAML safely, keeping the line and column of every key and value.
+
+PyYAML's safe loader still accepts duplicate keys (the last one silently wins) and expands
+aliases without bound. Here documents are composed into nodes and converted by hand:
+duplicate keys, non-standard tags (``!!python/object``...) and alias bombs are refused,
+each with its location.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .findings import Finding, Location, ManifestError
+
+Path = tuple[Any, ...]
+
+#: Converted nodes allowed per document; aliases past this look like a "billion laughs" bomb.
+MAX_NODES = 200_000
+
+_STD = "tag:yaml.org,2002:"
+#: libyaml's parser when PyYAML was built with it (10x faster; same nodes and marks).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+
+
+@dataclass
+class Document:
+    """One YAML document: its data (plain dicts/lists/scalars) and where each part came from."""
+
+    file: str
+    index: int
+    data: Any
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
+
+    def location(self, path: Path, key: bool = False) -> Location:
+        """Where ``path`` is (its key when ``key``); falls back to the nearest enclosing node."""
+        path = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if path in table:
+                return table[path]
+            if key and path in self.values:
+                return self.values[path]
+            if not path:
+                return Location(self.file, 1, 1)
+            path = path[:-1]
+
+
+def _loc(file: str, node: Node) -> Location:
+    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: str, doc: Document) -> None:
+        self.file = file
+        self.doc = doc
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+
+    def convert(self, node: Node, path: Path) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise ManifestError([Finding(_loc(self.file, node),
+                                         f"document expands to more than {MAX_NODES:,} nodes",
+                                         "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
+        self.doc.values.setdefault(path, _loc(self.file, node))
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            if node.tag != _STD + "seq":
+                raise self._bad_tag(node)
+            return [self.convert(child, path + (i,)) for i, child in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            if node.tag != _STD + "map":
+                raise self._bad_tag(node)
+            return self._mapping(node, path)
+        raise self._bad_tag(node)  # pragma: no cover - PyYAML has no other node kinds
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self._bad_tag(node)
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value.isoformat()
+        return value
+
+    def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        seen: dict[Any, Location] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STD + "merge":
+                merged = self.convert(value_node, path)
+                sources = merged if isinstance(merged, list) else [merged]
+                for source in sources:
+                    if not isinstance(source, dict):
+                        raise ManifestError([Finding(_loc(self.file, value_node), "'<<' must merge a mapping")])
+                    for k, v in source.items():
+                        result.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text",
+                                             "use a simple name as key")])
+            key = self._scalar(key_node)
+            if isinstance(key, (list, dict)) or key is None:
+                raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text")])
+            where = _loc(self.file, key_node)
+            if key in seen:
+                first = seen[key]
+                raise ManifestError([Finding(where, f"duplicate key '{key}' (first defined at line {first.line})",
+                                             "YAML would silently keep only the last one; remove or rename one of them")])
+            seen[key] = where
+            self.doc.keys[path + (key,)] = where
+            result[key] = self.convert(value_node, path + (key,))
+        return result
+
+    def _bad_tag(self, node: Node) -> ManifestError:
+        return ManifestError([Finding(_loc(self.file, node), f"tag '{node.tag}' is not allowed in a manifest",
+                                      "manifests are plain data: remove the !!tag")])
+
+
+def _yaml_error(file: str, exc: yaml.YAMLError) -> ManifestError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    hint = "check indentation and quoting on this line and the one before"
+    if "\\t" in problem or "\t" in problem or "tab" in problem.lower():
+        message = "YAML syntax error: a tab character is used for indentation"
+        hint = "YAML indentation must use spaces, not tabs"
+    return ManifestError([Finding(Location(file, line, column), message, hint)])
+
+
+def load_documents(text: str, file: str) -> Iterator[Document]:
+    """Yield each non-empty document of ``text``; raises ManifestError with a location on bad YAML."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
+    except yaml.YAMLError as exc:
+        raise _yaml_error(file, exc) from None
+    except RecursionError:
+        raise ManifestError([Finding(Location(file, 1, 1), "YAML is nested too deeply",
+                                     "manifests are a few levels deep; check the file")]) from None
+    for index, node in enumerate(nodes):
+        if node is None:
+            continue
+        doc = Document(file=file, index=index, data=None)
+        try:
+            doc.data = _Converter(file, doc).convert(node, ())
+        except RecursionError:
+            raise ManifestError([Finding(_loc(file, node), "YAML is nested too deeply")]) from None
+        yield doc

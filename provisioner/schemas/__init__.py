@@ -1,0 +1,1 @@
+"""The published JSON Schemas (schemas/ at the repository root links here)."""
