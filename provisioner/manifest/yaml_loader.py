@@ -66,7 +66,9 @@ class _Converter:
     def convert(self, node: Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise ManifestError([Finding(_loc(self.file, node),
+            # Point at the top-level key whose value blew up, not at a node deep inside the aliases.
+            where = self.doc.keys.get(path[:1]) if path else None
+            raise ManifestError([Finding(where or _loc(self.file, node),
                                          f"document expands to more than {MAX_NODES:,} nodes",
                                          "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
         self.doc.values.setdefault(path, _loc(self.file, node))
@@ -129,6 +131,9 @@ def _yaml_error(file: str, exc: yaml.YAMLError) -> ManifestError:
     line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark is not mark:
+        context = f"{context} that starts at line {context_mark.line + 1}"
     message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     hint = "check indentation and quoting on this line and the one before"
     if "\\t" in problem or "\t" in problem or "tab" in problem.lower():

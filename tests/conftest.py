@@ -1,0 +1,23 @@
+"""Shared test helpers: run the real CLI in-process and read what a user would see."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+# The tests must not depend on the machine's CA variables (requests lets them override verify).
+for _var in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_LOGIN_URL", "SF_USERNAME", "SF_PASSWORD",
+             "SF_CLIENT_ID", "SF_CLIENT_SECRET", "MARKETO_ENDPOINT", "MARKETO_CLIENT_ID",
+             "MARKETO_CLIENT_SECRET"):
+    os.environ.pop(_var, None)
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
