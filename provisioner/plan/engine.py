@@ -1,0 +1,288 @@
+"""Make a plan (read live state once per kind, classify every address) and apply it safely.
+
+Safety rules live here, once: a stale plan is refused, deletes and replaces need
+``allow_destroy``, both checked before any change is made; changes run in dependency order;
+an independent failure does not stop the run, but changes that depend on a failed address
+are skipped; manual changes are reported, never applied.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+from .. import __version__
+from .classify import classify_with
+from .errors import DestroyNotAllowedError, PlanError, StalePlanError
+from .fingerprint import address_digests, canonical_json, changed_addresses, fingerprint
+from .ordering import order_addresses, order_kinds
+from .plan import Plan, desired_from_changes
+from .render_json import change_to_json
+from .report import ApplyReport
+from .resource import DELETE, Change, Desired, Live, ResourceKind, Result, provider_of
+
+TOOL = f"provisioner {__version__}"
+
+OnResult = Callable[[Result], None]
+
+
+def make_plan(
+    kinds: Sequence[ResourceKind],
+    desired: list[Desired],
+    connections: Mapping[str, Any],
+    *,
+    manifests: Sequence[str] = (),
+) -> Plan:
+    """Read each kind's live state once (for all its desired addresses) and classify every address.
+
+    ``connections`` is keyed by provider prefix (``salesforce``, ``marketo``); only providers
+    that have desired resources need one. Changes come back in apply order.
+    """
+    registry = _registry(kinds)
+    kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
+    _check_desired(desired, registry, kind_order)
+    live = read_live(registry, kind_order, desired, connections)
+
+    by_address = {d.address: d for d in desired}
+    changes = []
+    for kind_name in kind_order:
+        for wave in _waves([d for d in desired if d.kind == kind_name]):
+            for address in wave:
+                changes.append(_classify(registry[kind_name], by_address[address], live[address]))
+
+    digests = address_digests(live, {d.address: d.sensitive for d in desired})
+    return Plan(
+        changes=changes,
+        fingerprint=fingerprint(digests),
+        address_digests=digests,
+        desired=list(desired),
+        manifests=list(manifests),
+        created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        tool=TOOL,
+    )
+
+
+def apply_plan(
+    plan: Plan,
+    kinds: Sequence[ResourceKind],
+    connections: Mapping[str, Any],
+    *,
+    allow_destroy: bool,
+    on_result: OnResult | None = None,
+) -> ApplyReport:
+    """Re-read live state, refuse a stale plan or an unallowed destroy, then apply in order.
+
+    Raises :class:`StalePlanError` or :class:`DestroyNotAllowedError` before any change is made.
+    """
+    if plan.redacted:
+        raise PlanError(
+            "This plan was read from a file, where sensitive values are masked, so it cannot be "
+            "applied as it is. Apply it together with a fresh plan from its manifests (apply_saved_plan)."
+        )
+    registry = _registry(kinds)
+    kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
+    desired = plan.desired or desired_from_changes(plan.changes)
+    _refuse_destroy(plan, allow_destroy)
+    live = read_live(registry, kind_order, desired, connections)
+    digests = address_digests(live, {d.address: d.sensitive for d in desired})
+    stale = changed_addresses(plan.address_digests, digests)
+    if stale:
+        raise StalePlanError(stale)
+    return _execute(plan, registry, kind_order, connections, on_result)
+
+
+def apply_saved_plan(
+    saved: Plan,
+    fresh: Plan,
+    kinds: Sequence[ResourceKind],
+    connections: Mapping[str, Any],
+    *,
+    allow_destroy: bool,
+    on_result: OnResult | None = None,
+) -> ApplyReport:
+    """Apply a plan file: ``fresh`` is a new plan from the saved plan's manifests.
+
+    The saved plan is refused when live state changed since it was written (fingerprint) or
+    when the manifests now plan something different; otherwise ``fresh`` (which carries the
+    real values of sensitive attributes) is applied without reading live state a third time.
+    """
+    stale = changed_addresses(saved.address_digests, fresh.address_digests)
+    if stale:
+        raise StalePlanError(stale)
+    differing = _differing_changes(saved, fresh)
+    if differing:
+        raise StalePlanError(differing, what="manifests")
+    registry = _registry(kinds)
+    kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
+    _refuse_destroy(fresh, allow_destroy)
+    return _execute(fresh, registry, kind_order, connections, on_result)
+
+
+def read_live(
+    registry: Mapping[str, ResourceKind],
+    kind_order: Sequence[str],
+    desired: list[Desired],
+    connections: Mapping[str, Any],
+) -> dict[str, Live]:
+    """Call each kind's ``read`` once with all its desired resources; a missing address means absent."""
+    live: dict[str, Live] = {}
+    for kind_name in kind_order:
+        group = [d for d in desired if d.kind == kind_name]
+        if not group:
+            continue
+        conn = _connection(connections, kind_name)
+        found = registry[kind_name].read(conn, group)
+        for d in group:
+            state = found.get(d.address)
+            live[d.address] = state if state is not None else Live(d.address, None)
+    return live
+
+
+# -- internals ---------------------------------------------------------------------------
+
+
+def _registry(kinds: Sequence[ResourceKind]) -> dict[str, ResourceKind]:
+    """Kinds by name; two kinds with one name is a programming error worth a clear message."""
+    registry: dict[str, ResourceKind] = {}
+    for kind in kinds:
+        if kind.name in registry:
+            raise PlanError(f"resource kind {kind.name} is registered twice")
+        registry[kind.name] = kind
+    return registry
+
+
+def _where(d: Desired) -> str:
+    """``file:line:column: `` for messages, when the resource knows where it was declared."""
+    loc = d.location
+    if loc is None:
+        return ""
+    return f"{getattr(loc, 'file', '?')}:{getattr(loc, 'line', '?')}:{getattr(loc, 'column', '?')}: "
+
+
+def _check_desired(desired: list[Desired], registry: Mapping[str, ResourceKind], kind_order: list[str]) -> None:
+    """Unknown kinds, duplicate addresses and dependencies against kind order are plan errors."""
+    seen: dict[str, Desired] = {}
+    for d in desired:
+        if d.kind not in registry:
+            raise PlanError(f"{_where(d)}{d.address}: unknown resource kind {d.kind}")
+        if d.address in seen:
+            raise PlanError(f"{_where(d)}{d.address} is declared twice (first at {_where(seen[d.address]) or '?'})")
+        seen[d.address] = d
+    position = {name: i for i, name in enumerate(kind_order)}
+    for d in desired:
+        for dep in d.depends_on:
+            other = seen.get(dep)
+            if other is not None and position[other.kind] > position[d.kind]:
+                raise PlanError(
+                    f"{_where(d)}{d.address} depends on {dep}, but kind {other.kind} is applied after {d.kind}"
+                )
+
+
+def _waves(items: Sequence[Desired] | Sequence[Change]) -> list[list[str]]:
+    """Apply waves of one kind's addresses (see :mod:`provisioner.plan.ordering`)."""
+    return order_addresses([i.address for i in items], {i.address: tuple(i.depends_on) for i in items})
+
+
+def _classify(kind: ResourceKind, desired: Desired, live: Live) -> Change:
+    """Classify one address and make sure the change carries what the engine relies on."""
+    change = classify_with(kind, desired, live)
+    if change.address != desired.address:
+        raise PlanError(f"{kind.name}.classify returned a change for {change.address}, not {desired.address}")
+    change.depends_on = change.depends_on or tuple(desired.depends_on)
+    change.sensitive = change.sensitive | desired.sensitive
+    change.location = change.location if change.location is not None else desired.location
+    change.info = change.info or dict(live.info)
+    return change
+
+
+def _connection(connections: Mapping[str, Any], kind_name: str) -> Any:
+    """The connection for a kind's provider, or a plan error naming what is missing."""
+    provider = provider_of(kind_name)
+    if provider not in connections or connections[provider] is None:
+        raise PlanError(f"no connection for provider {provider!r} (needed by {kind_name})")
+    return connections[provider]
+
+
+def _refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
+    """Raise listing every delete and replace unless destroy is allowed."""
+    destroying = [c.address for c in plan.changes if c.requires_destroy]
+    if destroying and not allow_destroy:
+        raise DestroyNotAllowedError(destroying)
+
+
+def _differing_changes(saved: Plan, fresh: Plan) -> list[str]:
+    """Addresses whose planned change (as written to a plan file) differs between two plans."""
+    old = {c.address: canonical_json(change_to_json(c)) for c in saved.changes}
+    new = {c.address: canonical_json(change_to_json(c)) for c in fresh.changes}
+    return sorted(a for a in set(old) | set(new) if old.get(a) != new.get(a))
+
+
+def _execute(
+    plan: Plan,
+    registry: Mapping[str, ResourceKind],
+    kind_order: Sequence[str],
+    connections: Mapping[str, Any],
+    on_result: OnResult | None,
+) -> ApplyReport:
+    """Creates, updates and replaces in dependency order, then deletes in reverse order."""
+    report = ApplyReport(manual=[c for c in plan.changes if c.is_manual])
+    failed: set[str] = set()
+    dependents: dict[str, list[str]] = {}
+    for c in plan.changes:
+        for dep in c.depends_on:
+            dependents.setdefault(dep, []).append(c.address)
+
+    def emit(result: Result) -> None:
+        report.results.append(result)
+        if not result.ok:
+            failed.add(result.address)
+        if on_result is not None:
+            on_result(result)
+
+    def run(kind_name: str, changes: list[Change], deleting: bool) -> None:
+        runnable = []
+        for c in changes:
+            if deleting:
+                blockers = [d for d in dependents.get(c.address, []) if d in failed]
+                why = f"skipped: {blockers[0]} depends on it and could not be deleted" if blockers else ""
+            else:
+                blockers = [d for d in c.depends_on if d in failed]
+                why = f"skipped: depends on {blockers[0]} which failed" if blockers else ""
+            if blockers:
+                emit(Result(c.address, False, c.action, why))
+            else:
+                runnable.append(c)
+        if runnable:
+            for result in _apply_batch(registry[kind_name], runnable, connections):
+                emit(result)
+
+    forward = [c for c in plan.changes if not (c.is_no_op or c.is_manual or c.actions == [DELETE])]
+    deletes = [c for c in plan.changes if c.actions == [DELETE]]
+    for kind_name in kind_order:
+        group = [c for c in forward if c.kind == kind_name]
+        by_address = {c.address: c for c in group}
+        for wave in _waves(group):
+            run(kind_name, [by_address[a] for a in wave], deleting=False)
+    for kind_name in reversed(kind_order):
+        group = [c for c in deletes if c.kind == kind_name]
+        by_address = {c.address: c for c in group}
+        for wave in reversed(_waves(group)):
+            run(kind_name, [by_address[a] for a in wave], deleting=True)
+    return report
+
+
+def _apply_batch(kind: ResourceKind, changes: list[Change], connections: Mapping[str, Any]) -> list[Result]:
+    """One ``kind.apply`` call; an exception or a missing result fails those addresses, not the run."""
+    try:
+        conn = _connection(connections, kind.name)
+        returned = kind.apply(conn, changes) or []
+    except Exception as exc:  # a failed batch must not stop independent kinds
+        message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
+        return [Result(c.address, False, c.action, message) for c in changes]
+    by_address = {r.address: r for r in returned}
+    results = []
+    for c in changes:
+        result = by_address.get(c.address) or Result(c.address, False, c.action, f"{kind.name} reported no result")
+        result.action = c.action
+        results.append(result)
+    return results
