@@ -243,6 +243,10 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                     server.reset_stats()
                 self._send(Response.json(server.stats()))
                 return
+            admin = getattr(server.app, "handle_admin", None)
+            if admin is not None and split.path.startswith("/__sandbox/"):
+                self._send(admin(request))  # sandbox admin routes: not counted, never faulted
+                return
             route = server.app.route_name(request)
             request.in_flight = server._enter(route)
             try:
