@@ -1,0 +1,130 @@
+"""SalesforceApp: the emulated org as a :class:`~provisioner.sandbox.httpserver.SandboxApp`.
+
+Routes:
+- ``POST /services/oauth2/token``        OAuth (password, client_credentials, JWT bearer)
+- ``POST /services/Soap/u/<ver>``        SOAP partner login
+- ``POST /services/Soap/m/<ver>[/<org>]`` Metadata API
+- ``/services/data[/vXX.X/...]``         REST data API and Bulk API 2.0
+- ``/__sandbox/...``                      admin routes (see :mod:`.admin`; never counted, never faulted)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..credentials import SalesforceCredentials, demo_credentials
+from ..httpserver import Request, Response
+from . import faults
+from .admin import AdminRoutes
+from .auth import DEFAULT_SESSION_SECONDS, Authenticator
+from .metadata_api import MetadataService, operation_name
+from .rest import NOT_FOUND, RestService, split_data_path
+from .store import OrgStore
+
+_SOAP = re.compile(r"^/services/Soap/([um])/(\d+\.\d)(/.*)?$")
+
+
+@dataclass
+class SalesforceConfig:
+    """How the emulated org is set up."""
+
+    credentials: SalesforceCredentials = field(default_factory=demo_credentials)
+    jwt_certificate: Path | None = None
+    api_daily_limit: int = 100_000
+    session_seconds: float = DEFAULT_SESSION_SECONDS
+
+
+class SalesforceApp:
+    """Routes HTTP requests to auth, Metadata API, REST and Bulk 2.0 over one :class:`OrgStore`."""
+
+    fault_kinds: tuple[str, ...] = faults.FAULT_KINDS
+
+    def __init__(self, config: SalesforceConfig | None = None,
+                 on_save: Callable[[], str | None] | None = None) -> None:
+        self.config = config or SalesforceConfig()
+        self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
+        self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds)
+        self.metadata = MetadataService(self.store, self.auth)
+        self.rest = RestService(self.store, self.auth)
+        self.admin_routes = AdminRoutes(self, on_save)
+
+    # -- state ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The org's state as JSON-ready data."""
+        return self.store.snapshot()
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load a :meth:`snapshot`."""
+        self.store.restore(data)
+
+    # -- SandboxApp protocol -------------------------------------------------------
+    def route_name(self, request: Request) -> str:
+        """Calls grouped by operation, e.g. ``POST /services/Soap/m readMetadata``."""
+        path, method = request.path, request.method
+        if path.startswith("/services/oauth2/"):
+            return f"{method} {path.rstrip('/')}"
+        m = _SOAP.match(path)
+        if m:
+            return f"{method} /services/Soap/u login" if m.group(1) == "u" else \
+                f"{method} /services/Soap/m {operation_name(request.body)}"
+        if path.startswith("/services/data"):
+            version, parts = split_data_path(path)
+            if version is None or not parts:
+                return f"{method} /services/data"
+            return f"{method} /services/data/{_data_route(parts)}"
+        return f"{method} other"
+
+    def handle(self, request: Request) -> Response:
+        """Serve one API request."""
+        base_url = f"https://{request.headers.get('host', '127.0.0.1')}"
+        path = request.path
+        if path.rstrip("/") == "/services/oauth2/token":
+            if request.method != "POST":
+                return Response.json(NOT_FOUND, status=404)
+            return self.auth.oauth_token(request, base_url)
+        m = _SOAP.match(path)
+        if m and request.method == "POST":
+            if m.group(1) == "u":
+                return self.auth.soap_login(request, base_url, m.group(2))
+            return self.metadata.handle(request)
+        if path.startswith("/services/data"):
+            return self.rest.handle(request)
+        return Response.json(NOT_FOUND, status=404)
+
+    def fault_response(self, kind: str, request: Request) -> Response:
+        return faults.fault_response(kind, request)
+
+    def faultable(self, request: Request) -> bool:
+        """Every API route may fault; sandbox admin routes never do."""
+        return not request.path.startswith("/__sandbox/")
+
+    def handle_admin(self, request: Request) -> Response:
+        """Serve ``/__sandbox/...`` (not counted in stats, never faulted)."""
+        return self.admin_routes.handle(request)
+
+
+def _data_route(parts: list[str]) -> str:
+    """``sobjects/Lead/00Q...`` -> ``sobjects/{id}``: one stats bucket per operation, not per record."""
+    head = parts[0]
+    if head in ("query", "queryAll"):
+        return head if len(parts) == 1 else f"{head}/{{locator}}"
+    if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects":
+        return "composite/sobjects" if len(parts) == 2 else "composite/sobjects/{type}/{externalIdField}"
+    if head == "sobjects":
+        if len(parts) == 1:
+            return "sobjects"
+        if len(parts) == 2:
+            return "sobjects/{type}"
+        if len(parts) == 3:
+            return "sobjects/{type}/describe" if parts[2] == "describe" else "sobjects/{type}/{id}"
+        return "sobjects/{type}/{externalIdField}/{value}"
+    if head == "jobs" and len(parts) >= 2:
+        if len(parts) == 2:
+            return "jobs/ingest"
+        if len(parts) == 3:
+            return "jobs/ingest/{id}"
+        return f"jobs/ingest/{{id}}/{parts[3]}"
+    return head

@@ -1,0 +1,201 @@
+"""Authentication: OAuth 2.0 token endpoint (password, client credentials, JWT bearer), SOAP partner
+login, and session checks for every API call.
+
+Error bodies are Salesforce's: ``{"error": "invalid_grant", "error_description": "authentication
+failure"}`` and friends for OAuth, ``INVALID_LOGIN`` faults for SOAP, ``INVALID_SESSION_ID`` for
+calls with an unknown or expired session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography import x509
+
+from ..credentials import SalesforceCredentials
+from ..httpserver import Request, Response
+from . import soap
+from .store import API_USER_ID, ORG_ID
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+DEFAULT_SESSION_SECONDS = 2 * 3600
+INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
+
+
+@dataclass
+class Session:
+    """One issued access token."""
+
+    token: str
+    user_id: str
+    issued_at: float
+    expires_at: float
+
+
+class Authenticator:
+    """Issues and checks sessions for one org (thread-safe)."""
+
+    def __init__(self, credentials: SalesforceCredentials, jwt_certificate: Path | None,
+                 session_seconds: float = DEFAULT_SESSION_SECONDS) -> None:
+        self.credentials = credentials
+        self.session_seconds = session_seconds
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}
+        self._signing_key = secrets.token_bytes(32)
+        self._public_key: Any = None
+        if jwt_certificate is not None:
+            cert = x509.load_pem_x509_certificate(jwt_certificate.read_bytes())
+            self._public_key = cert.public_key()
+
+    # -- sessions ---------------------------------------------------------------
+    def _issue(self) -> Session:
+        token = f"{ORG_ID[:15]}!AQ{secrets.token_urlsafe(72)}"
+        now = time.time()
+        session = Session(token, API_USER_ID, now, now + self.session_seconds)
+        with self._lock:
+            self._sessions[token] = session
+        return session
+
+    def check(self, token: str | None) -> Session | None:
+        """The live session for ``token``, or None when unknown or expired."""
+        if not token:
+            return None
+        with self._lock:
+            session = self._sessions.get(token)
+            if session and session.expires_at <= time.time():
+                del self._sessions[token]
+                return None
+            return session
+
+    def expire_all(self) -> int:
+        """Expire every session (a sandbox admin action: tests of re-authentication)."""
+        with self._lock:
+            count = len(self._sessions)
+            self._sessions.clear()
+            return count
+
+    @staticmethod
+    def bearer(request: Request) -> str | None:
+        """The token of an ``Authorization: Bearer`` (or ``OAuth``) header."""
+        value = request.headers.get("authorization", "")
+        for scheme in ("Bearer ", "OAuth "):
+            if value.startswith(scheme):
+                return value[len(scheme):].strip()
+        return None
+
+    # -- OAuth ------------------------------------------------------------------
+    def oauth_token(self, request: Request, base_url: str) -> Response:
+        """``POST /services/oauth2/token``."""
+        form = {k: v[0] for k, v in request.form().items()} if request.body else {}
+        for k, v in request.query.items():
+            form.setdefault(k, v[0])
+        grant = form.get("grant_type", "")
+        creds = self.credentials
+        if grant == "password":
+            if form.get("client_id") != creds.client_id:
+                return _oauth_error("invalid_client_id", "client identifier invalid")
+            if not hmac.compare_digest(form.get("client_secret", ""), creds.client_secret):
+                return _oauth_error("invalid_client", "invalid client credentials")
+            if form.get("username") != creds.username or not hmac.compare_digest(
+                    form.get("password", ""), creds.password + creds.security_token):
+                return _oauth_error("invalid_grant", "authentication failure")
+        elif grant == "client_credentials":
+            if form.get("client_id") != creds.client_id:
+                return _oauth_error("invalid_client_id", "client identifier invalid")
+            if not hmac.compare_digest(form.get("client_secret", ""), creds.client_secret):
+                return _oauth_error("invalid_client", "invalid client credentials")
+        elif grant == JWT_GRANT:
+            problem = self._check_assertion(form.get("assertion", ""), base_url)
+            if problem:
+                return problem
+        else:
+            return _oauth_error("unsupported_grant_type", "grant type not supported")
+        session = self._issue()
+        issued_ms = str(int(session.issued_at * 1000))
+        identity = f"{base_url}/id/{ORG_ID}/{session.user_id}"
+        signature = base64.b64encode(hmac.new(self._signing_key, (identity + issued_ms).encode(),
+                                              hashlib.sha256).digest()).decode()
+        return Response.json({
+            "access_token": session.token, "instance_url": base_url, "id": identity, "token_type": "Bearer",
+            "issued_at": issued_ms, "signature": signature, "scope": "api",
+        })
+
+    def _check_assertion(self, assertion: str, base_url: str) -> Response | None:
+        if self._public_key is None:
+            return _oauth_error("invalid_grant", "invalid assertion")
+        try:
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return _oauth_error("invalid_grant", "invalid assertion")
+        if claims.get("iss") != self.credentials.consumer_key:
+            return _oauth_error("invalid_client_id", "client identifier invalid")
+        audiences = [base_url, base_url + "/", "https://login.salesforce.com", "https://test.salesforce.com"]
+        try:
+            jwt.decode(assertion, self._public_key, algorithms=["RS256"], audience=audiences,
+                       options={"require": ["exp", "iss", "sub", "aud"]})
+        except jwt.InvalidAudienceError:
+            return _oauth_error("invalid_grant", "audience is invalid")
+        except jwt.ExpiredSignatureError:
+            return _oauth_error("invalid_grant", "expired authorization code")
+        except jwt.PyJWTError:
+            return _oauth_error("invalid_grant", "invalid assertion")
+        if claims.get("sub") != self.credentials.username:
+            return _oauth_error("invalid_grant", "user hasn't approved this consumer")
+        return None
+
+    # -- SOAP partner login -------------------------------------------------------
+    def soap_login(self, request: Request, base_url: str, version: str) -> Response:
+        """``POST /services/Soap/u/<version>`` with a ``login`` call."""
+        try:
+            _header, op = soap.parse_envelope(request.body)
+        except soap.SoapError as exc:
+            return soap.fault("INVALID_REQUEST", str(exc), fault_ns="urn:fault.partner.soap.sforce.com")
+        if soap.local(op) != "login":
+            return soap.fault("INVALID_OPERATION", f"The sandbox partner API only supports login, not "
+                                                   f"{soap.local(op)}", fault_ns="urn:fault.partner.soap.sforce.com")
+        creds = self.credentials
+        username = soap.child_text(op, "username") or ""
+        password = soap.child_text(op, "password") or ""
+        if username != creds.username or not hmac.compare_digest(password, creds.password + creds.security_token):
+            detail = ('<detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN'
+                      f'</sf:exceptionCode><sf:exceptionMessage>{INVALID_LOGIN}</sf:exceptionMessage>'
+                      '</sf:LoginFault></detail>')
+            return soap.fault("INVALID_LOGIN", INVALID_LOGIN, fault_ns="urn:fault.partner.soap.sforce.com",
+                              detail=detail)
+        session = self._issue()
+        org15 = ORG_ID[:15]
+        body = (
+            "<loginResponse><result>"
+            f"<metadataServerUrl>{base_url}/services/Soap/m/{version}/{org15}</metadataServerUrl>"
+            "<passwordExpired>false</passwordExpired><sandbox>true</sandbox>"
+            f"<serverUrl>{base_url}/services/Soap/u/{version}/{org15}</serverUrl>"
+            f"<sessionId>{session.token}</sessionId><userId>{session.user_id}</userId>"
+            "<userInfo><accessibilityMode>false</accessibilityMode><currencySymbol>$</currencySymbol>"
+            f"<orgDefaultCurrencyIsoCode>USD</orgDefaultCurrencyIsoCode><organizationId>{ORG_ID}</organizationId>"
+            "<organizationMultiCurrency>false</organizationMultiCurrency>"
+            "<organizationName>provisioner sandbox</organizationName>"
+            f"<profileId>00e5g000000ABCDAA4</profileId><sessionSecondsValid>{int(self.session_seconds)}"
+            f"</sessionSecondsValid><userEmail>{creds.username}</userEmail>"
+            f"<userFullName>Integration User</userFullName><userId>{session.user_id}</userId>"
+            f"<userName>{creds.username}</userName><userTimeZone>America/Los_Angeles</userTimeZone>"
+            "</userInfo></result></loginResponse>"
+        )
+        return Response.xml(soap.envelope(body, default_ns=soap.PARTNER_NS))
+
+
+def _oauth_error(code: str, description: str) -> Response:
+    return Response.json({"error": code, "error_description": description}, status=400)
+
+
+def invalid_session_rest() -> Response:
+    """The REST answer to a missing, unknown or expired session."""
+    return Response.json([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], status=401)
