@@ -1,0 +1,199 @@
+"""``MarketoApp``: the emulated Marketo instance served by :class:`~provisioner.sandbox.httpserver.SandboxServer`.
+
+It authenticates (client credentials → bearer token), enforces Marketo's limits (rate, concurrency,
+daily quota, batch and body sizes, permissions), answers in Marketo's envelope and dispatches to
+the handlers listed in :mod:`.routes`. Its data is one JSON-serialisable dict (``snapshot``/``restore``).
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import hmac
+import json
+import threading
+import time
+import uuid
+from typing import Any
+
+from ..httpserver import Request, Response
+from . import errors
+from .bulk import BulkWorkers
+from .config import MarketoConfig
+from .context import CallContext
+from .errors import ApiError
+from .routes import IDENTITY_PATH, Route, match
+from .state import new_state, next_id
+
+__all__ = ["MarketoApp", "MarketoConfig"]
+
+#: Marketo's daily quota resets at midnight US Central Standard Time.
+_CST = _dt.timezone(_dt.timedelta(hours=-6))
+_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
+                  "multipart": "multipart/form-data"}
+
+
+class MarketoApp:
+    """The emulated instance (a :class:`~provisioner.sandbox.httpserver.SandboxApp`)."""
+
+    #: Faults it can inject besides dropped connections: HTTP 502 and Marketo's retryable codes.
+    fault_kinds: tuple[str, ...] = ("502", "604", "606", "608", "611", "615", "713")
+
+    def __init__(self, config: MarketoConfig | None = None, ui_url: str = "https://app-sandbox.marketo.com") -> None:
+        self.config = config or MarketoConfig()
+        self.ui_url = ui_url
+        self.lock = threading.RLock()
+        self.state: dict[str, Any] = new_state(self.config.channels)
+        self._window: collections.deque[float] = collections.deque()
+        self._quota_day: _dt.date | None = None
+        self._quota_used = 0
+        #: Parameter names each route's handler has read so far (checked against the specs).
+        self.param_reads: dict[str, set[str]] = collections.defaultdict(set)
+        self.bulk = BulkWorkers(self)
+
+    # -- SandboxApp protocol --------------------------------------------------------
+    def route_name(self, request: Request) -> str:
+        """``"METHOD /spec/path/{template}"``, or ``"METHOD (unknown route)"`` for paths not served."""
+        route, _, _ = match(request.method, request.path)
+        return route.name if route else f"{request.method} (unknown route)"
+
+    def faultable(self, request: Request) -> bool:
+        """Every API route may fault, the identity endpoint included; the ``/__sandbox/`` routes never."""
+        return not request.path.startswith("/__sandbox/")
+
+    def fault_response(self, kind: str, request: Request) -> Response:
+        """HTTP 502, or a Marketo error code in an HTTP 200 envelope (identity has no envelope: 502)."""
+        if kind == "502" or request.path == IDENTITY_PATH:
+            return Response.text("<html><body><h1>502 Bad Gateway</h1></body></html>", 502, "text/html")
+        messages = {"604": errors.TIMED_OUT, "608": errors.UNAVAILABLE, "611": errors.SYSTEM_ERROR,
+                    "615": errors.CONCURRENCY, "713": errors.TRANSIENT,
+                    "606": ("606", errors.rate_limit_message(self.config.rate_limit_calls,
+                                                             self.config.rate_limit_window_s))}
+        with self.lock:
+            return self._failure(ApiError.of(messages[kind]))
+
+    def handle(self, request: Request) -> Response:
+        """Serve one API call: identity, or authenticate → limits → permission → handler → envelope."""
+        route, path_params, other_method = match(request.method, request.path)
+        limit = self.config.max_bulk_file_bytes if route and route.body == "multipart" else self.config.max_body_bytes
+        if len(request.body) > limit:
+            return Response.text("Request Entity Too Large", 413)
+        if route is not None and route.path == IDENTITY_PATH:
+            return self._identity(request)
+        with self.lock:
+            try:
+                if route is None:
+                    raise ApiError.of(errors.METHOD_NOT_SUPPORTED if other_method else errors.NOT_FOUND)
+                self._authenticate(request)
+                self._admit(request)
+                if route.permission and route.permission not in self.config.permissions:
+                    raise ApiError.of(errors.ACCESS_DENIED)
+                self._check_content_type(route, request)
+                ctx = CallContext(request, path_params, route.body)
+                try:
+                    reply = route.handler(self, ctx)
+                finally:
+                    self.param_reads[route.name] |= ctx.reads
+            except ApiError as exc:
+                return self._failure(exc)
+            if isinstance(reply, Response):
+                return reply
+            return self._success(reply)
+
+    # -- state ----------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The whole instance state as plain JSON data (for ``--state FILE``)."""
+        with self.lock:
+            return json.loads(json.dumps(self.state))
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace the state with a snapshot; unfinished imports are queued again."""
+        with self.lock:
+            self.state = json.loads(json.dumps(state))
+            for batch in self.state["batches"].values():
+                if batch["status"] in ("Queued", "Importing"):
+                    batch["status"] = "Queued"
+            self.bulk.notify()
+
+    # -- identity ---------------------------------------------------------------------
+    def _identity(self, request: Request) -> Response:
+        client_id, secret = request.arg("client_id"), request.arg("client_secret")
+        if request.arg("grant_type") != "client_credentials":
+            return Response.json({"error": "unsupported_grant_type",
+                                  "error_description": "grant_type must be client_credentials"}, 400)
+        if not client_id or not secret:
+            return Response.json({"error": "invalid_request",
+                                  "error_description": "client_id and client_secret are required"}, 400)
+        if not (hmac.compare_digest(client_id.encode(), self.config.client_id.encode())
+                and hmac.compare_digest(secret.encode(), self.config.client_secret.encode())):
+            return Response.json({"error": "unauthorized", "error_description": "Bad client credentials"}, 401)
+        now = time.time()
+        with self.lock:
+            tokens = self.state["tokens"]
+            current = self.state.get("current_token")
+            if current not in tokens or tokens[current]["expires_at"] - now < 1:
+                current = f"{uuid.uuid4()}:sbx"
+                tokens[current] = {"expires_at": now + self.config.token_ttl_seconds}
+                self.state["current_token"] = current
+                for token in [t for t, v in tokens.items() if v["expires_at"] < now - 86400]:
+                    del tokens[token]
+            remaining = int(tokens[current]["expires_at"] - now)
+        return Response.json({"access_token": current, "token_type": "bearer", "expires_in": remaining,
+                              "scope": self.config.api_user})
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else request.arg("access_token")
+        if not token:
+            raise ApiError.of(errors.EMPTY_TOKEN)
+        known = self.state["tokens"].get(token)
+        if known is None:
+            raise ApiError.of(errors.INVALID_TOKEN)
+        if known["expires_at"] <= time.time():
+            raise ApiError.of(errors.EXPIRED_TOKEN)
+
+    # -- limits ------------------------------------------------------------------------
+    def _admit(self, request: Request) -> None:
+        """Concurrency (615), rolling rate window (606) and daily quota (607); admitted calls count."""
+        if request.in_flight > self.config.max_concurrent:
+            raise ApiError.of(errors.CONCURRENCY)
+        now = time.monotonic()
+        while self._window and now - self._window[0] >= self.config.rate_limit_window_s:
+            self._window.popleft()
+        if len(self._window) >= self.config.rate_limit_calls:
+            raise ApiError("606", errors.rate_limit_message(self.config.rate_limit_calls,
+                                                            self.config.rate_limit_window_s))
+        today = _dt.datetime.now(_CST).date()
+        if today != self._quota_day:
+            self._quota_day, self._quota_used = today, 0
+        if self._quota_used >= self.config.daily_quota:
+            raise ApiError.of(errors.DAILY_QUOTA)
+        self._window.append(now)
+        self._quota_used += 1
+
+    @staticmethod
+    def _check_content_type(route: Route, request: Request) -> None:
+        if route.body == "none" or not request.body:
+            if route.body in ("json", "multipart") and not request.body:
+                raise ApiError.of(errors.INVALID_CONTENT_TYPE if route.body == "multipart" else errors.INVALID_JSON)
+            return
+        sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if sent != _CONTENT_TYPES[route.body]:
+            raise ApiError(errors.INVALID_CONTENT_TYPE[0],
+                           f"{errors.INVALID_CONTENT_TYPE[1]}: expected {_CONTENT_TYPES[route.body]}")
+
+    # -- envelope ----------------------------------------------------------------------
+    def _request_id(self) -> str:
+        return f"{next_id(self.state, 'request'):x}#{uuid.uuid4().hex[:11]}"
+
+    def _success(self, reply: dict[str, Any]) -> Response:
+        body: dict[str, Any] = {"requestId": self._request_id(), "success": True, "errors": [],
+                                "warnings": reply.get("warnings", [])}
+        for key in ("result", "nextPageToken", "moreResult"):
+            if reply.get(key) is not None:
+                body[key] = reply[key]
+        return Response.json(body)
+
+    def _failure(self, exc: ApiError) -> Response:
+        return Response.json({"requestId": self._request_id(), "success": False, "warnings": [],
+                              "errors": [{"code": exc.code, "message": exc.message}]})

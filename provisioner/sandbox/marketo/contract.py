@@ -1,0 +1,175 @@
+"""Check requests and responses against Adobe's Marketo OpenAPI (Swagger 2.0) documents.
+
+The documents live in ``../shared/reference/marketo-openapi`` beside the repository (override with
+``MARKETO_OPENAPI_DIR``). Use :func:`check_request` in a client's tests to prove every request it
+sends names a documented operation and only documented parameters; use :func:`check_response` to
+validate a reply against the operation's 200-response schema.
+
+Tolerance, because the documents are looser or stricter than the live API in known places:
+response enums are not enforced (the live API returns values they omit, e.g. program type
+"Event with Webinar"); ``required`` is enforced on the envelope only (record shapes vary by outcome:
+a skipped record has no id); properties may be null; an untyped ``object`` accepts any value
+(the specs use it for Java ``Object``). Parameter names the live API uses but the specs misspell
+are listed in :data:`PARAMETER_ERRATA`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jsonschema
+
+SPEC_FILES = ("swagger-identity.json", "swagger-mapi.json", "swagger-asset.json")
+#: Auth parameter Marketo accepts on every call besides the Authorization header.
+UNIVERSAL_QUERY = frozenset({"access_token"})
+#: (method, path template) -> parameter names the live API reads that the spec spells differently.
+PARAMETER_ERRATA: dict[tuple[str, str], frozenset[str]] = {
+    # The spec declares "Name"; Marketo's docs, examples and clients send "name".
+    ("GET", "/rest/asset/v1/channel/byName.json"): frozenset({"name"}),
+}
+
+
+class ContractError(AssertionError):
+    """A request or response that does not match the OpenAPI documents."""
+
+
+def spec_dir() -> Path:
+    """Where the OpenAPI documents are (``MARKETO_OPENAPI_DIR`` or ``../shared/reference/marketo-openapi``)."""
+    configured = os.environ.get("MARKETO_OPENAPI_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "marketo-openapi"
+
+
+@functools.lru_cache(maxsize=4)
+def load_specs(directory: str | None = None) -> tuple[dict[str, Any], ...]:
+    """The three documents, parsed (cached per directory)."""
+    base = Path(directory) if directory else spec_dir()
+    return tuple(json.loads((base / name).read_text(encoding="utf-8")) for name in SPEC_FILES)
+
+
+@functools.lru_cache(maxsize=1)
+def _templates() -> list[tuple[re.Pattern[str], str, int]]:
+    found = []
+    for index, spec in enumerate(load_specs()):
+        for template in spec["paths"]:
+            regex = re.sub(r"\\\{(\w+)\\\}", r"[^/]+", re.escape(template))
+            literal = len(re.sub(r"\{\w+\}", "", template))
+            found.append((re.compile(f"^{regex}$"), template, index, literal))
+    # the most literal template wins: program/byName.json before program/{id}.json
+    found.sort(key=lambda item: -item[3])
+    return [(pattern, template, index) for pattern, template, index, _ in found]
+
+
+def find_operation(method: str, path: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """``(spec, operation, path_template)`` documenting ``method path`` (a path or a full URL).
+
+    Raises :class:`ContractError` when no document has that path and method.
+    """
+    path = urlsplit(path).path or path
+    for pattern, template, index in _templates():
+        if pattern.match(path):
+            spec = load_specs()[index]
+            operation = spec["paths"][template].get(method.lower())
+            if operation is not None:
+                return spec, operation, template
+    raise ContractError(f"{method.upper()} {path}: no such operation in the Marketo OpenAPI documents")
+
+
+def _resolve(spec: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = spec["definitions"][node["$ref"].split("/")[-1]]
+    return node
+
+
+def declared_parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """Declared parameter names by location (query, path, formData, body = the body schema's properties),
+    each mapped to whether it is required."""
+    declared: dict[str, dict[str, bool]] = {"query": {}, "path": {}, "formData": {}, "body": {}, "header": {}}
+    for parameter in operation.get("parameters", []):
+        parameter = _resolve(spec, parameter)
+        if parameter["in"] == "body":
+            schema = _resolve(spec, parameter.get("schema", {}))
+            required = set(schema.get("required", [])) if parameter.get("required") else set()
+            for name in schema.get("properties", {}):
+                declared["body"][name] = name in required
+        else:
+            declared[parameter["in"]][parameter["name"]] = bool(parameter.get("required"))
+    return declared
+
+
+def check_request(method: str, url: str, params: dict[str, Any] | None = None,
+                  body: dict[str, Any] | str | bytes | None = None, files: dict[str, Any] | None = None) -> None:
+    """Raise :class:`ContractError` unless the request matches a documented operation and its parameters.
+
+    ``params`` are extra query parameters (as given to requests); ``body`` is the JSON object or the
+    form fields (a dict, or an urlencoded string); ``files`` names multipart file parts.
+    """
+    spec, operation, template = find_operation(method, url)
+    declared = declared_parameters(spec, operation)
+    errata = PARAMETER_ERRATA.get((method.upper(), template), frozenset())
+    query = set(parse_qs(urlsplit(url).query, keep_blank_values=True)) | set(params or {})
+    problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - UNIVERSAL_QUERY - errata)]
+    spelled = {n.lower() for n in query & errata}  # an errata spelling stands in for the spec's one
+    problems += [f"missing required query parameter {n!r}" for n, req in declared["query"].items()
+                 if req and n not in query and n.lower() not in spelled]
+    if isinstance(body, (str, bytes)):
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    sent = set(body or {}) | set(files or {})
+    allowed = set(declared["body"]) | set(declared["formData"])
+    problems += [f"body/form parameter {n!r}" for n in sorted(sent - allowed - errata)]
+    required = {n for n, req in {**declared["body"], **declared["formData"]}.items() if req}
+    if body is not None or files:
+        problems += [f"missing required body/form parameter {n!r}" for n in sorted(required - sent)]
+    if problems:
+        raise ContractError(f"{method.upper()} {template}: not in the spec: " + "; ".join(problems))
+
+
+def _tolerant(spec: dict[str, Any], node: Any, top: bool, depth: int = 0, nullable: bool = True) -> Any:
+    """Swagger 2 schema -> JSON Schema with the tolerance described in the module docstring."""
+    node = _resolve(spec, node)
+    if not isinstance(node, dict) or depth > 30:
+        return {}
+    kind = node.get("type")
+    if kind == "file" or (kind == "object" and "properties" not in node and "additionalProperties" not in node):
+        return {}
+    out: dict[str, Any] = {}
+    if kind:
+        out["type"] = [kind, "null"] if nullable and not top else kind
+    if "items" in node:
+        out["items"] = _tolerant(spec, node["items"], False, depth + 1)
+    if "properties" in node:
+        out["properties"] = {k: _tolerant(spec, v, False, depth + 1, nullable=not top)
+                             for k, v in node["properties"].items()}
+        if top and node.get("required"):
+            out["required"] = list(node["required"])
+    if isinstance(node.get("additionalProperties"), dict):
+        out["additionalProperties"] = _tolerant(spec, node["additionalProperties"], False, depth + 1)
+    return out
+
+
+def response_schema(method: str, path: str) -> dict[str, Any]:
+    """The tolerant JSON Schema of the operation's 200 response (``{}`` when it documents none)."""
+    spec, operation, _ = find_operation(method, path)
+    response = operation.get("responses", {}).get("200", {})
+    return _tolerant(spec, response.get("schema", {}), True)
+
+
+def check_response(method: str, path: str, payload: Any) -> None:
+    """Raise :class:`ContractError` unless ``payload`` validates against the 200-response schema."""
+    schema = response_schema(method, path)
+    validator = jsonschema.Draft4Validator(schema)
+    problems = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if problems:
+        details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in problems[:5])
+        raise ContractError(f"{method.upper()} {path}: response does not match the spec: {details}")
