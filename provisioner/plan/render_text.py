@@ -31,8 +31,9 @@ def render_plan(plan: Plan, color: bool = False) -> str:
     if not pending:
         return NO_CHANGES + "\n"
     used = [a for a in _ORDER if any(c.action == a for c in pending)]
-    lines = ["Provisioner will perform the following actions:"]
-    lines += [f"  {_paint(_SYMBOL[a].rjust(3), a, color)} {_LEGEND[a]}" for a in used]
+    lines = ["Resource actions are indicated with the following symbols:"]
+    lines += [f"  {_symbol(a, color)} {_LEGEND[a]}" for a in used]
+    lines += ["", "Provisioner will perform the following actions:"]
     for change in pending:
         lines.append("")
         lines += _change_lines(change, color)
@@ -60,7 +61,7 @@ def _summary_line(plan: Plan) -> str:
 def _change_lines(change: Change, color: bool) -> list[str]:
     """Address line, then attributes (create), changed attributes, reason and instructions."""
     action = change.action
-    head = f"{_paint(_SYMBOL[action].rjust(3), action, color)} {change.address}"
+    head = f"{_symbol(action, color)} {change.address}"
     notes = _notes(change.info)
     lines = [head + (f" ({notes})" if notes else "")]
     if change.reason:
@@ -145,6 +146,12 @@ def render_apply_report(report: ApplyReport, color: bool = False, include_result
         lines.append("")
     lines.append(_bold(closing, color))
     return "\n".join(lines) + "\n"
+
+
+def _symbol(action: str, color: bool) -> str:
+    """The action's symbol right-aligned to three columns (``  +``, ``-/+``), coloured if asked."""
+    symbol = _SYMBOL[action]
+    return " " * (3 - len(symbol)) + _paint(symbol, action, color)
 
 
 def _paint(text: str, action: str, color: bool) -> str:
