@@ -82,6 +82,7 @@ def apply_plan(
     registry = _registry(kinds)
     kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
     desired = plan.desired or desired_from_changes(plan.changes)
+    _check_kinds(plan, registry)
     _refuse_destroy(plan, allow_destroy)
     live = read_live(registry, kind_order, desired, connections)
     digests = address_digests(live, {d.address: d.sensitive for d in desired})
@@ -114,6 +115,7 @@ def apply_saved_plan(
         raise StalePlanError(differing, what="manifests")
     registry = _registry(kinds)
     kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
+    _check_kinds(fresh, registry)
     _refuse_destroy(fresh, allow_destroy)
     return _execute(fresh, registry, kind_order, connections, on_result)
 
@@ -203,6 +205,13 @@ def _connection(connections: Mapping[str, Any], kind_name: str) -> Any:
     return connections[provider]
 
 
+def _check_kinds(plan: Plan, registry: Mapping[str, ResourceKind]) -> None:
+    """Every change must have its kind registered, or it would silently not be applied."""
+    unknown = sorted({c.kind for c in plan.changes} - set(registry))
+    if unknown:
+        raise PlanError(f"the plan has changes of unknown resource kind(s): {', '.join(unknown)}")
+
+
 def _refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
     """Raise listing every delete and replace unless destroy is allowed."""
     destroying = [c.address for c in plan.changes if c.requires_destroy]
@@ -211,9 +220,18 @@ def _refuse_destroy(plan: Plan, allow_destroy: bool) -> None:
 
 
 def _differing_changes(saved: Plan, fresh: Plan) -> list[str]:
-    """Addresses whose planned change (as written to a plan file) differs between two plans."""
-    old = {c.address: canonical_json(change_to_json(c)) for c in saved.changes}
-    new = {c.address: canonical_json(change_to_json(c)) for c in fresh.changes}
+    """Addresses whose planned change (as a plan file writes it) differs between two plans.
+
+    Where a resource is declared is not compared: moving it inside a manifest changes nothing.
+    """
+
+    def comparable(change: Change) -> str:
+        data = change_to_json(change)
+        data.pop("location")
+        return canonical_json(data)
+
+    old = {c.address: comparable(c) for c in saved.changes}
+    new = {c.address: comparable(c) for c in fresh.changes}
     return sorted(a for a in set(old) | set(new) if old.get(a) != new.get(a))
 
 

@@ -169,3 +169,26 @@ def test_fingerprint_is_stable_and_ignores_key_order_and_secrets():
 
 
 GOLDEN_FINGERPRINT = "95133d8e8ff7323cae9905a671de75ad1d254e6a186d30b36632416db41f7cf8"
+
+
+def test_moving_a_resource_inside_its_manifest_does_not_make_a_saved_plan_stale(tmp_path):
+    from dataclasses import replace
+
+    from provisioner.plan import Location
+
+    store = Store()
+    at = Location("kaltura.yaml", 3, 5)
+    path = tmp_path / "p.json"
+    write_plan(make_plan(kinds(), [replace(d, location=at) for d in with_secret()], {"mem": store}), path)
+    moved = [replace(d, location=Location("kaltura.yaml", 9, 5)) for d in with_secret()]
+    fresh = make_plan(kinds(), moved, {"mem": store})
+    assert apply_saved_plan(read_plan(path), fresh, kinds(), {"mem": store}, allow_destroy=False).ok
+
+
+def test_a_plan_with_a_kind_nobody_registered_is_refused(tmp_path):
+    path = tmp_path / "p.json"
+    write_plan(make_plan(kinds(), desired(), {"mem": Store()}), path)
+    store = Store()
+    with pytest.raises(PlanError, match="unknown resource kind\\(s\\): mem.field"):
+        apply_plan(read_plan(path), [MemKind("mem.object")], {"mem": store}, allow_destroy=False)
+    assert store.applied() == []
