@@ -102,8 +102,16 @@ def _change_from_json(entry: Any, index: int, name: str) -> Change:
     before, after = change.get("before"), change.get("after")
     if not (before is None or isinstance(before, dict)) or not (after is None or isinstance(after, dict)):
         raise PlanFileError(name, f"{where} ({address}): before and after must be objects or null")
+    diff = [
+        _diff_from_json(d, f"{where} ({address}) diff[{i}]", name)
+        for i, d in enumerate(_list(entry, "diff", where, name))
+    ]
+    reason = entry.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise PlanFileError(name, f"{where} ({address}): reason must be text")
+    if not isinstance(entry.get("info") or {}, dict):
+        raise PlanFileError(name, f"{where} ({address}): info must be an object")
     try:
-        diff = [AttributeChange(d["path"], d.get("old"), d.get("new"), d.get("op", "update")) for d in entry.get("diff") or []]
         return Change(
             address=address,
             kind=kind,
@@ -111,15 +119,35 @@ def _change_from_json(entry: Any, index: int, name: str) -> Change:
             before=before,
             after=after,
             diff=diff,
-            reason=entry.get("reason"),
-            instructions=[str(s) for s in entry.get("instructions") or []],
+            reason=reason,
+            instructions=[str(s) for s in _list(entry, "instructions", where, name)],
             info=dict(entry.get("info") or {}),
-            depends_on=tuple(str(a) for a in entry.get("depends_on") or []),
-            sensitive=frozenset(str(s) for s in entry.get("sensitive") or []),
+            depends_on=tuple(str(a) for a in _list(entry, "depends_on", where, name)),
+            sensitive=frozenset(str(s) for s in _list(entry, "sensitive", where, name)),
             location=entry.get("location"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(name, f"{where} ({address}) is malformed: {exc}") from None
+
+
+def _list(entry: dict[str, Any], key: str, where: str, name: str) -> list[Any]:
+    """An optional list field of an entry; anything else than a list or null is an error."""
+    value = entry.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PlanFileError(name, f"{where}: {key} must be a list")
+    return value
+
+
+def _diff_from_json(data: Any, where: str, name: str) -> AttributeChange:
+    """One diff entry: ``{"path": text, "op": add|remove|update, "old": .., "new": ..}``."""
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        raise PlanFileError(name, f"{where} needs a path")
+    op = data.get("op", "update")
+    if op not in ("add", "remove", "update"):
+        raise PlanFileError(name, f"{where} has unknown op {op!r}")
+    return AttributeChange(data["path"], data.get("old"), data.get("new"), op)
 
 
 def _has_masked(change: Change) -> bool:

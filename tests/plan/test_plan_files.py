@@ -92,6 +92,10 @@ def test_json_has_terraform_resource_changes_shape():
         ('{"format_version": "1.0", "tool": "provisioner 0.1.0", "fingerprint": "x", "address_digests": {},'
          ' "resource_changes": [{"address": "a", "type": "k", "change": {"actions": ["explode"]}}]}',
          "resource_changes[0] (a) has unknown actions"),
+        ('{"format_version": "1.0", "tool": "provisioner 0.1.0", "fingerprint": "x", "address_digests": {},'
+         ' "resource_changes": [{"address": "a", "type": "k", "change": {"actions": ["update"]},'
+         ' "diff": [{"path": null}]}]}',
+         "resource_changes[0] (a) diff[0] needs a path"),
     ],
 )
 def test_corrupt_or_foreign_file_says_what_is_wrong(tmp_path, content, problem):
