@@ -11,7 +11,8 @@ resources, never HTTP. Typical use from the CLI::
     print(render_apply_report(report, include_results=False), end="")
 
     saved = read_plan("out.plan.json")                    # apply FILE
-    fresh = make_plan(kinds, desired_from(saved.manifests), connections, manifests=saved.manifests)
+    desired = ...  # the CLI loads saved.manifests again and asks providers for Desired
+    fresh = make_plan(kinds, desired, connections, manifests=saved.manifests)
     report = apply_saved_plan(saved, fresh, kinds, connections, allow_destroy=True)
 
 Kinds classify with :func:`classify_default` (create/update/delete/no-op over a
