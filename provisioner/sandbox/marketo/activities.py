@@ -128,8 +128,7 @@ def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     spec = _type_fields(ctx)
     if spec["apiName"] not in (None, entry["apiName"]):
         raise ApiError(errors.BUSINESS_RULE, "The apiName of an activity type cannot be changed")
-    draft = _draft(entry)
-    changed = dict(draft)
+    changed = copy.deepcopy(entry["draft"] or entry["approved"])
     for key in ("name", "triggerName", "filterName", "description"):
         if spec[key] is not None:
             changed[key] = spec[key]
@@ -139,7 +138,7 @@ def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
             raise ApiError(errors.BUSINESS_RULE, "The primary attribute's dataType cannot change after approval")
         changed["primaryAttribute"] = primary
     _check_unique_names(app, entry["apiName"], changed)
-    draft.update(changed)
+    _draft(entry).update(changed)
     return {"result": [_latest(entry)]}
 
 
@@ -165,17 +164,19 @@ def create_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 def update_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
-    draft = _draft(entry)
     approved = {a["apiName"]: a for a in (entry["approved"] or {"attributes": []})["attributes"]}
-    by_name = {a["apiName"]: a for a in draft["attributes"]}
+    current = {a["apiName"]: a for a in (entry["draft"] or entry["approved"])["attributes"]}
+    updates = {}
     for spec in specs:
         name = spec.get("apiName") if isinstance(spec, dict) else None
-        if name not in by_name:
+        if name not in current:
             raise ApiError(errors.FIELD_NOT_FOUND, f"Attribute '{name}' not found")
-        merged = _attribute({**by_name[name], **spec}, False)
+        merged = _attribute({**current[name], **spec}, False)
         if name in approved and merged["dataType"] != approved[name]["dataType"]:
             raise ApiError(errors.BUSINESS_RULE, f"Cannot change dataType of attribute '{name}' after approval")
-        by_name[name].update(merged)
+        updates[name] = merged
+    draft = _draft(entry)
+    draft["attributes"] = [updates.get(a["apiName"], a) for a in draft["attributes"]]
     return {"result": [_latest(entry)]}
 
 
