@@ -213,8 +213,9 @@ def test_delete_field_and_missing_component(md: Any) -> None:
 
 
 def test_permission_set_create_read_and_required_field_refusal(md: Any) -> None:
-    optional = "Lead." + unique("Opt") + "__c"
-    required = "Lead." + unique("Must") + "__c"
+    obj = unique("Access") + "__c"  # a required field on Lead would break every other test's Leads
+    md.CustomObject.create([custom_object(md, obj)])
+    optional, required = f"{obj}.Opt__c", f"{obj}.Must__c"
     md.CustomField.create([text_field(md, optional), text_field(md, required, required=True)])
     name = unique("Webinar_Access")
     ok = md.PermissionSet(fullName=name, label="Webinar access", fieldPermissions=[
