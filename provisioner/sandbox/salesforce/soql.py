@@ -335,9 +335,9 @@ class _Resolver:
 
 
 def _compare(f: FieldDef, left: Any, op: str, right: Any) -> bool:
-    if f.type in ("id", "reference") and isinstance(right, str) and right:
-        left = to15(left) if left else left
-        right = to15(right)
+    if f.type in ("id", "reference") and op in ("=", "!=") and right is not None and left is not None:
+        same = to15(str(left)) == to15(str(right))  # Ids are case-sensitive; 15 and 18 chars match
+        return same if op == "=" else not same
     if op == "=":
         if left is None or right is None:
             return left is None and right is None
