@@ -110,10 +110,11 @@ class MarketoApp:
         """Replace the state with a snapshot; unfinished imports are queued again."""
         with self.lock:
             self.state = json.loads(json.dumps(state))
-            for batch in self.state["batches"].values():
-                if batch["status"] in ("Queued", "Importing"):
-                    batch["status"] = "Queued"
-            self.bulk.notify()
+            unfinished = [b for b in self.state["batches"].values() if b["status"] in ("Queued", "Importing")]
+            for batch in unfinished:
+                batch["status"] = "Queued"
+            if unfinished:
+                self.bulk.notify()
 
     # -- identity ---------------------------------------------------------------------
     def _identity(self, request: Request) -> Response:

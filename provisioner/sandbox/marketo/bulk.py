@@ -30,13 +30,15 @@ class BulkWorkers:
     def __init__(self, app: "MarketoApp") -> None:
         self.app = app
         self._wake = threading.Condition(app.lock)
-        self._threads = [threading.Thread(target=self._run, name=f"marketo-bulk-{i}", daemon=True)
-                         for i in range(app.config.bulk_max_processing)]
-        for thread in self._threads:
-            thread.start()
+        self._threads: list[threading.Thread] = []
 
     def notify(self) -> None:
-        """Wake a worker: a batch was queued (caller holds the app lock)."""
+        """Wake a worker: a batch was queued (caller holds the app lock). Workers start on first use."""
+        if not self._threads:
+            self._threads = [threading.Thread(target=self._run, name=f"marketo-bulk-{i}", daemon=True)
+                             for i in range(self.app.config.bulk_max_processing)]
+            for thread in self._threads:
+                thread.start()
         self._wake.notify_all()
 
     def _run(self) -> None:
