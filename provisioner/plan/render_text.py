@@ -69,6 +69,8 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     if action == "create":
         after = redact_attributes(change.after, change.sensitive) or {}
         for name, value in after.items():
+            if value is None:  # an unset optional attribute says nothing to a reviewer
+                continue
             lines += _attribute_lines(name, value, name in change.sensitive, color)
     elif action in ("update", "replace", "manual"):
         for diff in redact_diff(change.diff, change.sensitive):

@@ -1,0 +1,101 @@
+"""One connection to one org: login, the REST client, the metadata client, and per-plan read memos.
+
+The memos let two resource kinds that need the same read (objects and their fields both come
+from one ``readMetadata CustomObject`` call) share it: :meth:`reset_reads` clears them before
+apply re-reads live state, and every write clears them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...http import make_session
+from . import retry
+from .auth import Session, login
+from .data_client import DataClient
+from .metadata_client import MetadataClient
+from .settings import SalesforceSettings
+
+
+class SalesforceConnection:
+    """Everything a resource kind needs to talk to the org."""
+
+    def __init__(self, settings: SalesforceSettings) -> None:
+        self.settings = settings
+        self.http = make_session(settings.ca_bundle)
+        self._session: Session = login(settings, self.http)
+        self.api_version = settings.api_version
+        from simple_salesforce import Salesforce
+
+        self.sf = Salesforce(instance_url=self._session.instance_url, session_id=self._session.access_token,
+                             session=self.http, version=self.api_version)
+        can_relogin = settings.flow != "access_token"
+        self.data = DataClient(self.sf, self.relogin if can_relogin else None)
+        self.metadata = MetadataClient(self.http, self._session.instance_url, self.api_version,
+                                       token=lambda: self._session.access_token,
+                                       relogin=self.relogin if can_relogin else None)
+        self._objects: dict[str, dict[str, Any] | None] = {}
+        self._campaigns: dict[str, dict[str, Any] | None] = {}
+        self._user_id = self._session.user_id
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], api_version: str | None = None) -> "SalesforceConnection":
+        return cls(SalesforceSettings.from_env(env, api_version))
+
+    def __repr__(self) -> str:
+        return f"SalesforceConnection({self._session.instance_url}, flow={self.settings.flow})"
+
+    @property
+    def instance_url(self) -> str:
+        return self._session.instance_url
+
+    def relogin(self) -> None:
+        """Log in again after INVALID_SESSION_ID, and point both clients at the new token."""
+        self._session = login(self.settings, self.http)
+        self.sf.session_id = self._session.access_token
+        self.sf.headers["Authorization"] = "Bearer " + self._session.access_token
+
+    @property
+    def user_id(self) -> str:
+        """Id of the user the tool runs as (the one permission sets are assigned to)."""
+        if not self._user_id:
+            info = retry.call(lambda: self.http.get(f"{self.instance_url}/services/oauth2/userinfo",
+                                                    headers={"Authorization": "Bearer " + self._session.access_token},
+                                                    timeout=60).json(), what="userinfo", relogin=None)
+            self._user_id = info.get("user_id")
+        return self._user_id or ""
+
+    # -- memoised reads ------------------------------------------------------------
+    def reset_reads(self) -> None:
+        """Forget memoised reads (before apply re-reads live state)."""
+        self._objects.clear()
+        self._campaigns.clear()
+
+    def read_objects(self, api_names: list[str]) -> dict[str, dict[str, Any] | None]:
+        """CustomObject metadata (with custom fields) for each name, each read at most once per plan."""
+        missing = [n for n in dict.fromkeys(api_names) if n not in self._objects]
+        if missing:
+            self._objects.update(self.metadata.read("CustomObject", missing))
+        return {n: self._objects.get(n) for n in api_names}
+
+    def prefetch_objects(self, api_names: list[str]) -> None:
+        self.read_objects(api_names)
+
+    def read_campaigns(self, names: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Campaigns by Name (oldest wins among duplicates), each queried at most once per plan."""
+        missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
+        if missing:
+            records = self.data.query_in(
+                "SELECT Id, Name, Type, Description, IsActive, CreatedDate FROM Campaign WHERE Name IN ({values}) "
+                "ORDER BY CreatedDate ASC", missing, what="read campaigns")
+            for name in missing:
+                self._campaigns[name] = next((r for r in records if r["Name"] == name), None)
+        return {n: self._campaigns.get(n) for n in names}
+
+    def forget_campaign_names(self, names: list[str]) -> None:
+        """Drop memoised campaigns (after a write, or to look again after a lost reply)."""
+        for name in names:
+            self._campaigns.pop(name, None)
+
+    def wrote_metadata(self) -> None:
+        self._objects.clear()

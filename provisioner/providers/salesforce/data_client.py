@@ -1,0 +1,92 @@
+"""REST data API through simple-salesforce: queries, sObject Collections (200 per call), retries.
+
+Every call goes through :func:`retry.call`. Collections return one :class:`RecordResult` per
+record (``allOrNone`` false): a rejected record is reported, the others are written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from . import retry
+from .soql import in_chunks
+
+MAX_COLLECTION = 200
+
+
+@dataclass
+class RecordResult:
+    """One record of a collection call."""
+
+    id: str | None
+    success: bool
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    created: bool = False
+
+    def message(self) -> str:
+        return "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in self.errors)
+
+
+def _batches(items: Sequence[Any], size: int = MAX_COLLECTION) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class DataClient:
+    """Thin, retried access to the REST API of one org."""
+
+    def __init__(self, sf: Any, relogin: Callable[[], None] | None = None) -> None:
+        self.sf = sf  # simple_salesforce.Salesforce
+        self._relogin = relogin
+
+    def query(self, soql: str, what: str = "query") -> list[dict[str, Any]]:
+        """All records of ``soql`` (follows nextRecordsUrl), without the ``attributes`` key."""
+        result = retry.call(lambda: self.sf.query(soql), what=what, relogin=self._relogin)
+        records = list(result.get("records", []))
+        while not result.get("done", True) and result.get("nextRecordsUrl"):
+            url = result["nextRecordsUrl"]
+            result = retry.call(lambda: self.sf.query_more(url, identifier_is_url=True), what=what,
+                                relogin=self._relogin)
+            records.extend(result.get("records", []))
+        return [{k: v for k, v in r.items() if k != "attributes"} for r in records]
+
+    def query_in(self, template: str, values: Iterable[str], what: str = "query") -> list[dict[str, Any]]:
+        """Run ``template`` (with ``{values}`` as the IN list) in as few length-safe chunks as possible."""
+        records: list[dict[str, Any]] = []
+        for soql in in_chunks(template, values):
+            records.extend(self.query(soql, what))
+        return records
+
+    def count(self, soql: str) -> int:
+        result = retry.call(lambda: self.sf.query(soql), what="count", relogin=self._relogin)
+        return int(result.get("totalSize", 0))
+
+    def _collection(self, method: str, path: str, payload: dict[str, Any], what: str,
+                    verify: Callable[[], Any] | None = None) -> list[RecordResult]:
+        def run() -> Any:
+            return self.sf.restful(path, method=method, json=payload)
+        raw = retry.call(run, what=what, relogin=self._relogin, verify=verify)
+        return [RecordResult(r.get("id"), bool(r.get("success")), r.get("errors") or [], bool(r.get("created")))
+                for r in raw]
+
+    def create(self, sobject: str, records: Sequence[dict[str, Any]],
+               verify: Callable[[Sequence[dict[str, Any]]], list[RecordResult] | None] | None = None
+               ) -> list[RecordResult]:
+        """Insert records, 200 per call. ``verify(batch)`` finds records a lost reply already created."""
+        results: list[RecordResult] = []
+        for batch in _batches(list(records)):
+            payload = {"allOrNone": False,
+                       "records": [dict(r, attributes={"type": sobject}) for r in batch]}
+            check = (lambda b=batch: verify(b)) if verify else None
+            results.extend(self._collection("POST", "composite/sobjects", payload, f"create {sobject}", check))
+        return results
+
+    def update(self, sobject: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Update records by Id, 200 per call (safe to repeat)."""
+        results: list[RecordResult] = []
+        for batch in _batches(list(records)):
+            payload = {"allOrNone": False,
+                       "records": [dict(r, attributes={"type": sobject}) for r in batch]}
+            results.extend(self._collection("PATCH", "composite/sobjects", payload, f"update {sobject}"))
+        return results

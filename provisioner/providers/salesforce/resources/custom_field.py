@@ -1,0 +1,60 @@
+"""Kind ``salesforce.field``: custom fields on standard and custom objects (upsert, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....plan.classify import classify_default
+from ....plan.resource import Change, Desired, Live, Result
+from ..connection import SalesforceConnection
+from ..normalize import field_metadata, live_field_attributes
+from .common import metadata_results
+
+KIND = "salesforce.field"
+
+
+class CustomFieldKind:
+    name = KIND
+    depends_on: tuple[str, ...] = ("salesforce.object",)
+
+    def read(self, conn: SalesforceConnection, desired: list[Desired]) -> dict[str, Live]:
+        objects = conn.read_objects([d.attributes["object"] for d in desired])
+        live: dict[str, Live] = {}
+        for d in desired:
+            obj = objects.get(d.attributes["object"]) or {}
+            fields = obj.get("fields") or []
+            fields = fields if isinstance(fields, list) else [fields]
+            wanted = d.attributes["apiName"].lower()
+            md = next((f for f in fields if str(f.get("fullName", "")).rsplit(".", 1)[-1].lower() == wanted), None)
+            if md is None:
+                live[d.address] = Live(d.address, None)
+                continue
+            attrs = dict(live_field_attributes(md), object=d.attributes["object"], apiName=d.attributes["apiName"])
+            info: dict[str, Any] = {}
+            if d.ensure == "absent":
+                info["records"] = conn.data.count(
+                    f"SELECT COUNT() FROM {d.attributes['object']} WHERE {d.attributes['apiName']} != null")
+            live[d.address] = Live(d.address, attrs, info)
+        return live
+
+    def classify(self, desired: Desired, live: Live) -> Change:
+        return classify_default(desired, live)
+
+    def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
+        upserts = [c for c in changes if c.action in ("create", "update")]
+        deletes = [c for c in changes if c.action == "delete"]
+        results: list[Result] = []
+        if upserts:
+            names = [f"{c.after['object']}.{c.after['apiName']}" for c in upserts]
+            components = [conn.metadata.make("CustomField", **field_metadata(name, _api_attrs(c.after)))
+                          for name, c in zip(names, upserts)]
+            results += metadata_results(upserts, conn.metadata.upsert(components), names)
+        if deletes:
+            names = [f"{c.before['object']}.{c.before['apiName']}" for c in deletes]
+            results += metadata_results(deletes, conn.metadata.delete("CustomField", names), names)
+        conn.wrote_metadata()
+        return results
+
+
+def _api_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in attrs.items() if k not in ("object", "apiName")}

@@ -1,0 +1,104 @@
+"""Kind ``salesforce.permission_set``: field-level security for the managed fields, and its assignment.
+
+New fields are invisible to every profile until a permission set grants them; required
+fields are visible anyway and must not be listed ("You cannot deploy to a required field").
+The permission set is the tool's own: it lists exactly the manifest's non-required fields,
+and it is assigned to the user the tool connects as, so the integration can use them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....plan.resource import Change, Desired, Live, Result
+from ..connection import SalesforceConnection
+from ..soql import quote
+from .common import metadata_results
+
+KIND = "salesforce.permission_set"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class PermissionSetKind:
+    name = KIND
+    depends_on: tuple[str, ...] = ("salesforce.field",)
+    list_keys = {"fieldPermissions": "field"}
+
+    def read(self, conn: SalesforceConnection, desired: list[Desired]) -> dict[str, Live]:
+        names = [d.attributes["name"] for d in desired]
+        found = conn.metadata.read("PermissionSet", names)
+        assigned = self._assigned(conn, [n for n in names if found.get(n)])
+        live: dict[str, Live] = {}
+        for d in desired:
+            md = found.get(d.attributes["name"])
+            if md is None:
+                live[d.address] = Live(d.address, None)
+                continue
+            grants = sorted(({"field": p.get("field"), "readable": bool(p.get("readable")),
+                              "editable": bool(p.get("editable"))}
+                             for p in _as_list(md.get("fieldPermissions")) if p.get("readable") or p.get("editable")),
+                            key=lambda p: p["field"])
+            live[d.address] = Live(d.address, {
+                "name": d.attributes["name"], "label": md.get("label"), "description": md.get("description") or None,
+                "fieldPermissions": grants, "assignedToApiUser": d.attributes["name"] in assigned})
+        return live
+
+    def _assigned(self, conn: SalesforceConnection, names: list[str]) -> set[str]:
+        if not names:
+            return set()
+        sets = conn.data.query_in("SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})", names,
+                                  what="read permission sets")
+        if not sets:
+            return set()
+        ids = {r["Id"]: r["Name"] for r in sets}
+        rows = conn.data.query_in(f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = "
+                                  f"{quote(conn.user_id)} AND PermissionSetId IN ({{values}})", list(ids),
+                                  what="read permission set assignments")
+        return {ids[r["PermissionSetId"]] for r in rows if r["PermissionSetId"] in ids}
+
+    def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
+        writes = [c for c in changes if c.action in ("create", "update")]
+        results = [Result(c.address, False, c.action, "permission sets are not deleted by provisioner")
+                   for c in changes if c.action not in ("create", "update")]
+        if not writes:
+            return results
+        components = [conn.metadata.make("PermissionSet", fullName=c.after["name"], label=c.after["label"],
+                                          description=c.after.get("description"),
+                                          fieldPermissions=[dict(p) for p in c.after["fieldPermissions"]])
+                      for c in writes]
+        saved = metadata_results(writes, conn.metadata.upsert(components), [c.after["name"] for c in writes])
+        to_assign = [c.after["name"] for c, r in zip(writes, saved) if r.ok and c.after.get("assignedToApiUser")]
+        failures = self._assign(conn, to_assign) if to_assign else {}
+        for change, result in zip(writes, saved):
+            if result.ok and change.after["name"] in failures:
+                result = Result(change.address, False, change.action,
+                                f"saved, but not assigned to the API user: {failures[change.after['name']]}")
+            results.append(result)
+        return results
+
+    def _assign(self, conn: SalesforceConnection, names: list[str]) -> dict[str, str]:
+        """Assign the permission sets to the API user; returns name → error for failures."""
+        already = self._assigned(conn, names)
+        pending = [n for n in names if n not in already]
+        if not pending:
+            return {}
+        ids = {r["Name"]: r["Id"] for r in conn.data.query_in(
+            "SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})", pending)}
+        records = [{"AssigneeId": conn.user_id, "PermissionSetId": ids[n]} for n in pending if n in ids]
+
+        def already_done(batch: Any) -> Any:
+            done = self._assigned(conn, pending)
+            from ..data_client import RecordResult
+            return [RecordResult(None, True) for _ in batch] if all(n in done for n in pending) else None
+
+        outcome = conn.data.create("PermissionSetAssignment", records, verify=already_done)
+        errors = {n: "permission set not found after saving it" for n in pending if n not in ids}
+        for name, result in zip([n for n in pending if n in ids], outcome):
+            if not result.success and "DUPLICATE" not in result.message():
+                errors[name] = result.message()
+        return errors

@@ -1,0 +1,92 @@
+"""Where Salesforce calls are retried: transient 5xx, dropped connections, concurrency limits.
+
+The daily API limit (REQUEST_LIMIT_EXCEEDED / TotalRequests) is not retryable: the run stops
+with :class:`DailyLimitExceeded` and a re-run converges. Callers say whether a call is safe
+to repeat; a write that is not (a REST create) passes ``verify`` to look before repeating.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable, TypeVar
+
+import requests
+
+from ..base import ConnectionError_
+
+T = TypeVar("T")
+
+ATTEMPTS = 6
+BASE_DELAY = 0.2
+MAX_DELAY = 5.0
+
+
+class DailyLimitExceeded(ConnectionError_):
+    """The org's daily API request limit is used up: stop now, re-run after it resets."""
+
+
+class SessionExpired(Exception):
+    """The access token is no longer valid: log in again and retry."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying (5xx, dropped connection, concurrency limit)."""
+
+
+def classify(exc: BaseException) -> type[Exception] | None:
+    """Map a client exception to TransientError/SessionExpired/DailyLimitExceeded, or None (permanent)."""
+    if isinstance(exc, (DailyLimitExceeded, SessionExpired, TransientError)):
+        return type(exc)
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                        requests.exceptions.ChunkedEncodingError)):
+        return TransientError
+    text = str(exc)
+    status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+    if "REQUEST_LIMIT_EXCEEDED" in text:
+        return DailyLimitExceeded if "TotalRequests" in text else TransientError
+    if "INVALID_SESSION_ID" in text or status == 401:
+        return SessionExpired
+    if status in (500, 502, 503, 504) or any(code in text for code in ("UNKNOWN_EXCEPTION", "SERVER_UNAVAILABLE")):
+        return TransientError
+    return None
+
+
+def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None = None,
+         verify: Callable[[], T | None] | None = None, attempts: int = ATTEMPTS,
+         sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run ``fn``, retrying transient failures with jittered backoff.
+
+    ``verify`` (for writes that are not safe to repeat) is asked after a transient failure
+    whether the write already happened; what it returns (if not None) is the result.
+    """
+    last: BaseException | None = None
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except Exception as exc:  # classified below; permanent errors propagate unchanged
+            kind = classify(exc)
+            if kind is None:
+                raise
+            if kind is DailyLimitExceeded:
+                raise DailyLimitExceeded(f"{what}: the org's daily API request limit is used up "
+                                         "(REQUEST_LIMIT_EXCEEDED: TotalRequests); run again after it resets, "
+                                         "the run will continue where it stopped") from None
+            last = exc
+            if kind is SessionExpired:
+                if relogin is None:
+                    raise ConnectionError_(f"{what}: the Salesforce session expired or is invalid; "
+                                           "get a new SF_ACCESS_TOKEN") from None
+                relogin()
+                continue
+            if verify is not None:
+                done = verify()
+                if done is not None:
+                    return done
+            sleep(min(MAX_DELAY, BASE_DELAY * (2 ** attempt)) * (0.5 + random.random()))
+    raise ConnectionError_(f"{what}: still failing after {attempts} attempts "
+                           f"({type(last).__name__}: {_first_line(last)})")
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0][:300] if exc and str(exc).strip() else ""
