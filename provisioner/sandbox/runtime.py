@@ -6,8 +6,13 @@
 ``directory`` holds the TLS material (``tls/ca.pem`` is what clients trust) and the JWT key pair
 (``jwt/``); it defaults to ``<state_file>.d`` or a fresh temporary folder. The state file (JSON:
 ``{"salesforce": ..., "marketo": ...}``) is loaded on start and written on stop and on
-``POST /__sandbox/save``. The Salesforce admin routes are documented in
-:mod:`provisioner.sandbox.salesforce.admin`.
+``POST /__sandbox/save``.
+
+Admin routes on the Salesforce port (no auth, never counted in stats, never faulted; details in
+:mod:`provisioner.sandbox.salesforce.admin`): ``GET /__sandbox/stats`` (``DELETE`` resets),
+``POST /__sandbox/save``, ``GET /__sandbox/state``, ``POST /__sandbox/reset``,
+``POST /__sandbox/leads/<id>/convert``, ``POST /__sandbox/fields`` (a field added by hand: drift),
+``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``.
 """
 
 from __future__ import annotations

@@ -120,6 +120,10 @@ def test_autonumber_name_field_needs_display_format(md: Any, sf: Salesforce) -> 
     describe = sf.restful(f"sobjects/{name}/describe")
     name_field = next(f for f in describe["fields"] if f["name"] == "Name")
     assert name_field["autoNumber"] and not name_field["createable"]
+    for _ in range(2):
+        sf.restful(f"sobjects/{name}/", method="POST", json={})
+    rows = sf.query(f"SELECT Name FROM {name} ORDER BY CreatedDate")["records"]
+    assert [r["Name"] for r in rows] == ["E-0001", "E-0002"]
 
 
 def test_more_than_ten_components_is_a_fault(md: Any) -> None:

@@ -187,6 +187,21 @@ def test_upsert_by_external_id(rest: Rest, keyed: str) -> None:
     assert r4.status_code == 404
 
 
+def test_case_sensitive_unique_field_lets_case_variants_coexist(md: Any, rest: Rest) -> None:
+    name = unique("Cased") + "__c"
+    md.CustomObject.create([md.CustomObject(
+        fullName=name, label="Cased", pluralLabel="Cased", nameField=md.CustomField(label="Name", type="Text"),
+        deploymentStatus="Deployed", sharingModel="ReadWrite",
+        fields=[md.CustomField(fullName="Code__c", label="Code", type="Text", length=10, externalId=True,
+                               unique=True, caseSensitive=True, required=True)])])
+    assert rest("POST", f"sobjects/{name}", json={"Code__c": "ABC"}).status_code == 201
+    created = rest("POST", f"sobjects/{name}", json={"Code__c": "abc"})
+    assert created.status_code == 201
+    assert rest("POST", f"sobjects/{name}", json={"Code__c": "abc"}).json()[0]["errorCode"] == "DUPLICATE_VALUE"
+    record = rest("GET", f"sobjects/{name}/{created.json()['id']}").json()
+    assert record["Name"] == created.json()["id"]  # a Text name not given defaults to the Id
+
+
 def test_collections_limit_and_results(rest: Rest, keyed: str) -> None:
     too_many = [{"attributes": {"type": "Contact"}, "LastName": "x"}] * 201
     r = rest("POST", "composite/sobjects", json={"records": too_many})

@@ -197,9 +197,32 @@ def insert(store: OrgStore, obj: SObjectType, values: dict[str, Any]) -> Outcome
         outcome.errors.append(problem)
         return outcome
     record = store.insert_raw(obj.name, candidate)
+    _fill_generated(obj, record)
     rules_data.after_write(store, obj, record, None)
     outcome.id, outcome.created = record["Id"], True
     return outcome
+
+
+def auto_number(obj: SObjectType, display_format: str | None) -> str:
+    """The next value of an AutoNumber field, e.g. ``E-{0000}`` -> ``E-0007``."""
+    obj.auto_number += 1
+    fmt = display_format or "{0}"
+    m = re.search(r"\{(0+)\}", fmt)
+    width = len(m.group(1)) if m else 1
+    return re.sub(r"\{0+\}", str(obj.auto_number).zfill(width), fmt)
+
+
+def _fill_generated(obj: SObjectType, record: dict[str, Any]) -> None:
+    """Server-generated values: AutoNumber fields, and a custom object's Name defaulting to its Id."""
+    for f in obj.fields.values():
+        if f.auto_number and record.get(f.name) is None:
+            if f.name_field:
+                fmt = ((obj.metadata or {}).get("nameField") or {}).get("displayFormat")
+            else:
+                fmt = (f.metadata or {}).get("displayFormat")
+            record[f.name] = auto_number(obj, fmt)
+        elif f.name_field and obj.custom and record.get(f.name) is None:
+            record[f.name] = record["Id"]
 
 
 def update(store: OrgStore, obj: SObjectType, record_id: str, values: dict[str, Any]) -> Outcome:

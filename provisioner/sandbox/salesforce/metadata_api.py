@@ -10,11 +10,10 @@ are SOAP faults, as in a real org.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any, Callable
 
 from ..httpserver import Request, Response
-from . import soap
+from . import dml, soap
 from .auth import Authenticator
 from .errors import error
 from .mdxml import dict_to_xml, element_to_dict, xsi_type
@@ -196,14 +195,7 @@ class MetadataService:
             for rec in self.store.all(obj.name):
                 rec[f.name] = f.default_value
                 if f.auto_number:
-                    rec[f.name] = self._next_auto(obj, md)
-
-    def _next_auto(self, obj: SObjectType, md: dict[str, Any]) -> str:
-        obj.auto_number += 1
-        fmt = str(md.get("displayFormat") or "{0}")
-        m = re.search(r"\{(0+)\}", fmt)
-        width = len(m.group(1)) if m else 1
-        return re.sub(r"\{0+\}", str(obj.auto_number).zfill(width), fmt)
+                    rec[f.name] = dml.auto_number(obj, md.get("displayFormat"))
 
     def _save_permission_set(self, md: dict[str, Any], creating: bool) -> Errors:
         errors = check_permission_set(self.store, md)
