@@ -1,0 +1,1 @@
+"""Resource kinds of the Marketo provider: channel (verified only), program, custom object, custom activity."""

@@ -1,0 +1,189 @@
+"""``marketo.custom_activity``: a custom activity type (primary attribute at creation, secondary attributes
+in one batch, then approve). Changes Marketo refuses after approval are planned as manual steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....manifest.model import ActivityAttribute, MarketoCustomActivity
+from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ..client import MarketoClient
+from ..errors import MarketoError
+from .common import MarketoLive, address, failure, state_name, write_verified
+
+KIND = "marketo.custom_activity"
+BASE = "/rest/v1/activities/external"
+TOP = ("name", "triggerName", "filterName", "description")
+BATCH = 300
+
+
+def _attribute(a: ActivityAttribute) -> dict[str, Any]:
+    return {"apiName": a.api_name, "name": a.name or a.api_name, "dataType": a.data_type,
+            "description": a.description or ""}
+
+
+def desired_custom_activity(activity: MarketoCustomActivity) -> Desired:
+    """The type in manifest terms; ``state: approved`` unless the manifest says ``approve: false``."""
+    attrs: dict[str, Any] = {"name": activity.name, "triggerName": activity.trigger_name,
+                             "filterName": activity.filter_name, "description": activity.description or "",
+                             "primaryAttribute": _attribute(activity.primary_attribute),
+                             "attributes": [_attribute(a) for a in activity.attributes]}
+    if activity.approve:
+        attrs["state"] = "approved"
+    return Desired(address(KIND, activity.api_name), KIND, attrs, ensure=activity.ensure,
+                   location=activity.location)
+
+
+def _live_attribute(a: dict[str, Any]) -> dict[str, Any]:
+    return {"apiName": a.get("apiName"), "name": a.get("name") or a.get("apiName"),
+            "dataType": a.get("dataType") or "string", "description": a.get("description") or ""}
+
+
+def normalise(record: dict[str, Any], state: str) -> dict[str, Any]:
+    """A types/describe record in manifest terms (ids and timestamps dropped)."""
+    return {"name": record.get("name"), "triggerName": record.get("triggerName"),
+            "filterName": record.get("filterName"), "description": record.get("description") or "",
+            "primaryAttribute": _live_attribute(record.get("primaryAttribute") or {}),
+            "attributes": [_live_attribute(a) for a in record.get("attributes") or []],
+            "state": state}
+
+
+class CustomActivityKind:
+    """Read every type with one ``types.json`` call (plus one describe per type that has a pending draft)."""
+
+    name = KIND
+    depends_on: tuple[str, ...] = ()
+    list_keys = {"attributes": "apiName"}
+
+    def read(self, conn: MarketoClient, desired: list[Desired]) -> dict[str, Live]:
+        wanted = {d.address for d in desired}
+        found: dict[str, Live] = {}
+        for record in conn.get(f"{BASE}/types.json"):
+            key = address(KIND, str(record.get("apiName")))
+            if key not in wanted:
+                continue
+            state = state_name(record.get("status"))
+            approved = normalise(record, state) if state != "draft" else None
+            latest = record
+            if state == "approved with draft":
+                drafts = conn.get(f"{BASE}/type/{record['apiName']}/describe.json", {"draft": "true"})
+                latest = drafts[0] if drafts else record
+            attrs = normalise(latest, state)
+            found[key] = MarketoLive(key, attrs, {"state": state, "id": record.get("id")}, approved=approved)
+        return found
+
+    def classify(self, desired: Desired, live: Live) -> Change:
+        """Default diff over the manifest's attributes only; forbidden-after-approval changes become manual."""
+        if live.attributes is not None:
+            named = {a["apiName"] for a in desired.attributes.get("attributes", [])}
+            shown = dict(live.attributes, attributes=[a for a in live.attributes["attributes"] if a["apiName"] in named])
+            live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
+        change = classify_default(desired, live, self.list_keys)
+        approved = getattr(live, "approved", None)
+        if change.actions != ["update"] or approved is None:
+            return change
+        why = forbidden_after_approval(desired.attributes, approved)
+        if not why:
+            return change
+        name = desired.address[len(KIND) + 1:]
+        return as_manual(change, "Marketo refuses this once the activity type is approved: " + "; ".join(why), [
+            f"In Marketo, open Admin > Marketo Custom Activities and select {name}.",
+            "If it has a draft, click Discard Draft.",
+            "Remove it from the smart lists and campaigns that use it, then click Delete Activity "
+            "(activities already logged with it are lost; export them first if you need them).",
+            "Run apply again: the type is created from the manifest, with its attributes, and approved.",
+        ])
+
+    def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
+        conn.ensure_preflight()
+        results = []
+        for change in changes:
+            try:
+                results.append(self._apply_one(conn, change))
+            except Exception as exc:  # one type failing must not stop the others
+                results.append(failure(change.address, change.action, exc))
+        return results
+
+    def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
+        name = change.address[len(KIND) + 1:]
+        want, have = change.after or {}, change.before or {}
+        if change.actions == ["delete"]:
+            conn.post_json(f"{BASE}/type/{name}/delete.json", None)
+            return Result(change.address, True, change.action)
+        done = []
+        if not have:
+            body = {"apiName": name, **{k: want[k] for k in TOP}, "primaryAttribute": _api(want["primaryAttribute"])}
+            # A second create is refused (the apiName exists): after a lost reply, describe before retrying.
+            write_verified(lambda: conn.post_json(f"{BASE}/type.json", body),
+                           lambda: bool(self._describe(conn, name)))
+            done.append("type created")
+        else:
+            top = {k: want[k] for k in TOP if want.get(k) != have.get(k)}
+            if want["primaryAttribute"] != have.get("primaryAttribute"):
+                top["primaryAttribute"] = _api(want["primaryAttribute"])
+            if top:
+                # Setting the same values again changes nothing: idempotent.
+                conn.post_json(f"{BASE}/type/{name}.json", top, idempotent=True)
+                done.append("type updated")
+        current = {a["apiName"]: a for a in have.get("attributes", [])}
+        new = [_api(a) for a in want.get("attributes", []) if a["apiName"] not in current]
+        changed = [_api(a) for a in want.get("attributes", []) if a["apiName"] in current and current[a["apiName"]] != a]
+        for start in range(0, len(new), BATCH):
+            chunk = new[start:start + BATCH]
+            # attributes/create refuses an existing apiName: after a lost reply, create only what is missing.
+            write_verified(lambda: conn.post_json(f"{BASE}/type/{name}/attributes/create.json", {"attributes": chunk}),
+                           lambda: self._create_missing(conn, name, chunk))
+        if new:
+            done.append(f"{len(new)} attribute{'s' if len(new) != 1 else ''} added")
+        for start in range(0, len(changed), BATCH):
+            conn.post_json(f"{BASE}/type/{name}/attributes/update.json", {"attributes": changed[start:start + BATCH]},
+                           idempotent=True)
+        if changed:
+            done.append(f"{len(changed)} attribute{'s' if len(changed) != 1 else ''} updated")
+        if want.get("state") == "approved" and (done or have.get("state") != "approved"):
+            # approve with no draft is refused: after a lost reply, check the state first.
+            write_verified(lambda: conn.post_json(f"{BASE}/type/{name}/approve.json", None),
+                           lambda: state_name((self._describe(conn, name) or {}).get("status")) == "approved")
+            done.append("approved")
+        return Result(change.address, True, change.action, ", ".join(done))
+
+    @staticmethod
+    def _describe(conn: MarketoClient, name: str, draft: bool = False) -> dict[str, Any] | None:
+        try:
+            found = conn.get(f"{BASE}/type/{name}/describe.json", {"draft": "true"} if draft else None)
+        except MarketoError as exc:
+            if exc.code == "1013":  # not found
+                return None
+            raise
+        return found[0] if found else None
+
+    def _create_missing(self, conn: MarketoClient, name: str, chunk: list[dict[str, Any]]) -> bool:
+        """After an unknown attributes/create outcome: create what is still missing; True when done."""
+        found = self._describe(conn, name, draft=True) or {}
+        present = {a.get("apiName") for a in found.get("attributes") or []}
+        missing = [a for a in chunk if a["apiName"] not in present]
+        if missing:
+            conn.post_json(f"{BASE}/type/{name}/attributes/create.json", {"attributes": missing})
+        return True
+
+
+def _api(attribute: dict[str, Any]) -> dict[str, Any]:
+    return {"apiName": attribute["apiName"], "name": attribute["name"], "dataType": attribute["dataType"],
+            "description": attribute.get("description", "")}
+
+
+def forbidden_after_approval(want: dict[str, Any], approved: dict[str, Any]) -> list[str]:
+    """Why the manifest's changes cannot be made to the approved activity type (empty when they can)."""
+    why = []
+    old_primary, new_primary = approved.get("primaryAttribute") or {}, want.get("primaryAttribute") or {}
+    if old_primary.get("apiName") != new_primary.get("apiName"):
+        why.append(f"the primary attribute cannot change ({old_primary.get('apiName')} → {new_primary.get('apiName')})")
+    elif old_primary.get("dataType") != new_primary.get("dataType"):
+        why.append(f"the primary attribute's type cannot change "
+                   f"({old_primary.get('dataType')} → {new_primary.get('dataType')})")
+    old = {a["apiName"]: a for a in approved.get("attributes", [])}
+    for a in want.get("attributes", []):
+        before = old.get(a["apiName"])
+        if before is not None and before["dataType"] != a["dataType"]:
+            why.append(f"attribute {a['apiName']} cannot change type ({before['dataType']} → {a['dataType']})")
+    return why

@@ -1,0 +1,204 @@
+"""``marketo.custom_object``: a custom object type, edited as a draft (type, then fields) and approved.
+
+After approval Marketo refuses some changes (dedupe fields, link fields, a field's type); those are
+planned as manual steps with the reason and the way out (delete and recreate), never attempted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ....manifest.model import MarketoCustomObject
+from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ..client import MarketoClient
+from .common import MarketoLive, address, failure, state_name, write_verified
+
+KIND = "marketo.custom_object"
+SCHEMA = "/rest/v1/customobjects/schema"
+SYSTEM_FIELDS = frozenset({"createdAt", "updatedAt", "marketoGUID"})
+#: Manifest object names → the names Marketo's linkable objects go by.
+LINK_OBJECTS = {"lead": "Lead", "company": "Company"}
+BATCH = 300  # records per call
+
+
+def desired_custom_object(obj: MarketoCustomObject) -> Desired:
+    """The type in manifest terms; ``state: approved`` is wanted unless the manifest says ``approve: false``."""
+    attrs: dict[str, Any] = {"displayName": obj.display_name}
+    if obj.plural_name is not None:
+        attrs["pluralName"] = obj.plural_name
+    if obj.description is not None:
+        attrs["description"] = obj.description
+    attrs["showInLeadDetail"] = obj.show_in_lead_detail
+    attrs["dedupeFields"] = sorted(obj.dedupe_fields)
+    fields = []
+    for f in obj.fields:
+        field: dict[str, Any] = {"name": f.name, "displayName": f.display_name or f.name, "dataType": f.data_type,
+                                 "description": f.description or ""}
+        if f.data_type == "link":
+            field["relatedTo"] = {"object": (f.related_object or "lead").lower(), "field": f.related_field or "id"}
+        fields.append(field)
+    attrs["fields"] = fields
+    if obj.approve:
+        attrs["state"] = "approved"
+    return Desired(address(KIND, obj.api_name), KIND, attrs, ensure=obj.ensure, location=obj.location)
+
+
+def normalise(record: dict[str, Any]) -> dict[str, Any]:
+    """A describe/list record in manifest terms; link fields are found in ``relationships``."""
+    links = {r.get("field"): r.get("relatedTo") or {} for r in record.get("relationships") or []}
+    fields = []
+    for f in record.get("fields") or []:
+        if f.get("name") in SYSTEM_FIELDS:
+            continue
+        field = {"name": f.get("name"), "displayName": f.get("displayName") or f.get("name"),
+                 "dataType": f.get("dataType"), "description": f.get("description") or ""}
+        if f.get("name") in links:
+            related = links[f["name"]]
+            field["dataType"] = "link"
+            field["relatedTo"] = {"object": str(related.get("name", "")).lower(), "field": related.get("field")}
+        fields.append(field)
+    return {"displayName": record.get("displayName"), "pluralName": record.get("pluralName") or "",
+            "description": record.get("description") or "", "showInLeadDetail": bool(record.get("showInLeadDetail")),
+            "dedupeFields": sorted(record.get("dedupeFields") or []), "fields": fields,
+            "state": state_name(record.get("state"))}
+
+
+class CustomObjectKind:
+    """Read all wanted types in one ``schema.json?names=…`` call (plus one for drafts of approved types)."""
+
+    name = KIND
+    depends_on: tuple[str, ...] = ()
+    list_keys = {"fields": "name"}
+
+    def read(self, conn: MarketoClient, desired: list[Desired]) -> dict[str, Live]:
+        names = [d.address[len(KIND) + 1:] for d in desired]
+        latest = {r["apiName"]: r for r in conn.get(f"{SCHEMA}.json", {"names": ",".join(names)})}
+        with_draft = [n for n, r in latest.items() if state_name(r.get("state")) == "approved with draft"]
+        approved = {n: normalise(r) for n, r in latest.items() if state_name(r.get("state")) != "draft"}
+        if with_draft:
+            for r in conn.get(f"{SCHEMA}.json", {"names": ",".join(with_draft), "state": "draft"}):
+                state = latest[r["apiName"]].get("state")
+                latest[r["apiName"]] = {**r, "state": state}
+        found: dict[str, Live] = {}
+        for name, record in latest.items():
+            attrs = normalise(record)
+            key = address(KIND, name)
+            found[key] = MarketoLive(key, attrs, {"state": attrs["state"]}, approved=approved.get(name))
+        return found
+
+    def classify(self, desired: Desired, live: Live) -> Change:
+        """Default diff over the manifest's fields only; forbidden-after-approval changes become manual."""
+        if live.attributes is not None:
+            named = {f["name"] for f in desired.attributes.get("fields", [])}
+            shown = dict(live.attributes, fields=[f for f in live.attributes["fields"] if f["name"] in named])
+            live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
+        change = classify_default(desired, live, self.list_keys)
+        approved = getattr(live, "approved", None)
+        if change.actions != ["update"] or approved is None:
+            return change
+        why = forbidden_after_approval(desired.attributes, approved)
+        if not why:
+            return change
+        name = desired.address[len(KIND) + 1:]
+        return as_manual(change, "Marketo refuses this once the type is approved: " + "; ".join(why), [
+            f"In Marketo, open Admin > Marketo Custom Objects and select {name}.",
+            "If it has a draft, click Discard Draft.",
+            "Export the records you need to keep, then delete its records and remove it from the smart lists "
+            "and campaigns that use it (Marketo lists them as dependent assets).",
+            "Click Delete Object.",
+            "Run apply again: the type is created from the manifest, with its fields, and approved.",
+        ])
+
+    def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
+        conn.ensure_preflight()
+        results = []
+        for change in changes:
+            try:
+                results.append(self._apply_one(conn, change))
+            except Exception as exc:  # one type failing must not stop the others
+                results.append(failure(change.address, change.action, exc))
+        return results
+
+    def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
+        name = change.address[len(KIND) + 1:]
+        want, have = change.after or {}, change.before or {}
+        if change.actions == ["delete"]:
+            conn.post_json(f"{SCHEMA}/{name}/delete.json", None)
+            return Result(change.address, True, change.action)
+        done = []
+        top = ("displayName", "pluralName", "description", "showInLeadDetail")
+        if not have or any(k in want and want[k] != have.get(k) for k in top):
+            body = {"action": "createOrUpdate", "apiName": name, **{k: want[k] for k in top if k in want}}
+            # createOrUpdate with the same body leaves the same type: safe to repeat after a lost reply.
+            conn.post_json(f"{SCHEMA}.json", body, idempotent=True)
+            done.append("type saved")
+        current = {f["name"]: f for f in have.get("fields", [])}
+        dedupe = set(want.get("dedupeFields", []))
+        new = [_api_field(f, f["name"] in dedupe) for f in want.get("fields", []) if f["name"] not in current]
+        for start in range(0, len(new), BATCH):
+            chunk = new[start:start + BATCH]
+            # addField refuses a field that exists: after a lost reply, add only the fields still missing.
+            write_verified(lambda: conn.post_json(f"{SCHEMA}/{name}/addField.json", {"input": chunk}),
+                           lambda: self._add_missing(conn, name, chunk))
+        if new:
+            done.append(f"{len(new)} field{'s' if len(new) != 1 else ''} added")
+        was_dedupe = set(have.get("dedupeFields", []))
+        for f in want.get("fields", []):
+            old = current.get(f["name"])
+            is_dedupe = f["name"] in dedupe
+            if old is not None and (old != f or is_dedupe != (f["name"] in was_dedupe)):
+                body = {k: v for k, v in _api_field(f, is_dedupe).items() if k != "name"}
+                # updateField sets the same values again on a repeat: idempotent.
+                conn.post_json(f"{SCHEMA}/{name}/{f['name']}/updateField.json", body, idempotent=True)
+                done.append(f"field {f['name']} updated")
+        if want.get("state") == "approved" and (done or have.get("state") != "approved"):
+            # approve of a type with no draft is refused: after a lost reply, check the state first.
+            write_verified(lambda: conn.post_json(f"{SCHEMA}/{name}/approve.json", None),
+                           lambda: self._state(conn, name) == "approved")
+            done.append("approved")
+        return Result(change.address, True, change.action, ", ".join(done))
+
+    @staticmethod
+    def _state(conn: MarketoClient, name: str) -> str:
+        found = conn.get(f"{SCHEMA}.json", {"names": name})
+        return state_name(found[0].get("state")) if found else "absent"
+
+    @staticmethod
+    def _add_missing(conn: MarketoClient, name: str, chunk: list[dict[str, Any]]) -> bool:
+        """After an unknown addField outcome: add what is still missing; True when nothing is left to add."""
+        found = conn.get(f"{SCHEMA}/{name}/describe.json", {"state": "draft"})
+        present = {f.get("name") for f in (found[0].get("fields") if found else [])}
+        missing = [f for f in chunk if f["name"] not in present]
+        if missing:
+            conn.post_json(f"{SCHEMA}/{name}/addField.json", {"input": missing})
+        return True
+
+
+def _api_field(field: dict[str, Any], dedupe: bool) -> dict[str, Any]:
+    """A manifest field as the schema API takes it (``relatedTo`` with Marketo's object name)."""
+    out = {"name": field["name"], "displayName": field["displayName"], "dataType": field["dataType"],
+           "description": field.get("description", ""), "isDedupeField": dedupe}
+    if field["dataType"] == "link":
+        related = field["relatedTo"]
+        out["relatedTo"] = {"name": LINK_OBJECTS.get(related["object"], related["object"]), "field": related["field"]}
+    return out
+
+
+def forbidden_after_approval(want: dict[str, Any], approved: dict[str, Any]) -> list[str]:
+    """Why the manifest's changes cannot be made to the approved type (empty when they can)."""
+    why = []
+    if set(want.get("dedupeFields", [])) != set(approved.get("dedupeFields", [])):
+        why.append(f"dedupe fields {sorted(approved.get('dedupeFields', []))} cannot change "
+                   f"(manifest: {sorted(want.get('dedupeFields', []))})")
+    old = {f["name"]: f for f in approved.get("fields", [])}
+    for f in want.get("fields", []):
+        before = old.get(f["name"])
+        if before is None:
+            if f["dataType"] == "link":
+                why.append(f"link field {f['name']} cannot be added")
+            continue
+        if before["dataType"] != f["dataType"]:
+            why.append(f"field {f['name']} cannot change type ({before['dataType']} → {f['dataType']})")
+        elif f["dataType"] == "link" and before.get("relatedTo") != f.get("relatedTo"):
+            why.append(f"link field {f['name']} cannot point elsewhere")
+    return why

@@ -1,0 +1,173 @@
+"""``marketo.program``: created in a folder given as a path (missing folders are created), description
+updated in place; a different type or channel is a replacement because Marketo fixes both at creation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ....manifest.model import MarketoProgram
+from ....plan import Change, Desired, Live, Result, as_manual, as_replace, classify_default
+from ..client import MarketoClient
+from .channel import KIND as CHANNEL_KIND
+from .common import address, failure, write_verified
+
+KIND = "marketo.program"
+A = "/rest/asset/v1"
+FIXED = ("type", "channel")
+
+
+def desired_program(program: MarketoProgram, declared_channels: set[str]) -> Desired:
+    """A manifest program: type, channel, folder path (no leading slash) and description."""
+    attrs: dict[str, Any] = {"type": program.type, "channel": program.channel, "folder": _path(program.folder)}
+    if program.description is not None:
+        attrs["description"] = program.description
+    channel = address(CHANNEL_KIND, program.channel)
+    return Desired(address(KIND, program.name), KIND, attrs, ensure=program.ensure,
+                   depends_on=(channel,) if channel in declared_channels else (), location=program.location)
+
+
+def _path(folder: str) -> str:
+    return "/".join(part.strip() for part in folder.strip().strip("/").split("/") if part.strip())
+
+
+class Folders:
+    """Folder paths ↔ ids, looked up at most once per path or id within one read or apply."""
+
+    def __init__(self, conn: MarketoClient) -> None:
+        self.conn = conn
+        self.ids: dict[str, int | None] = {}
+        self.paths: dict[int, str] = {}
+
+    def find(self, path: str) -> int | None:
+        """The id of the folder at ``path`` (one ``folder/byName`` call for its last name), or None."""
+        if path not in self.ids:
+            leaf = path.split("/")[-1]
+            self.ids[path] = None
+            for folder in self.conn.get(f"{A}/folder/byName.json", {"name": leaf}):
+                found = _path(str(folder.get("path") or ""))
+                self.paths[int(folder["id"])] = found
+                self.ids.setdefault(found, int(folder["id"]))
+                if found == path:
+                    self.ids[path] = int(folder["id"])
+        return self.ids[path]
+
+    def path_of(self, folder_id: int) -> str:
+        """The path of folder ``folder_id`` (one ``folder/{id}`` call unless already known)."""
+        if folder_id not in self.paths:
+            found = self.conn.get(f"{A}/folder/{folder_id}.json", {"type": "Folder"})
+            self.paths[folder_id] = _path(str(found[0].get("path") or "")) if found else f"(folder {folder_id})"
+            self.ids.setdefault(self.paths[folder_id], folder_id)
+        return self.paths[folder_id]
+
+    def ensure(self, path: str) -> int:
+        """The folder at ``path``, creating the missing tail of the path under its deepest existing folder."""
+        parts = path.split("/")
+        depth = len(parts)
+        while depth > 0 and self.find("/".join(parts[:depth])) is None:
+            depth -= 1
+        if depth == 0:
+            raise ValueError(f"folder {parts[0]!r} does not exist: programs live under Marketing Activities")
+        parent = self.ids["/".join(parts[:depth])]
+        for i in range(depth, len(parts)):
+            prefix = "/".join(parts[: i + 1])
+            form = {"name": parts[i], "parent": json.dumps({"id": parent, "type": "Folder"})}
+            # Not idempotent (a second create is refused as a duplicate): after a lost reply, re-read.
+            self.ids.pop(prefix, None)
+            created = write_verified(lambda: self.conn.post_form(f"{A}/folders.json", form),
+                                     lambda: self._forget(prefix) or self.find(prefix) is not None)
+            self.ids[prefix] = int(created[0]["id"]) if created else self.find(prefix)
+            parent = self.ids[prefix]
+        assert parent is not None
+        return parent
+
+    def _forget(self, path: str) -> None:
+        self.ids.pop(path, None)
+
+
+class ProgramKind:
+    """Read with ``program/byName`` (one call a program) plus at most one folder call per distinct folder."""
+
+    name = KIND
+    depends_on: tuple[str, ...] = (CHANNEL_KIND,)
+
+    def __init__(self) -> None:
+        # The folders seen by the last read; the engine re-reads just before applying, so apply
+        # reuses them instead of looking the same paths up again.
+        self._folders: Folders | None = None
+
+    def read(self, conn: MarketoClient, desired: list[Desired]) -> dict[str, Live]:
+        folders = self._folders = Folders(conn)
+        found: dict[str, Live] = {}
+        for d in desired:
+            name = d.address[len(KIND) + 1:]
+            name = json.loads(name) if name.startswith('"') else name
+            records = [p for p in conn.get(f"{A}/program/byName.json", {"name": name}) if p.get("name") == name]
+            if not records:
+                if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
+                    found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']} will be created"})
+                continue
+            program = records[0]
+            folder = program.get("folder") or {}
+            path = folders.path_of(int(folder.get("value"))) if folder.get("value") is not None else ""
+            attrs = {"type": program.get("type"), "channel": program.get("channel"), "folder": path,
+                     "description": program.get("description") or ""}
+            found[d.address] = Live(d.address, attrs, {"id": program.get("id")})
+        return found
+
+    def classify(self, desired: Desired, live: Live) -> Change:
+        """Type or channel changed → replace; folder changed → manual (the API cannot move a program)."""
+        change = classify_default(desired, live)
+        if change.actions != ["update"]:
+            return change
+        changed = {c.attribute for c in change.diff}
+        if changed & set(FIXED):
+            return as_replace(change, "type and channel are fixed at creation")
+        if "folder" in changed:
+            name = desired.address[len(KIND) + 1:].strip('"')
+            return as_manual(change, "Marketo's API cannot move a program to another folder", [
+                "In Marketo, open Marketing Activities.",
+                f'Drag the program "{name}" from {live.attributes["folder"]} into '   # type: ignore[index]
+                f'{desired.attributes["folder"]} (create the folder first if it does not exist).',
+            ] + (["Then run apply again to update the description."] if "description" in changed else []))
+        return change
+
+    def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
+        conn.ensure_preflight()
+        folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
+        results = []
+        for change in changes:
+            try:
+                results.append(self._apply_one(conn, folders, change))
+            except Exception as exc:  # one program failing must not stop the others
+                results.append(failure(change.address, change.action, exc))
+        return results
+
+    def _apply_one(self, conn: MarketoClient, folders: Folders, change: Change) -> Result:
+        name = change.address[len(KIND) + 1:]
+        name = json.loads(name) if name.startswith('"') else name
+        program_id = change.info.get("id")
+        if "delete" in change.actions and program_id is not None:
+            # Not idempotent (a second delete finds nothing): after a lost reply, re-read by name.
+            write_verified(lambda: conn.post_form(f"{A}/program/{program_id}/delete.json", {}),
+                           lambda: not conn.get(f"{A}/program/byName.json", {"name": name}))
+        if change.actions == ["delete"]:
+            return Result(change.address, True, change.action)
+        after = change.after or {}
+        if "create" in change.actions:
+            created_folder = folders.find(after["folder"]) is None
+            folder_id = folders.ensure(after["folder"])
+            form = {"name": name, "type": after["type"], "channel": after["channel"],
+                    "folder": json.dumps({"id": folder_id, "type": "Folder"}),
+                    "description": after.get("description", "")}
+            # Not idempotent (names are unique): after a lost reply, re-read by name before creating again.
+            created = write_verified(lambda: conn.post_form(f"{A}/programs.json", form),
+                                     lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
+            note = f"id {created[0]['id']}" if created else "created (confirmed by re-reading)"
+            if created_folder:
+                note += f"; folder {after['folder']} created"
+            return Result(change.address, True, change.action, note)
+        # update: only the description can change in place (idempotent: the same value twice is harmless)
+        conn.post_form(f"{A}/program/{program_id}.json", {"description": after.get("description", "")},
+                       idempotent=True)
+        return Result(change.address, True, change.action)

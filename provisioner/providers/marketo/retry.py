@@ -1,0 +1,39 @@
+"""Which failures are retried, and how long to wait between attempts (exponential backoff with jitter)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+#: Marketo codes that mean "try again later" (API-FACTS: 502, 604, 606, 608, 611, 615, 713, 719, 1016,
+#: 1019, 1029). Token problems (601, 602) are handled apart: renew the token, then retry.
+RETRYABLE_CODES = frozenset({"502", "604", "606", "608", "611", "615", "713", "719", "1016", "1019", "1029"})
+#: The subset Marketo answers *before* doing anything (limits, unavailability, token), so even a
+#: non-idempotent write may be sent again. For the others (timeouts, system and transient errors, lock
+#: waits) a write may have been applied: it is retried only when it is idempotent.
+REJECTED_BEFORE_PROCESSING = frozenset({"601", "602", "606", "608", "615", "1016", "1029"})
+TOKEN_CODES = frozenset({"601", "602"})
+RATE_CODES = frozenset({"606"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts and delays. A 606 waits longer: Marketo's window is 20 s, so short waits only burn calls."""
+
+    max_attempts: int = 8
+    base_s: float = 0.25
+    rate_base_s: float = 2.0
+    cap_s: float = 20.0
+
+    def delay(self, attempt: int, code: str, rng: random.Random | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1): half fixed, half jitter."""
+        base = self.rate_base_s if code in RATE_CODES else self.base_s
+        ceiling = min(self.cap_s, base * (2 ** (attempt - 1)))
+        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def is_retryable(code: str, idempotent: bool) -> bool:
+    """Whether a failure with ``code`` may be retried for a request that is (or is not) idempotent."""
+    if code in REJECTED_BEFORE_PROCESSING:
+        return True
+    return idempotent and (code in RETRYABLE_CODES or code.startswith("HTTP 5") or code == "connection")
