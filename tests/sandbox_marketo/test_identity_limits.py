@@ -103,6 +103,14 @@ def test_body_over_1mb_is_413_and_over_300_records_is_1003(server, api) -> None:
     assert error_code(too_many) == "1003"
 
 
+def test_uri_over_8kb_is_414(server, api) -> None:
+    emails = ",".join(f"someone.with.a.long.name{i}@example.com" for i in range(300))
+    reply = api.session.get(server.base_url + "/rest/v1/leads.json", params={"filterType": "email",
+                                                                           "filterValues": emails},
+                            headers={"Authorization": f"Bearer {api.token()}"}, timeout=10)
+    assert reply.status_code == 414
+
+
 def test_wrong_method_unknown_route_and_wrong_content_type(server, api) -> None:
     assert error_code(api.post_form(CHANNELS, {"name": "Mine"}, check=False)) == "605"  # channels are read-only
     assert error_code(api.get("/rest/v1/nothing.json", check=False)) == "610"

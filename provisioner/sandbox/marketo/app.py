@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import collections
 import datetime as _dt
+import hashlib
 import hmac
 import json
 import threading
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from ..httpserver import Request, Response
 from . import errors
@@ -22,15 +24,22 @@ from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
-from .routes import IDENTITY_PATH, Route, match
+from .routes import IDENTITY_PATH, ROUTES, Route, match
 from .state import new_state, next_id
 
 __all__ = ["MarketoApp", "MarketoConfig"]
 
 #: Marketo's daily quota resets at midnight US Central Standard Time.
 _CST = _dt.timezone(_dt.timedelta(hours=-6))
+#: Marketo answers HTTP 414 when a GET request's URI exceeds 8 KB.
+MAX_URI_BYTES = 8 * 1024
 _CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
                   "multipart": "multipart/form-data"}
+
+
+def _digest(token: str) -> str:
+    """What the state keeps of an access token (a state file never holds a usable token)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class MarketoApp:
@@ -38,6 +47,8 @@ class MarketoApp:
 
     #: Faults it can inject besides dropped connections: HTTP 502 and Marketo's retryable codes.
     fault_kinds: tuple[str, ...] = ("502", "604", "606", "608", "611", "615", "713")
+    #: Every operation served (the contract test enumerates it).
+    routes: tuple[Route, ...] = ROUTES
 
     def __init__(self, config: MarketoConfig | None = None, ui_url: str = "https://app-sandbox.marketo.com") -> None:
         self.config = config or MarketoConfig()
@@ -47,6 +58,8 @@ class MarketoApp:
         self._window: collections.deque[float] = collections.deque()
         self._quota_day: _dt.date | None = None
         self._quota_used = 0
+        #: The token handed out until it expires; kept in memory only (the state holds digests).
+        self._current_token: tuple[str, float] | None = None
         #: Parameter names each route's handler has read so far (checked against the specs).
         self.param_reads: dict[str, set[str]] = collections.defaultdict(set)
         self.bulk = BulkWorkers(self)
@@ -78,6 +91,8 @@ class MarketoApp:
         limit = self.config.max_bulk_file_bytes if route and route.body == "multipart" else self.config.max_body_bytes
         if len(request.body) > limit:
             return Response.text("Request Entity Too Large", 413)
+        if len(request.path) + len(urlencode(request.query, doseq=True)) + 1 > MAX_URI_BYTES:
+            return Response.text("Request-URI Too Long", 414)
         if route is not None and route.path == IDENTITY_PATH:
             return self._identity(request)
         with self.lock:
@@ -110,6 +125,7 @@ class MarketoApp:
         """Replace the state with a snapshot; unfinished imports are queued again."""
         with self.lock:
             self.state = json.loads(json.dumps(state))
+            self._current_token = None  # the restored state may not know it
             unfinished = [b for b in self.state["batches"].values() if b["status"] in ("Queued", "Importing")]
             for batch in unfinished:
                 batch["status"] = "Queued"
@@ -130,16 +146,15 @@ class MarketoApp:
             return Response.json({"error": "unauthorized", "error_description": "Bad client credentials"}, 401)
         now = time.time()
         with self.lock:
-            tokens = self.state["tokens"]
-            current = self.state.get("current_token")
-            if current not in tokens or tokens[current]["expires_at"] - now < 1:
-                current = f"{uuid.uuid4()}:sbx"
-                tokens[current] = {"expires_at": now + self.config.token_ttl_seconds}
-                self.state["current_token"] = current
-                for token in [t for t, v in tokens.items() if v["expires_at"] < now - 86400]:
-                    del tokens[token]
-            remaining = int(tokens[current]["expires_at"] - now)
-        return Response.json({"access_token": current, "token_type": "bearer", "expires_in": remaining,
+            if self._current_token is None or self._current_token[1] - now < 1:
+                token = f"{uuid.uuid4()}:sbx"
+                self._current_token = (token, now + self.config.token_ttl_seconds)
+                tokens = self.state["tokens"]
+                tokens[_digest(token)] = {"expires_at": self._current_token[1]}
+                for old in [t for t, v in tokens.items() if v["expires_at"] < now - 86400]:
+                    del tokens[old]
+            token, expires_at = self._current_token
+        return Response.json({"access_token": token, "token_type": "bearer", "expires_in": int(expires_at - now),
                               "scope": self.config.api_user})
 
     def _authenticate(self, request: Request) -> None:
@@ -147,7 +162,7 @@ class MarketoApp:
         token = header[7:].strip() if header.lower().startswith("bearer ") else request.arg("access_token")
         if not token:
             raise ApiError.of(errors.EMPTY_TOKEN)
-        known = self.state["tokens"].get(token)
+        known = self.state["tokens"].get(_digest(token))
         if known is None:
             raise ApiError.of(errors.INVALID_TOKEN)
         if known["expires_at"] <= time.time():

@@ -38,8 +38,7 @@ def new_state(channels: list[dict[str, Any]]) -> dict[str, Any]:
     state: dict[str, Any] = {
         "counters": {"folder": 100, "program": 1000, "lead": 0, "activityType": 100000, "activity": 0,
                      "batch": 0, "request": 0},
-        "tokens": {},  # access token -> {"expires_at": epoch seconds}
-        "current_token": None,
+        "tokens": {},  # sha256 of an access token -> {"expires_at": epoch seconds}
         "folders": {},
         "channels": {},
         "programs": {},
