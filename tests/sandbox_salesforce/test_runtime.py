@@ -111,3 +111,37 @@ def test_expired_sessions_must_log_in_again(tmp_path: Path) -> None:
         assert http.post(sb.salesforce_url + "/__sandbox/sessions/expire").json()["expired"] == 1
         r = rest("GET", "limits")
         assert r.status_code == 401 and r.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+def test_metadata_api_faults_are_soap_faults(tmp_path: Path) -> None:
+    import zeep.exceptions
+
+    with Sandbox(tmp_path / "soap-faults", seed=3, marketo=False) as sb:
+        sf = salesforce_client(sb, client_credentials_token(sb, make_session(sb.ca_bundle)))
+        md = sf.mdapi
+        md.CustomObject.read(["Lead"])  # healthy first
+        sb.server("salesforce").options.fault_rate = 1.0  # from now on every API call faults
+        codes = set()
+        for _ in range(12):
+            try:
+                md.CustomObject.read(["Lead"])
+            except zeep.exceptions.Fault as fault:
+                codes.add(fault.code)
+            except requests.ConnectionError:
+                codes.add("dropped")
+        assert codes <= {"sf:UNKNOWN_EXCEPTION", "sf:SERVER_UNAVAILABLE", "sf:REQUEST_LIMIT_EXCEEDED", "dropped"}
+        assert len(codes - {"dropped"}) >= 2
+        stats = make_session(sb.ca_bundle).get(sb.salesforce_url + "/__sandbox/stats").json()
+        assert stats["faults"]["total"] == 12
+
+
+def test_field_added_by_hand_shows_as_drift(sandbox: Sandbox, rest: Rest, md: object) -> None:
+    r = rest.http.post(sandbox.salesforce_url + "/__sandbox/fields", json={
+        "object": "Campaign", "metadata": {"fullName": "Added_By_Hand__c", "label": "By hand", "type": "Text",
+                                           "length": 12}})
+    assert r.status_code == 200
+    listed = md.list_metadata([md.ListMetadataQuery(type="CustomField")])  # type: ignore[attr-defined]
+    assert "Campaign.Added_By_Hand__c" in {p.fullName for p in listed}
+    assert md.CustomField.read(["Campaign.Added_By_Hand__c"]).length == 12  # type: ignore[attr-defined]
+    names = {f["name"] for f in rest("GET", "sobjects/Campaign/describe").json()["fields"]}
+    assert "Added_By_Hand__c" not in names  # like any new field: invisible until granted
