@@ -318,3 +318,23 @@ def test_new_field_is_invisible_until_a_permission_set_is_assigned(sf: Salesforc
     assert hidden in names
     created = sf.Contact.create({"LastName": "x", required: "r", hidden: "visible now"})["id"]
     assert sf.query(f"SELECT {hidden} FROM Contact WHERE Id = '{created}'")["records"][0][hidden] == "visible now"
+
+
+def test_concurrent_writes_are_all_kept(sandbox: Sandbox, token: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.http import make_session
+
+    tag = unique("conc")
+    http = make_session(sandbox.ca_bundle, pool_size=8)
+    rest = Rest(sandbox.salesforce_url, http, token)
+
+    def create(i: int) -> str:
+        r = rest("POST", "sobjects/Contact", json={"LastName": f"{tag}-{i}", "Title": tag})
+        assert r.status_code == 201
+        return str(r.json()["id"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(create, range(40)))
+    assert len(set(ids)) == 40
+    assert rest.query(f"SELECT COUNT() FROM Contact WHERE Title = '{tag}'").json()["totalSize"] == 40

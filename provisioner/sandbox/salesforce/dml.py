@@ -9,14 +9,13 @@ Callers hold ``store.lock``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import rules_data
 from .errors import error
-from .schema import NUMERIC_TYPES, TEXT_TYPES, FieldDef, SObjectType, to15
+from .schema import NUMERIC_TYPES, TEXT_TYPES, FieldDef, SObjectType
 from .store import OrgStore
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -326,11 +325,3 @@ def delete(store: OrgStore, record_id: str) -> Outcome:
     store.delete_raw(obj.name, rec["Id"])
     rules_data.after_delete(store, obj, rec)
     return outcome
-
-
-def today() -> str:
-    return _dt.date.today().isoformat()
-
-
-def same_id(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and to15(str(a)) == to15(str(b))
