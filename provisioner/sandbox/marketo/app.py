@@ -104,7 +104,7 @@ class MarketoApp:
                 if route.permission and route.permission not in self.config.permissions:
                     raise ApiError.of(errors.ACCESS_DENIED)
                 self._check_content_type(route, request)
-                ctx = CallContext(request, path_params, route.body)
+                ctx = CallContext(request, path_params)
                 try:
                     reply = route.handler(self, ctx)
                 finally:

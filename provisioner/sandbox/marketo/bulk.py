@@ -12,6 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..httpserver import Response
 from . import customobjects, errors, leads
 from .context import CallContext
 from .errors import ApiError
@@ -175,8 +176,8 @@ def _batch(app: "MarketoApp", ctx: CallContext, kind: str) -> dict[str, Any]:
     return batch
 
 
-def _csv_reply(batch: dict[str, Any], which: str) -> Any:
-    from ..httpserver import Response
+def _csv_reply(batch: dict[str, Any], which: str) -> Response:
+    """Failures or warnings as Marketo returns them: the rows as sent plus a reason column (text/csv)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     header = batch["header"] or ["row"]
@@ -203,11 +204,11 @@ def lead_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [_lead_view(_batch(app, ctx, "leads"))]}
 
 
-def lead_failures(app: "MarketoApp", ctx: CallContext) -> Any:
+def lead_failures(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "leads"), "failures")
 
 
-def lead_warnings(app: "MarketoApp", ctx: CallContext) -> Any:
+def lead_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "leads"), "warnings")
 
 
@@ -223,11 +224,11 @@ def custom_object_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [_custom_object_view(_batch(app, ctx, "customObject"))]}
 
 
-def custom_object_failures(app: "MarketoApp", ctx: CallContext) -> Any:
+def custom_object_failures(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "customObject"), "failures")
 
 
-def custom_object_warnings(app: "MarketoApp", ctx: CallContext) -> Any:
+def custom_object_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "customObject"), "warnings")
 
 
@@ -247,9 +248,9 @@ def member_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [_member_view(_batch(app, ctx, "programMembers"))]}
 
 
-def member_failures(app: "MarketoApp", ctx: CallContext) -> Any:
+def member_failures(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "programMembers"), "failures")
 
 
-def member_warnings(app: "MarketoApp", ctx: CallContext) -> Any:
+def member_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
     return _csv_reply(_batch(app, ctx, "programMembers"), "warnings")

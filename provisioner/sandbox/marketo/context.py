@@ -16,10 +16,9 @@ from .errors import ApiError
 class CallContext:
     """Parameter access for a handler; every name read is recorded so the contract test can check it."""
 
-    def __init__(self, request: Request, path_params: dict[str, str], body_kind: str) -> None:
+    def __init__(self, request: Request, path_params: dict[str, str]) -> None:
         self.request = request
         self.path_params = path_params
-        self.body_kind = body_kind  # "none" | "json" | "form" | "multipart"
         self.reads: set[str] = set()
         self._form: dict[str, list[str]] | None = None
         self._json: Any = None

@@ -40,11 +40,16 @@ class ContractError(AssertionError):
 
 
 def spec_dir() -> Path:
-    """Where the OpenAPI documents are (``MARKETO_OPENAPI_DIR`` or ``../shared/reference/marketo-openapi``)."""
+    """Where the OpenAPI documents are: ``MARKETO_OPENAPI_DIR``, else ``shared/reference/marketo-openapi``
+    beside the checkout this module is in, else beside the current directory (an installed package
+    run from the repository root, as CI does)."""
     configured = os.environ.get("MARKETO_OPENAPI_DIR")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "marketo-openapi"
+    relative = Path("shared") / "reference" / "marketo-openapi"
+    candidates = [Path(__file__).resolve().parents[3].parent / relative, Path.cwd().parent / relative,
+                  Path.cwd() / relative]
+    return next((c for c in candidates if (c / SPEC_FILES[0]).is_file()), candidates[0])
 
 
 @functools.lru_cache(maxsize=4)

@@ -157,7 +157,7 @@ def sync_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [{"seq": 0, "apiName": api_name, "status": "updated"}]}
 
 
-def _check_field_spec(app: "MarketoApp", spec: Any, existing: list[dict[str, Any]]) -> dict[str, Any]:
+def _check_field_spec(spec: Any, existing: list[dict[str, Any]]) -> dict[str, Any]:
     if not isinstance(spec, dict) or not spec.get("name"):
         raise ApiError(errors.BLANK, "name cannot be blank")
     name = spec["name"]
@@ -199,7 +199,7 @@ def add_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     fields = list((entry["draft"] or approved)["fields"])
     added = []
     for spec in specs:
-        field = _check_field_spec(app, spec, fields + added)
+        field = _check_field_spec(spec, fields + added)
         if approved is not None and field["isDedupeField"]:
             raise ApiError(errors.BUSINESS_RULE, f"Cannot add dedupe field '{field['name']}': "
                            "custom object type is already approved")
@@ -225,7 +225,7 @@ def update_field(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     merged = {**current, **{k: v for k, v in spec.items() if v is not None}}
     merged["isDedupeField"] = bool(merged.get("isDedupeField"))
     others = [f for f in (entry["draft"] or entry["approved"])["fields"] if f["name"] != field_name]
-    field = _check_field_spec(app, merged, others)
+    field = _check_field_spec(merged, others)
     approved_field = next((f for f in (entry["approved"] or {"fields": []})["fields"] if f["name"] == field_name),
                           None)
     if approved_field is not None:

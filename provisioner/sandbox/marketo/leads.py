@@ -84,10 +84,13 @@ def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str
             result.append({"seq": seq, "status": "skipped", "reasons": [reason(errors.INVALID_DATA, "Invalid record")]})
             continue
         problem = _lead_problem(record)
-        matches = [] if action == "createDuplicate" else _leads_matching(app, lookup, record.get(lookup)) \
-            if record.get(lookup) not in (None, "") else []
-        if problem is None and action != "createDuplicate" and record.get(lookup) in (None, ""):
-            problem = reason(errors.MISSING_PARAMETER, f"Value for lookup field '{lookup}' not specified")
+        key = record.get(lookup)
+        matches = []
+        if action != "createDuplicate":
+            if key in (None, ""):
+                problem = problem or reason(errors.MISSING_PARAMETER, f"Value for lookup field '{lookup}' not specified")
+            else:
+                matches = _leads_matching(app, lookup, key)
         if problem is None and len(matches) > 1:
             problem = reason(errors.MULTIPLE_LEADS, "Multiple lead match lookup criteria")
         if problem is None and not matches and action == "updateOnly":
