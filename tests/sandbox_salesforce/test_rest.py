@@ -294,18 +294,15 @@ def test_campaign_member_rules(sf: Salesforce, rest: Rest) -> None:
 # -- field-level security --------------------------------------------------------------------------
 
 def test_new_field_is_invisible_until_a_permission_set_is_assigned(sf: Salesforce, md: Any, rest: Rest) -> None:
-    hidden, required = unique("Hidden") + "__c", unique("Needed") + "__c"
-    md.CustomField.create([
-        md.CustomField(fullName=f"Contact.{hidden}", label="Hidden", type="Text", length=20),
-        md.CustomField(fullName=f"Contact.{required}", label="Needed", type="Text", length=20, required=True)])
+    hidden = unique("Hidden") + "__c"
+    md.CustomField.create([md.CustomField(fullName=f"Contact.{hidden}", label="Hidden", type="Text", length=20)])
     names = {f["name"] for f in rest("GET", "sobjects/Contact/describe").json()["fields"]}
-    assert hidden not in names and required in names
+    assert hidden not in names
     r = rest.query(f"SELECT Id, {hidden} FROM Contact")
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
-    r = rest("POST", "sobjects/Contact", json={"LastName": "x", required: "r", hidden: "h"})
+    assert f"No such column '{hidden}'" in r.json()[0]["message"]
+    r = rest("POST", "sobjects/Contact", json={"LastName": "x", hidden: "h"})
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
-    r = rest("POST", "sobjects/Contact", json={"LastName": "x"})
-    assert r.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING" and r.json()[0]["fields"] == [required]
     ps_name = unique("Grant")
     md.PermissionSet.create([md.PermissionSet(fullName=ps_name, label="Grant", fieldPermissions=[
         md.PermissionSetFieldPermissions(field=f"Contact.{hidden}", readable=True, editable=True)])])
@@ -316,8 +313,22 @@ def test_new_field_is_invisible_until_a_permission_set_is_assigned(sf: Salesforc
     sf.PermissionSetAssignment.create({"AssigneeId": user_id, "PermissionSetId": ps_id})
     names = {f["name"] for f in rest("GET", "sobjects/Contact/describe").json()["fields"]}
     assert hidden in names
-    created = sf.Contact.create({"LastName": "x", required: "r", hidden: "visible now"})["id"]
+    created = sf.Contact.create({"LastName": "x", hidden: "visible now"})["id"]
     assert sf.query(f"SELECT {hidden} FROM Contact WHERE Id = '{created}'")["records"][0][hidden] == "visible now"
+
+
+def test_required_field_is_visible_without_a_grant(md: Any, rest: Rest) -> None:
+    obj = unique("Strict") + "__c"  # on its own object: a required field on Contact would break other tests
+    md.CustomObject.create([md.CustomObject(
+        fullName=obj, label="Strict", pluralLabel="Strict", nameField=md.CustomField(label="Name", type="Text"),
+        deploymentStatus="Deployed", sharingModel="ReadWrite",
+        fields=[md.CustomField(fullName="Needed__c", label="Needed", type="Text", length=20, required=True),
+                md.CustomField(fullName="Optional__c", label="Optional", type="Text", length=20)])])
+    names = {f["name"] for f in rest("GET", f"sobjects/{obj}/describe").json()["fields"]}
+    assert "Needed__c" in names and "Optional__c" not in names
+    r = rest("POST", f"sobjects/{obj}", json={"Name": "x"})
+    assert r.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING" and r.json()[0]["fields"] == ["Needed__c"]
+    assert rest("POST", f"sobjects/{obj}", json={"Needed__c": "y"}).status_code == 201
 
 
 def test_concurrent_writes_are_all_kept(sandbox: Sandbox, token: str) -> None:
