@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .support import error_code
+from provisioner.sandbox.marketo.app import MarketoConfig
+
+from .support import Api, error_code, serving
 
 LEADS = "/rest/v1/leads.json"
 
@@ -80,3 +83,19 @@ def test_member_status_moves_forward_only(api, webinar) -> None:
                                     {"statusName": "Registered", "input": [{"leadId": lead}]})) == "1013"
     too_many = {"statusName": "Registered", "input": [{"leadId": lead}] * 301}
     assert error_code(api.post_json(path, too_many)) == "1003"
+
+
+def test_concurrent_upserts_of_one_email_create_duplicates_when_racing(tls) -> None:
+    with serving(tls, MarketoConfig(lead_upsert_race_s=0.3)) as server:
+        api = Api(server, tls)
+        api.token()
+        body = {"input": [{"email": "race@example.com"}]}
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(lambda _: api.post_json(LEADS, body)["result"][0]["status"], range(2)))
+        assert outcomes == ["created", "created"]
+        found = api.get(LEADS, {"filterType": "email", "filterValues": "race@example.com"})["result"]
+        assert len(found) == 2
+        again = api.post_json(LEADS, body)["result"][0]
+        assert again["status"] == "skipped" and again["reasons"][0]["code"] == "1007"
+        one_batch = api.post_json(LEADS, {"input": [{"email": "twice@example.com"}, {"email": "TWICE@example.com"}]})
+        assert [r["status"] for r in one_batch["result"]] == ["created", "updated"]

@@ -115,6 +115,17 @@ class MarketoApp:
                 return reply
             return self._success(reply)
 
+    def pause_unlocked(self, seconds: float) -> None:
+        """Sleep with the state lock released, for a handler that emulates a non-atomic step.
+
+        Only valid inside :meth:`handle` (the lock is held exactly once there).
+        """
+        self.lock.release()
+        try:
+            time.sleep(seconds)
+        finally:
+            self.lock.acquire()
+
     # -- state ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The whole instance state as plain JSON data (for ``--state FILE``)."""

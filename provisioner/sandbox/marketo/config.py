@@ -96,6 +96,9 @@ class MarketoConfig:
     max_custom_object_fields: int = 50
     max_activity_types: int = 10
     max_activity_attributes: int = 20
+    #: Seconds between a lead upsert's lookup and its write (0: atomic). Marketo's is not atomic:
+    #: two concurrent upserts of one email can both create it; set this to let tests show it.
+    lead_upsert_race_s: float = 0.0
     bulk_delay_s: float = 0.2
     bulk_max_processing: int = 2
     bulk_max_queued: int = 10

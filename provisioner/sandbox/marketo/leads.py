@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import errors
 from .context import CallContext
@@ -36,18 +36,19 @@ def lead_matching(app: "MarketoApp", field: str, value: Any) -> dict[str, Any] |
     """The oldest lead whose ``field`` equals ``value`` (emails compare case-insensitively)."""
     if value in (None, ""):
         return None
-    wanted = str(value).lower() if field == "email" else str(value)
-    for lead in app.state["leads"].values():  # insertion order: oldest first
-        have = lead.get(field)
-        if have is not None and (str(have).lower() if field == "email" else str(have)) == wanted:
-            return lead
-    return None
+    matches = _leads_matching(app, field, value)  # insertion order: oldest first
+    return matches[0] if matches else None
+
+
+def _key(field: str, value: Any) -> str:
+    """A lookup value as Marketo compares it (emails case-insensitively)."""
+    return str(value).lower() if field == "email" else str(value)
 
 
 def _leads_matching(app: "MarketoApp", field: str, value: Any) -> list[dict[str, Any]]:
-    wanted = str(value).lower() if field == "email" else str(value)
+    wanted = _key(field, value)
     return [lead for lead in app.state["leads"].values() if lead.get(field) is not None
-            and (str(lead[field]).lower() if field == "email" else str(lead[field])) == wanted]
+            and _key(field, lead[field]) == wanted]
 
 
 def _lead_problem(record: dict[str, Any]) -> dict[str, str] | None:
@@ -73,32 +74,42 @@ def sync_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     ctx.field("partitionName")
     ctx.field("asyncProcessing")
     records = ctx.input_list("input", app.config.max_batch)
-    return {"result": upsert_leads(app, records, action, lookup)}
+    race = app.config.lead_upsert_race_s
+    return {"result": upsert_leads(app, records, action, lookup,
+                                   pause=(lambda: app.pause_unlocked(race)) if race > 0 else None)}
 
 
-def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str) -> list[dict[str, Any]]:
-    """Create/update leads by ``lookup`` with Marketo's per-record outcomes (shared with the bulk import)."""
+def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str,
+                 pause: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+    """Create/update leads by ``lookup`` with Marketo's per-record outcomes (shared with the bulk import).
+
+    Like Marketo, the lookup and the write are not one atomic step: ``pause`` runs between them
+    (the REST call passes one that releases the state lock when ``lead_upsert_race_s`` is set),
+    so two requests upserting one email at the same time can both create it.
+    """
+    looked_up = [_leads_matching(app, lookup, r.get(lookup))
+                 if isinstance(r, dict) and action != "createDuplicate" and r.get(lookup) not in (None, "") else []
+                 for r in records]
+    if pause is not None:
+        pause()
+    created: dict[str, dict[str, Any]] = {}  # lookup key -> lead created earlier in this batch
     result: list[dict[str, Any]] = []
-    for seq, record in enumerate(records):
+    for seq, (record, matches) in enumerate(zip(records, looked_up)):
         if not isinstance(record, dict):
             result.append({"seq": seq, "status": "skipped", "reasons": [reason(errors.INVALID_DATA, "Invalid record")]})
             continue
         problem = _lead_problem(record)
-        key = record.get(lookup)
-        matches = []
-        if action != "createDuplicate":
-            if key in (None, ""):
-                problem = problem or reason(errors.MISSING_PARAMETER, f"Value for lookup field '{lookup}' not specified")
-            else:
-                matches = _leads_matching(app, lookup, key)
+        key = _key(lookup, record.get(lookup))
+        if action != "createDuplicate" and key in created:
+            matches = [created[key]]
+        if problem is None and action != "createDuplicate" and record.get(lookup) in (None, ""):
+            problem = reason(errors.MISSING_PARAMETER, f"Value for lookup field '{lookup}' not specified")
         if problem is None and len(matches) > 1:
             problem = reason(errors.MULTIPLE_LEADS, "Multiple lead match lookup criteria")
-        if problem is None and not matches and action == "updateOnly":
+        if problem is None and not matches and (action == "updateOnly" or lookup == "id"):
             problem = reason(errors.LEAD_NOT_FOUND, "Lead not found")
         if problem is None and matches and action == "createOnly":
             problem = reason(errors.LEAD_EXISTS, "Lead already exists")
-        if problem is None and not matches and lookup == "id":
-            problem = reason(errors.LEAD_NOT_FOUND, "Lead not found")
         if problem:
             result.append({"seq": seq, "status": "skipped", "reasons": [problem]})
             continue
@@ -111,7 +122,8 @@ def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str
             result.append({"seq": seq, "id": lead["id"], "status": "updated"})
         else:
             lid = next_id(app.state, "lead")
-            app.state["leads"][str(lid)] = {"id": lid, **values, "createdAt": stamp, "updatedAt": stamp}
+            lead = app.state["leads"][str(lid)] = {"id": lid, **values, "createdAt": stamp, "updatedAt": stamp}
+            created[key] = lead
             result.append({"seq": seq, "id": lid, "status": "created"})
     return result
 
