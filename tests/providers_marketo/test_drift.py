@@ -1,0 +1,108 @@
+"""Differences the API cannot fix (channels, approved types) become manual steps; fixed program
+attributes become a replacement that needs allow_destroy; allowed changes converge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from provisioner.manifest.model import ManifestSet
+from provisioner.plan import DestroyNotAllowedError, render_apply_report, render_plan
+from provisioner.providers.marketo.client import MarketoClient
+from provisioner.sandbox.httpserver import SandboxServer
+from provisioner.sandbox.marketo.config import default_channels
+from provisioner.sandbox.tls import TLSMaterial
+
+from .support import apply_for, client_for, plan_for, sandbox_channel, seeded_config, serving, variant
+
+CHANNEL = 'marketo.channel."Kaltura Event"'
+PROGRAM = 'marketo.program."Kaltura Event Template"'
+OBJECT = "marketo.custom_object.kalturaUserSessionEngagement"
+ACTIVITY = "marketo.custom_activity.userSessionEngagement"
+
+
+def test_missing_channel_is_a_manual_step_with_the_clicks_to_create_it(tls: TLSMaterial,
+                                                                       manifests: ManifestSet) -> None:
+    with serving(tls, seeded_config(manifests, channels=default_channels())) as server:
+        client, _ = client_for(server, tls)
+        plan = plan_for(manifests, client)
+        channel = next(c for c in plan.changes if c.address == CHANNEL)
+        assert channel.actions == ["manual"]
+        assert channel.instructions[:3] == [
+            "In Marketo, open Admin > Tags.",
+            "Under Tags, select Channels, then click New > New Channel.",
+            'Name: "Kaltura Event"; Applicable Program Type: event; click Create.',
+        ]
+        assert 'Add status "Registered" at step 30: check Success.' in channel.instructions
+        assert 'Add status "Created" at step 10: leave Success unchecked.' in channel.instructions
+        assert sum(i.startswith("Add status") for i in channel.instructions) == 9
+        text = render_plan(plan)
+        assert f"! {CHANNEL}" in text and "to do by hand:" in text
+        assert "Plan: 3 to add, 0 to change, 0 to destroy, 1 manual." in text
+
+
+@pytest.fixture(scope="module")
+def drifted(tls: TLSMaterial, manifests: ManifestSet) -> Iterator[tuple[SandboxServer, MarketoClient]]:
+    channel = sandbox_channel(manifests.marketo[0].channels[0], Attended=55)
+    with serving(tls, seeded_config(manifests, channels=[channel] + default_channels())) as server:
+        client, _ = client_for(server, tls)
+        yield server, client
+
+
+def test_one_step_different_is_manual_and_apply_still_succeeds(drifted: tuple[SandboxServer, MarketoClient],
+                                                               manifests: ManifestSet) -> None:
+    server, client = drifted
+    plan = plan_for(manifests, client)
+    channel = next(c for c in plan.changes if c.address == CHANNEL)
+    assert channel.actions == ["manual"]
+    assert [(d.path, d.old, d.new) for d in channel.diff] == [("statuses[Attended].step", 55, 50)]
+    assert channel.instructions == [
+        "In Marketo, open Admin > Tags and select Channels.",
+        'Select the channel "Kaltura Event" and click Edit Channel.',
+        'Change status "Attended" at step 50: check Success (now step 55, Success checked).',
+        "Click Save.",
+    ]
+    posts_before = sum(n for r, n in server.stats()["calls"]["by_route"].items() if "channel" in r and "POST" in r)
+    report = apply_for(plan, client)
+    assert report.ok  # a manual step alone does not fail apply (the CLI's --strict makes it an error)
+    assert [c.address for c in report.manual] == [CHANNEL]
+    assert "Change status \"Attended\" at step 50" in render_apply_report(report)
+    assert posts_before == 0  # nothing ever writes a channel
+
+
+def test_program_channel_change_is_a_replace_refused_without_allow_destroy(
+        drifted: tuple[SandboxServer, MarketoClient], manifests: ManifestSet, tmp_path: Path) -> None:
+    server, client = drifted
+    apply_for(plan_for(manifests, client), client)  # converged (apart from the channel drift)
+    moved = variant(tmp_path, "moved", ("      channel: Kaltura Event\n", "      channel: Tradeshow\n"),
+                    ("  channels:\n", "  channels:\n    - name: Tradeshow\n      programType: event\n      statuses:\n"
+                                      "        - {name: Registered, step: 20, success: true}\n"
+                                      "        - {name: Attended, step: 30, success: true}\n"))
+    plan = plan_for(moved, client)
+    program = next(c for c in plan.changes if c.address == PROGRAM)
+    assert program.actions == ["delete", "create"]
+    assert program.reason == "type and channel are fixed at creation"
+    assert "-/+ " + PROGRAM in render_plan(plan)
+    before = dict(server.app.state["programs"])
+    with pytest.raises(DestroyNotAllowedError):
+        apply_for(plan, client)
+    assert server.app.state["programs"] == before  # refused before any change
+    report = apply_for(plan, client, allow_destroy=True)
+    assert report.ok, render_apply_report(report)
+    [program_now] = [p for p in server.app.state["programs"].values() if p["name"] == "Kaltura Event Template"]
+    assert program_now["channel"] == "Tradeshow" and str(program_now["id"]) not in before
+
+
+def test_description_change_updates_in_place(drifted: tuple[SandboxServer, MarketoClient],
+                                             manifests: ManifestSet, tmp_path: Path) -> None:
+    server, client = drifted
+    edited = variant(tmp_path, "described", ("description: Template program for Kaltura Events; cloned per event.",
+                                             "description: Kaltura template, cloned per event."))
+    apply_for(plan_for(manifests, client), client, allow_destroy=True)
+    plan = plan_for(edited, client)
+    program = next(c for c in plan.changes if c.address == PROGRAM)
+    assert program.actions == ["update"]
+    assert apply_for(plan, client).ok
+    assert next(c for c in plan_for(edited, client).changes if c.address == PROGRAM).is_no_op
