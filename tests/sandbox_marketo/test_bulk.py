@@ -24,6 +24,14 @@ def test_lead_import_is_queued_then_complete_with_failures(api) -> None:
     assert found[0]["firstName"] == "Ann"
 
 
+def test_unknown_column_fails_the_whole_batch(api) -> None:
+    batch = api.post_file("/bulk/v1/leads.json", {"format": "csv"},
+                          "email,shoeSize\nfeet@example.com,44\n").json()["result"][0]
+    done = api.wait_batch(f"/bulk/v1/leads/batch/{batch['batchId']}.json")
+    assert done["status"] == "Failed" and "shoeSize" in done["message"]
+    assert api.get("/rest/v1/leads.json", {"filterType": "email", "filterValues": "feet@example.com"})["result"] == []
+
+
 def test_custom_object_and_program_member_imports(api) -> None:
     co = "/rest/v1/customobjects/schema"
     api.post_json(f"{co}.json", {"apiName": "bulkObj", "displayName": "Bulk Obj"})

@@ -99,9 +99,10 @@ def _process(app: "MarketoApp", batch: dict[str, Any]) -> None:
     """Apply a batch row by row through the same rules as the REST calls; failed rows keep their reason."""
     handlers = {"leads": _lead_rows, "customObject": _custom_object_rows, "programMembers": _member_rows}
     try:
+        _check_header(app, batch)
         outcomes = handlers[batch["kind"]](app, batch)
     except ApiError as exc:
-        batch.update(status="Failed", message=exc.message)
+        batch.update(status="Failed", message=exc.message, rows=[])
         return
     for row, outcome in zip(batch["rows"], outcomes):
         if outcome.get("status") == "skipped":
@@ -111,6 +112,18 @@ def _process(app: "MarketoApp", batch: dict[str, Any]) -> None:
     batch["rows"] = []
     batch["status"] = "Complete"
     batch["message"] = "Import succeeded" if not batch["failures"] else "Import completed with errors"
+
+
+def _check_header(app: "MarketoApp", batch: dict[str, Any]) -> None:
+    """Marketo fails the whole batch when a column names no field."""
+    if batch["kind"] == "customObject":
+        model = customobjects.approved_model(app, batch["objectApiName"])
+        known = {f["name"] for f in model["fields"]}
+    else:
+        known = set(leads.LEAD_FIELDS)
+    unknown = [column for column in batch["header"] if column not in known]
+    if unknown:
+        raise ApiError(errors.FIELD_NOT_FOUND, f"Field '{unknown[0]}' not found")
 
 
 def _lead_rows(app: "MarketoApp", batch: dict[str, Any]) -> list[dict[str, Any]]:
