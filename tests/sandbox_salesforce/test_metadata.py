@@ -233,3 +233,21 @@ def test_permission_set_create_read_and_required_field_refusal(md: Any) -> None:
     [result] = soap(md, "createMetadata", [bad])
     code, message = only_error(result)
     assert "You cannot deploy to a required field" in message
+
+
+def test_picklist_values_show_in_describe(md: Any, sf: Salesforce) -> None:
+    field = unique("Source") + "__c"
+    values = [md.CustomValue(fullName=v, label=v, default=(v == "Web")) for v in ("Web", "Event")]
+    md.CustomField.create([md.CustomField(
+        fullName=f"Campaign.{field}", label="Source", type="Picklist",
+        valueSet=md.ValueSet(valueSetDefinition=md.ValueSetValuesDefinition(value=values, sorted=False)))])
+    read = md.CustomField.read([f"Campaign.{field}"])
+    assert [v.fullName for v in read.valueSet.valueSetDefinition.value] == ["Web", "Event"]
+    md.PermissionSet.create([md.PermissionSet(fullName=unique("See_Source"), label="See source", fieldPermissions=[
+        md.PermissionSetFieldPermissions(field=f"Campaign.{field}", readable=True, editable=False)])])
+    ps_id = sf.query("SELECT Id FROM PermissionSet ORDER BY CreatedDate DESC LIMIT 1")["records"][0]["Id"]
+    user_id = sf.query("SELECT Id FROM User")["records"][0]["Id"]
+    sf.PermissionSetAssignment.create({"AssigneeId": user_id, "PermissionSetId": ps_id})
+    described = next(f for f in sf.Campaign.describe()["fields"] if f["name"] == field)
+    assert [(p["value"], p["defaultValue"]) for p in described["picklistValues"]] == [("Web", True), ("Event", False)]
+    assert described["updateable"] is False  # readable, not editable

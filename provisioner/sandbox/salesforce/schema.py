@@ -92,8 +92,14 @@ class FieldDef:
             "relationshipName": self.relationship_name,
             "defaultValue": self.default_value,
             "soapType": _SOAP_TYPES.get(self.type, "xsd:string"),
-            "picklistValues": [],
+            "picklistValues": self.picklist_values(),
         }
+
+    def picklist_values(self) -> list[dict[str, Any]]:
+        """Describe's picklistValues, from the CustomField's valueSet (custom picklists only)."""
+        definition = ((self.metadata or {}).get("valueSet") or {}).get("valueSetDefinition") or {}
+        return [{"active": True, "defaultValue": bool(v.get("default")), "label": v.get("label") or v.get("fullName"),
+                 "value": v.get("fullName"), "validFor": None} for v in definition.get("value") or []]
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
