@@ -6,7 +6,7 @@ import copy
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from . import drafts, errors
 from .context import CallContext
 from .customobjects import API_NAME
 from .errors import ApiError, reason
@@ -23,9 +23,8 @@ MAX_LEAD_IDS = 30
 
 
 def _status(entry: dict[str, Any]) -> str:
-    if entry["approved"] is None:
-        return "draft"
-    return "approved with draft" if entry["draft"] is not None else "approved"
+    """Activity types spell the mixed state "approved with draft"."""
+    return {"approvedWithDraft": "approved with draft"}.get(drafts.state_of(entry), drafts.state_of(entry))
 
 
 def _view(entry: dict[str, Any], version: str) -> dict[str, Any]:
@@ -42,17 +41,7 @@ def _latest(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _entry(app: "MarketoApp", api_name: str) -> dict[str, Any]:
-    entry = app.state["activityTypes"].get(api_name)
-    if entry is None:
-        raise ApiError(errors.OBJECT_NOT_FOUND, f"Activity type '{api_name}' not found")
-    return entry
-
-
-def _draft(entry: dict[str, Any]) -> dict[str, Any]:
-    if entry["draft"] is None:
-        entry["draft"] = copy.deepcopy(entry["approved"])
-    entry["updatedAt"] = now_iso()
-    return entry["draft"]
+    return drafts.entry_named(app.state["activityTypes"], api_name, "Activity type")
 
 
 def _attribute(spec: Any, primary: bool) -> dict[str, Any]:
@@ -128,7 +117,7 @@ def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     spec = _type_fields(ctx)
     if spec["apiName"] not in (None, entry["apiName"]):
         raise ApiError(errors.BUSINESS_RULE, "The apiName of an activity type cannot be changed")
-    changed = copy.deepcopy(entry["draft"] or entry["approved"])
+    changed = copy.deepcopy(drafts.current(entry))
     for key in ("name", "triggerName", "filterName", "description"):
         if spec[key] is not None:
             changed[key] = spec[key]
@@ -138,14 +127,14 @@ def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
             raise ApiError(errors.BUSINESS_RULE, "The primary attribute's dataType cannot change after approval")
         changed["primaryAttribute"] = primary
     _check_unique_names(app, entry["apiName"], changed)
-    _draft(entry).update(changed)
+    drafts.editable(entry).update(changed)
     return {"result": [_latest(entry)]}
 
 
 def create_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
-    current = (entry["draft"] or entry["approved"])
+    current = drafts.current(entry)
     taken = {a["apiName"] for a in current["attributes"]} | {current["primaryAttribute"]["apiName"]}
     added = []
     for spec in specs:
@@ -157,7 +146,7 @@ def create_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     if len(current["attributes"]) + len(added) > app.config.max_activity_attributes:
         raise ApiError(errors.FIELD_LIMIT, f"Max field limit reached ({app.config.max_activity_attributes} "
                        "secondary attributes)")
-    _draft(entry)["attributes"].extend(added)
+    drafts.editable(entry)["attributes"].extend(added)
     return {"result": [_latest(entry)]}
 
 
@@ -165,7 +154,7 @@ def update_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
     approved = {a["apiName"]: a for a in (entry["approved"] or {"attributes": []})["attributes"]}
-    current = {a["apiName"]: a for a in (entry["draft"] or entry["approved"])["attributes"]}
+    current = {a["apiName"]: a for a in drafts.current(entry)["attributes"]}
     updates = {}
     for spec in specs:
         name = spec.get("apiName") if isinstance(spec, dict) else None
@@ -175,7 +164,7 @@ def update_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         if name in approved and merged["dataType"] != approved[name]["dataType"]:
             raise ApiError(errors.BUSINESS_RULE, f"Cannot change dataType of attribute '{name}' after approval")
         updates[name] = merged
-    draft = _draft(entry)
+    draft = drafts.editable(entry)
     draft["attributes"] = [updates.get(a["apiName"], a) for a in draft["attributes"]]
     return {"result": [_latest(entry)]}
 
@@ -184,11 +173,11 @@ def delete_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
     names = {s.get("apiName") for s in specs if isinstance(s, dict)}
-    current = {a["apiName"] for a in (entry["draft"] or entry["approved"])["attributes"]}
+    current = {a["apiName"] for a in drafts.current(entry)["attributes"]}
     missing = sorted(str(n) for n in names - current)
     if missing:
         raise ApiError(errors.FIELD_NOT_FOUND, f"Attribute '{missing[0]}' not found")
-    draft = _draft(entry)
+    draft = drafts.editable(entry)
     draft["attributes"] = [a for a in draft["attributes"] if a["apiName"] not in names]
     return {"result": [_latest(entry)]}
 
@@ -197,18 +186,13 @@ def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     if entry["draft"] is None:
         raise ApiError(errors.BUSINESS_RULE, f"Activity type '{entry['apiName']}' has no draft to approve")
-    entry["approved"], entry["draft"] = entry["draft"], None
-    entry["updatedAt"] = now_iso()
+    drafts.publish(entry)
     return {"result": [_latest(entry)]}
 
 
 def discard_draft(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
-    if entry["draft"] is None or entry["approved"] is None:
-        raise ApiError(errors.DISCARD_DRAFT_FAILED, f"Activity type '{entry['apiName']}' has no draft of an "
-                       "approved version to discard")
-    entry["draft"] = None
-    entry["updatedAt"] = now_iso()
+    drafts.discard(entry, f"Activity type '{entry['apiName']}'")
     return {"result": [_latest(entry)]}
 
 

@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from . import errors
+from . import drafts, errors
 from .context import CallContext
 from .errors import ApiError, reason
 from .leads import LEAD_FIELDS, lead_matching
@@ -34,25 +34,8 @@ SYSTEM_FIELDS = [
 
 # -- schema ------------------------------------------------------------------------
 
-def _state_of(entry: dict[str, Any]) -> str:
-    if entry["approved"] is None:
-        return "draft"
-    return "approvedWithDraft" if entry["draft"] is not None else "approved"
-
-
 def _entry(app: "MarketoApp", api_name: str) -> dict[str, Any]:
-    entry = app.state["customObjectTypes"].get(api_name)
-    if entry is None:
-        raise ApiError(errors.OBJECT_NOT_FOUND, f"Custom object type '{api_name}' not found")
-    return entry
-
-
-def _draft(entry: dict[str, Any]) -> dict[str, Any]:
-    """The draft to edit: an existing draft, or a fresh copy of the approved version."""
-    if entry["draft"] is None:
-        entry["draft"] = copy.deepcopy(entry["approved"])
-    entry["updatedAt"] = now_iso()
-    return entry["draft"]
+    return drafts.entry_named(app.state["customObjectTypes"], api_name, "Custom object type")
 
 
 def _describe(app: "MarketoApp", api_name: str, entry: dict[str, Any], version: str) -> dict[str, Any]:
@@ -79,7 +62,7 @@ def _describe(app: "MarketoApp", api_name: str, entry: dict[str, Any], version: 
         "description": model.get("description", ""), "showInLeadDetail": model.get("showInLeadDetail", False),
         "createdAt": entry["createdAt"], "updatedAt": entry["updatedAt"], "idField": "marketoGUID",
         "dedupeFields": dedupe, "searchableFields": searchable, "fields": fields,
-        "relationships": relationships, "state": _state_of(entry), "version": version,
+        "relationships": relationships, "state": drafts.state_of(entry), "version": version,
     }
 
 
@@ -92,7 +75,7 @@ def _pick_version(entry: dict[str, Any], wanted: str | None) -> str | None:
         return "draft" if entry["draft"] is not None else None
     if wanted == "approved":
         return "approved" if entry["approved"] is not None else None
-    return "draft" if _state_of(entry) == "approvedWithDraft" else None
+    return "draft" if drafts.state_of(entry) == "approvedWithDraft" else None
 
 
 def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
@@ -148,7 +131,7 @@ def sync_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         return {"result": [{"seq": 0, "apiName": api_name, "status": "created"}]}
     if action == "createOnly":
         raise ApiError(errors.OBJECT_EXISTS, f"Custom object type '{api_name}' already exists")
-    draft = _draft(entry)
+    draft = drafts.editable(entry)
     if display_name:
         draft["displayName"] = display_name
     for key, value in attrs.items():
@@ -210,21 +193,21 @@ def add_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     if len(fields) + len(added) > app.config.max_custom_object_fields:
         raise ApiError(errors.FIELD_LIMIT, f"Max field limit reached ({app.config.max_custom_object_fields})")
     _check_dedupe_count(fields + added)
-    _draft(entry)["fields"].extend(added)
+    drafts.editable(entry)["fields"].extend(added)
     return {"result": [{"seq": i, "name": f["name"], "status": "created"} for i, f in enumerate(added)]}
 
 
 def update_field(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     api_name, field_name = ctx.path_params["apiName"], ctx.path_params["fieldApiName"]
     entry = _entry(app, api_name)
-    current = next((f for f in (entry["draft"] or entry["approved"])["fields"] if f["name"] == field_name), None)
+    current = next((f for f in drafts.current(entry)["fields"] if f["name"] == field_name), None)
     if current is None:
         raise ApiError(errors.FIELD_NOT_FOUND, f"Field '{field_name}' not found")
     spec = {key: ctx.field(key) for key in ("name", "displayName", "dataType", "description", "isDedupeField",
                                              "relatedTo")}
     merged = {**current, **{k: v for k, v in spec.items() if v is not None}}
     merged["isDedupeField"] = bool(merged.get("isDedupeField"))
-    others = [f for f in (entry["draft"] or entry["approved"])["fields"] if f["name"] != field_name]
+    others = [f for f in drafts.current(entry)["fields"] if f["name"] != field_name]
     field = _check_field_spec(merged, others)
     approved_field = next((f for f in (entry["approved"] or {"fields": []})["fields"] if f["name"] == field_name),
                           None)
@@ -240,7 +223,7 @@ def update_field(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         if field["dataType"] != approved_field["dataType"]:
             raise ApiError(errors.BUSINESS_RULE, f"Cannot change dataType of field '{field_name}' after approval")
     _check_dedupe_count(others + [field])
-    draft = _draft(entry)
+    draft = drafts.editable(entry)
     draft["fields"] = [field if f["name"] == field_name else f for f in draft["fields"]]
     return {"result": [{"seq": 0, "name": field["name"], "status": "updated"}]}
 
@@ -251,14 +234,14 @@ def delete_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     names = []
     for spec in ctx.input_list("input", app.config.max_batch):
         name = spec.get("name") if isinstance(spec, dict) else None
-        current = {f["name"]: f for f in (entry["draft"] or entry["approved"])["fields"]}
+        current = {f["name"]: f for f in drafts.current(entry)["fields"]}
         if name not in current:
             raise ApiError(errors.FIELD_NOT_FOUND, f"Field '{name}' not found")
         approved = {f["name"]: f for f in (entry["approved"] or {"fields": []})["fields"]}
         if name in approved and (approved[name].get("isDedupeField") or approved[name]["dataType"] == "link"):
             raise ApiError(errors.BUSINESS_RULE, f"Cannot delete dedupe or link field '{name}' of an approved type")
         names.append(name)
-    draft = _draft(entry)
+    draft = drafts.editable(entry)
     draft["fields"] = [f for f in draft["fields"] if f["name"] not in names]
     return {"result": [{"seq": i, "name": n, "status": "deleted"} for i, n in enumerate(names)]}
 
@@ -271,19 +254,14 @@ def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     if not any(f.get("isDedupeField") for f in entry["draft"]["fields"]):
         raise ApiError(errors.BUSINESS_RULE, f"Custom object type '{api_name}' needs at least one dedupe field "
                        "before approval")
-    entry["approved"], entry["draft"] = entry["draft"], None
-    entry["updatedAt"] = now_iso()
+    drafts.publish(entry)
     return {"result": [{"seq": 0, "apiName": api_name, "status": "approved"}]}
 
 
 def discard_draft(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
-    if entry["draft"] is None or entry["approved"] is None:
-        raise ApiError(errors.DISCARD_DRAFT_FAILED, f"Custom object type '{api_name}' has no draft of an approved "
-                       "version to discard (delete a never-approved type instead)")
-    entry["draft"] = None
-    entry["updatedAt"] = now_iso()
+    drafts.discard(entry, f"Custom object type '{api_name}'")
     return {"result": [{"seq": 0, "apiName": api_name, "status": "discarded"}]}
 
 
