@@ -132,6 +132,15 @@ def test_soap_login_with_wrong_password_is_invalid_login_fault(sandbox: Sandbox,
                                                "or user locked out.")
 
 
+def test_soap_login_is_gone_from_api_65(sandbox: Sandbox, http: requests.Session) -> None:
+    c = sandbox.credentials
+    r = http.post(sandbox.salesforce_url + "/services/Soap/u/65.0",
+                  data=_login_envelope(c.username, c.password + c.security_token),
+                  headers={"Content-Type": "text/xml", "SOAPAction": "login"})
+    assert r.status_code == 500
+    assert "No operation available for request {urn:partner.soap.sforce.com}login" in r.text
+
+
 def test_rest_without_a_valid_session_is_401(sandbox: Sandbox, http: requests.Session) -> None:
     url = sandbox.salesforce_url + "/services/data/v59.0/sobjects/Lead/describe"
     for headers in ({}, {"Authorization": "Bearer not-a-token"}):

@@ -85,6 +85,8 @@ class SalesforceApp:
             if request.method != "POST":
                 return Response.json(NOT_FOUND, status=404)
             return self.auth.oauth_token(request, base_url)
+        if path.rstrip("/") == "/services/oauth2/userinfo" and request.method == "GET":
+            return self.auth.userinfo(request, base_url)
         m = _SOAP.match(path)
         if m and request.method == "POST":
             if m.group(1) == "u":

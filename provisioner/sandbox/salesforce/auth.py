@@ -28,6 +28,7 @@ from .store import API_USER_ID, ORG_ID
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEFAULT_SESSION_SECONDS = 2 * 3600
+SOAP_LOGIN_REMOVED_IN = 65.0
 INVALID_LOGIN = "Invalid username, password, security token; or user locked out."
 
 
@@ -75,6 +76,16 @@ class Authenticator:
                 del self._sessions[token]
                 return None
             return session
+
+    def userinfo(self, request: Request, base_url: str) -> Response:
+        """``GET /services/oauth2/userinfo``: who the bearer token belongs to (OpenID Connect shape)."""
+        header = request.headers.get("authorization", "")
+        session = self.check(header[7:] if header.lower().startswith("bearer ") else None)
+        if session is None:
+            return Response.json({"error": "invalid_token", "error_description": "access token is invalid"},
+                                 status=403)
+        return Response.json({"sub": f"{base_url}/id/{ORG_ID}/{session.user_id}", "user_id": session.user_id,
+                              "organization_id": ORG_ID, "preferred_username": self.credentials.username})
 
     def expire_all(self) -> int:
         """Expire every session (a sandbox admin action: tests of re-authentication)."""
@@ -162,6 +173,11 @@ class Authenticator:
         if soap.local(op) != "login":
             return soap.fault("INVALID_OPERATION", f"The sandbox partner API only supports login, not "
                                                    f"{soap.local(op)}", fault_ns="urn:fault.partner.soap.sforce.com")
+        if float(version) >= SOAP_LOGIN_REMOVED_IN:
+            # login() is gone from the SOAP API from this version on (password login is retired).
+            return soap.fault_raw("soapenv:Client", f"No operation available for request "
+                                                    f"{{urn:partner.soap.sforce.com}}login, please check the WSDL "
+                                                    f"for the service.")
         creds = self.credentials
         username = soap.child_text(op, "username") or ""
         password = soap.child_text(op, "password") or ""

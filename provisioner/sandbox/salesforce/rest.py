@@ -23,7 +23,7 @@ from .schema import SObjectType
 from .store import OrgStore
 
 MIN_VERSION = 50.0
-LATEST_VERSION = "62.0"
+LATEST_VERSION = "65.0"
 COLLECTION_LIMIT = 200
 QUERY_PAGE_SIZE = 2000
 _VERSION = re.compile(r"^v(\d+\.\d)$")
@@ -61,7 +61,8 @@ class RestService:
         version, parts = split_data_path(request.path)
         if version is None:
             return Response.json([{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
-                                  for v in ("50.0", "55.0", "58.0", "59.0", "60.0", "61.0", LATEST_VERSION)])
+                                  for v in ("50.0", "55.0", "58.0", "59.0", "60.0", "61.0", "62.0", "63.0", "64.0",
+                                            LATEST_VERSION)])
         if self.auth.check(self.auth.bearer(request)) is None:
             return invalid_session_rest()
         with self.store.lock:

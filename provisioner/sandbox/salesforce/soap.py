@@ -61,6 +61,14 @@ def fault(code: str, message: str, fault_ns: str = METADATA_NS, detail: str = ""
     return Response.xml(xml, status=status)
 
 
+def fault_raw(faultcode: str, faultstring: str, status: int = 500) -> Response:
+    """A SOAP fault with a literal faultcode (e.g. ``soapenv:Client`` for an unknown operation)."""
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="{SOAPENV}">'
+           f'<soapenv:Body><soapenv:Fault><faultcode>{escape(faultcode)}</faultcode>'
+           f'<faultstring>{escape(faultstring)}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>')
+    return Response.xml(xml, status=status)
+
+
 def text(value: Any) -> str:
     """A leaf value as XML text."""
     if isinstance(value, bool):
