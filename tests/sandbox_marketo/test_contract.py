@@ -230,3 +230,28 @@ def test_check_response_catches_a_wrong_shape() -> None:
     with pytest.raises(contract.ContractError, match="result"):
         contract.check_response("GET", "/rest/asset/v1/channels.json",
                                 {"requestId": "1", "success": True, "result": {"not": "a list"}})
+
+
+def test_response_hook_checks_what_a_client_really_sends(server_and_tls) -> None:
+    server, tls = server_and_tls
+    api = Api(server, tls)
+    api.token()
+    api.session.hooks["response"].append(contract.response_hook)
+    headers = {"Authorization": f"Bearer {api.token()}"}
+    good = api.session.post(server.base_url + "/bulk/v1/leads.json", params={"format": "csv"},
+                            files={"file": ("l.csv", "email\nh@example.com\n", "text/csv")}, headers=headers)
+    assert good.json()["success"] is True
+    assert api.session.post(server.base_url + "/rest/asset/v1/folders.json", headers=headers, data={
+        "name": "Hooked", "parent": json.dumps({"id": 10, "type": "Folder"})}).json()["success"] is True
+    with pytest.raises(contract.ContractError, match="'format'"):
+        api.session.post(server.base_url + "/bulk/v1/leads.json", data={"format": "csv"},
+                         files={"file": ("l.csv", "email\n", "text/csv")}, headers=headers)
+    with pytest.raises(contract.ContractError, match="'lookupFeld'"):
+        api.session.post(server.base_url + "/rest/v1/leads.json", json={"lookupFeld": "email", "input": []},
+                         headers=headers)
+
+
+@pytest.fixture(scope="module")
+def server_and_tls(tls) -> Iterator[tuple[Any, Any]]:
+    with serving(tls) as server:
+        yield server, tls

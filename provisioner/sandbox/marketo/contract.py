@@ -19,6 +19,8 @@ import functools
 import json
 import os
 import re
+from email.parser import BytesParser
+from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -138,6 +140,36 @@ def check_request(method: str, url: str, params: dict[str, Any] | None = None,
         problems += [f"missing required body/form parameter {n!r}" for n in sorted(required - sent)]
     if problems:
         raise ContractError(f"{method.upper()} {template}: not in the spec: " + "; ".join(problems))
+
+
+def check_prepared(request: Any) -> None:
+    """:func:`check_request` for a ``requests.PreparedRequest``: the exact request a client sent.
+
+    Decodes JSON, urlencoded and multipart bodies (multipart parts with a filename count as files).
+    """
+    content_type = request.headers.get("Content-Type", "") or ""
+    body: Any = request.body
+    files: dict[str, Any] | None = None
+    if body is not None and content_type.startswith("multipart/form-data"):
+        raw = body if isinstance(body, bytes) else body.encode("utf-8")
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+        fields: dict[str, Any] = {}
+        files = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            (files if part.get_filename() else fields)[str(name)] = True
+        body = fields
+    check_request(request.method, request.url, body=body, files=files)
+
+
+def response_hook(response: Any, *args: Any, **kwargs: Any) -> Any:
+    """A requests response hook that raises :class:`ContractError` for a request outside the spec.
+
+    ``session.hooks["response"].append(contract.response_hook)`` checks every call a client makes.
+    """
+    check_prepared(response.request)
+    return response
 
 
 def _tolerant(spec: dict[str, Any], node: Any, top: bool, depth: int = 0, nullable: bool = True) -> Any:
