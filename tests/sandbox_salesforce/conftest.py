@@ -92,3 +92,14 @@ class Rest:
 
     def query(self, soql: str) -> requests.Response:
         return self("GET", "query", params={"q": soql})
+
+
+def grant(sf: Salesforce, fields: list[str]) -> None:
+    """Give the API user read/edit on ``Object.Field`` names: a permission set, assigned (as an admin would)."""
+    md = sf.mdapi
+    name = unique("Grant_")
+    md.PermissionSet.create([md.PermissionSet(fullName=name, label=name, fieldPermissions=[
+        md.PermissionSetFieldPermissions(field=f, readable=True, editable=True) for f in fields])])
+    ps_id = sf.query(f"SELECT Id FROM PermissionSet WHERE Name = '{name}'")["records"][0]["Id"]
+    user_id = sf.query("SELECT Id FROM User")["records"][0]["Id"]
+    sf.PermissionSetAssignment.create({"AssigneeId": user_id, "PermissionSetId": ps_id})

@@ -11,7 +11,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sandbox.salesforce import soql
 
-from .conftest import Rest, unique
+from .conftest import Rest, grant, unique
 
 
 def lead(**extra: Any) -> dict[str, Any]:
@@ -349,3 +349,22 @@ def test_concurrent_writes_are_all_kept(sandbox: Sandbox, token: str) -> None:
         ids = list(pool.map(create, range(40)))
     assert len(set(ids)) == 40
     assert rest.query(f"SELECT COUNT() FROM Contact WHERE Title = '{tag}'").json()["totalSize"] == 40
+
+
+def test_lookup_delete_constraints(md: Any, sf: Salesforce, rest: Rest) -> None:
+    obj = unique("Session") + "__c"
+    md.CustomObject.create([md.CustomObject(
+        fullName=obj, label="Session", pluralLabel="Sessions", nameField=md.CustomField(label="Name", type="Text"),
+        deploymentStatus="Deployed", sharingModel="ReadWrite",
+        fields=[md.CustomField(fullName="Loose__c", label="Loose", type="Lookup", referenceTo="Contact",
+                               relationshipName=unique("Loose"), deleteConstraint="SetNull"),
+                md.CustomField(fullName="Held__c", label="Held", type="Lookup", referenceTo="Account",
+                               relationshipName=unique("Held"), deleteConstraint="Restrict")])])
+    grant(sf, [f"{obj}.Loose__c", f"{obj}.Held__c"])
+    contact = rest("POST", "sobjects/Contact", json={"LastName": unique("Ref")}).json()["id"]
+    account = rest("POST", "sobjects/Account", json={"Name": unique("Acct")}).json()["id"]
+    row = rest("POST", f"sobjects/{obj}", json={"Loose__c": contact, "Held__c": account}).json()["id"]
+    r = rest("DELETE", f"sobjects/Account/{account}")
+    assert r.status_code == 400 and r.json()[0]["errorCode"] == "DELETE_FAILED"
+    assert rest("DELETE", f"sobjects/Contact/{contact}").status_code == 204
+    assert rest("GET", f"sobjects/{obj}/{row}").json()["Loose__c"] is None

@@ -132,8 +132,31 @@ def after_write(store: OrgStore, obj: SObjectType, record: dict[str, Any], old: 
                 s["IsDefault"] = False
 
 
+def _children(store: OrgStore, obj: SObjectType, record: dict[str, Any]) -> list[tuple[SObjectType, Any, dict[str, Any]]]:
+    """Records whose custom lookup or master-detail field points at ``record``: (type, field, child)."""
+    found = []
+    for other in list(store.objects.values()):
+        for f in other.fields.values():
+            if not f.custom or obj.name not in f.reference_to:
+                continue
+            for child in store.all(other.name):
+                if _same(child.get(f.name), record["Id"]):
+                    found.append((other, f, child))
+    return found
+
+
+def _constraint(f: Any) -> str:
+    md = f.metadata or {}
+    return "Cascade" if md.get("type") == "MasterDetail" else str(md.get("deleteConstraint") or "SetNull")
+
+
 def before_delete(store: OrgStore, obj: SObjectType, record: dict[str, Any]) -> list[dict[str, Any]]:
-    """A default or in-use campaign member status cannot be deleted."""
+    """Restrict lookups block the delete; a default or in-use campaign member status cannot be deleted."""
+    restricted = sorted({other.label for other, f, _c in _children(store, obj, record) if _constraint(f) == "Restrict"})
+    if restricted:
+        return [error("DELETE_FAILED", f"Your attempt to delete {record.get('Name') or record['Id']} could not be "
+                                       f"completed because it is associated with the following "
+                                       f"{', '.join(restricted)}.")]
     if obj.name == "CampaignMemberStatus":
         if record.get("IsDefault"):
             return [error("DELETE_FAILED", "You can't delete a campaign member status that is the default status.")]
@@ -148,7 +171,14 @@ def before_delete(store: OrgStore, obj: SObjectType, record: dict[str, Any]) -> 
 
 
 def after_delete(store: OrgStore, obj: SObjectType, record: dict[str, Any]) -> None:
-    """Cascade: a Campaign takes its statuses and members; a Lead or Contact its memberships."""
+    """Cascade: a Campaign takes its statuses and members; a Lead or Contact its memberships;
+    custom lookups are cleared (SetNull) or their records deleted (Cascade, master-detail)."""
+    for other, f, child in _children(store, obj, record):
+        if _constraint(f) == "Cascade":
+            store.delete_raw(other.name, child["Id"])
+            after_delete(store, other, child)
+        else:
+            child[f.name] = None
     if obj.name == "Campaign":
         for child in ("CampaignMemberStatus", "CampaignMember"):
             for r in store.all(child):
