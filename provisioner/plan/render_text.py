@@ -112,6 +112,8 @@ def _notes(info: dict[str, Any]) -> str:
     for key, value in info.items():
         if key == "records" and isinstance(value, int):
             notes.append(f"object holds {value:,} record{'' if value == 1 else 's'}")
+        elif key == "values" and isinstance(value, int):
+            notes.append(f"{value:,} record{' holds' if value == 1 else 's hold'} a value")
         else:
             notes.append(f"{key}: {value}")
     return "; ".join(notes)

@@ -30,7 +30,13 @@ class Session:
 
 
 def login(settings: SalesforceSettings, http: requests.Session) -> Session:
-    """Run the flow the settings selected."""
+    """Run the flow the settings selected; a 5xx or dropped connection is retried (logins are safe to repeat)."""
+    from . import retry
+
+    return retry.call(lambda: _login_once(settings, http), what="Salesforce login")
+
+
+def _login_once(settings: SalesforceSettings, http: requests.Session) -> Session:
     if settings.flow == "access_token":
         return Session(settings.instance_url or "", settings.secret("access_token"))
     if settings.flow == "jwt":
@@ -48,6 +54,8 @@ def _post(http: requests.Session, url: str, **kwargs: object) -> requests.Respon
     except requests.exceptions.SSLError:
         raise AuthError(f"Salesforce login: TLS verification failed for {url}; set SF_CA_BUNDLE to the CA "
                         "certificate that signs it") from None
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+        raise  # retried by login()
     except requests.exceptions.RequestException as exc:
         raise AuthError(f"Salesforce login: cannot reach {url}: {type(exc).__name__}") from None
 
@@ -59,6 +67,9 @@ def _oauth(settings: SalesforceSettings, http: requests.Session, data: dict[str,
         body = response.json()
     except ValueError:
         body = {}
+    if response.status_code >= 500:
+        from .retry import TransientError
+        raise TransientError(f"token endpoint answered HTTP {response.status_code}")
     if response.status_code != 200 or "access_token" not in body:
         error = body.get("error", f"HTTP {response.status_code}")
         description = body.get("error_description", response.reason)
@@ -99,6 +110,10 @@ def _soap_login(settings: SalesforceSettings, http: requests.Session) -> Session
                      headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"})
     root = parse_xml(response.content)
     fault = root.find(".//{*}Fault")
+    fault_text = "".join(fault.itertext()) if fault is not None else ""
+    if response.status_code >= 500 and "INVALID_LOGIN" not in fault_text:
+        from .retry import TransientError
+        raise TransientError(f"login answered HTTP {response.status_code}")
     if fault is not None or response.status_code != 200:
         message = (fault.findtext("faultstring") or fault.findtext("{*}faultstring") or "") if fault is not None else ""
         raise AuthError(f"Salesforce login (username/password) refused: {message or 'HTTP ' + str(response.status_code)}."

@@ -41,13 +41,15 @@ def _manifest_resources(m: SalesforceManifest, seen_objects: set[str]) -> list[D
         elif api not in seen_objects:
             out.append(Desired(object_address(api), OBJECT, {"apiName": api, "standard": True}, location=obj.location))
         seen_objects.add(api)
+        if obj.ensure == "absent":
+            continue  # deleting the object deletes its fields; one change, not one per field
         for f in obj.fields:
             depends = (object_address(api),)
             if f.type == "Lookup" and f.reference_to:
                 depends += (object_address(object_api_name(f.reference_to)),)
             out.append(Desired(field_address(api, f.api_name), FIELD,
                                dict(field_attributes(f, obj.plural_label), object=api, apiName=f.api_name),
-                               ensure="absent" if obj.ensure == "absent" else f.ensure,
+                               ensure=f.ensure,
                                depends_on=depends, location=f.location))
     for campaign in m.campaign_statuses:
         out.append(Desired(campaign_address(campaign.campaign), CAMPAIGN,

@@ -2,6 +2,7 @@
 
 Routes:
 - ``POST /services/oauth2/token``        OAuth (password, client_credentials, JWT bearer)
+- ``GET  /services/oauth2/userinfo``, ``GET /id/<org>/<user>``  who the token belongs to
 - ``POST /services/Soap/u/<ver>``        SOAP partner login
 - ``POST /services/Soap/m/<ver>[/<org>]`` Metadata API
 - ``/services/data[/vXX.X/...]``         REST data API and Bulk API 2.0
@@ -70,6 +71,8 @@ class SalesforceApp:
         if m:
             return f"{method} /services/Soap/u login" if m.group(1) == "u" else \
                 f"{method} /services/Soap/m {operation_name(request.body)}"
+        if path.startswith("/id/"):
+            return f"{method} /id"
         if path.startswith("/services/data"):
             version, parts = split_data_path(path)
             if version is None or not parts:
@@ -85,6 +88,10 @@ class SalesforceApp:
             if request.method != "POST":
                 return Response.json(NOT_FOUND, status=404)
             return self.auth.oauth_token(request, base_url)
+        if path.rstrip("/") == "/services/oauth2/userinfo" and request.method in ("GET", "POST"):
+            return self.auth.identity(request, base_url, openid=True)
+        if path.startswith("/id/") and request.method == "GET":
+            return self.auth.identity(request, base_url, openid=False)
         if path.rstrip("/") == "/services/oauth2/userinfo" and request.method == "GET":
             return self.auth.userinfo(request, base_url)
         m = _SOAP.match(path)

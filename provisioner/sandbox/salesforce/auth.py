@@ -163,6 +163,31 @@ class Authenticator:
             return _oauth_error("invalid_grant", "user hasn't approved this consumer")
         return None
 
+    # -- identity ---------------------------------------------------------------------
+    def identity(self, request: Request, base_url: str, openid: bool) -> Response:
+        """``/services/oauth2/userinfo`` (OpenID shape) or the identity URL ``/id/<org>/<user>``."""
+        session = self.check(self.bearer(request))
+        if session is None:
+            return Response(403, b"Bad_OAuth_Token", {"Content-Type": "text/plain"})
+        identity = f"{base_url}/id/{ORG_ID}/{session.user_id}"
+        username = self.credentials.username
+        if openid:
+            return Response.json({
+                "sub": identity, "user_id": session.user_id, "organization_id": ORG_ID,
+                "preferred_username": username, "nickname": "integration", "name": "Integration User",
+                "email": username, "email_verified": True, "given_name": "Integration", "family_name": "User",
+                "zoneinfo": "America/Los_Angeles", "active": True, "user_type": "STANDARD", "language": "en_US",
+                "locale": "en_US", "utcOffset": -28800000,
+            })
+        return Response.json({
+            "id": identity, "asserted_user": True, "user_id": session.user_id, "organization_id": ORG_ID,
+            "username": username, "nick_name": "integration", "display_name": "Integration User",
+            "email": username, "email_verified": True, "first_name": "Integration", "last_name": "User",
+            "active": True, "user_type": "STANDARD", "language": "en_US", "locale": "en_US",
+            "urls": {"rest": f"{base_url}/services/data/v{{version}}/",
+                     "metadata": f"{base_url}/services/Soap/m/{{version}}/{ORG_ID[:15]}"},
+        })
+
     # -- SOAP partner login -------------------------------------------------------
     def soap_login(self, request: Request, base_url: str, version: str) -> Response:
         """``POST /services/Soap/u/<version>`` with a ``login`` call."""

@@ -32,7 +32,7 @@ class CustomFieldKind:
             attrs = dict(live_field_attributes(md), object=d.attributes["object"], apiName=d.attributes["apiName"])
             info: dict[str, Any] = {}
             if d.ensure == "absent":
-                info["records"] = conn.data.count(
+                info["values"] = conn.data.count(
                     f"SELECT COUNT() FROM {d.attributes['object']} WHERE {d.attributes['apiName']} != null")
             live[d.address] = Live(d.address, attrs, info)
         return live
