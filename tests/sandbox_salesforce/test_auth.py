@@ -158,3 +158,17 @@ def test_metadata_api_without_a_valid_session_is_a_soap_fault(sandbox: Sandbox) 
         sf.mdapi.CustomObject.read(["Lead"])
     assert caught.value.code == "sf:INVALID_SESSION_ID"
     assert "INVALID_SESSION_ID" in caught.value.message
+
+
+def test_userinfo_and_identity_url_name_the_api_user(sandbox: Sandbox, http: requests.Session, sf: Salesforce) -> None:
+    c = sandbox.credentials
+    body = _token(sandbox, http, grant_type="client_credentials", client_id=c.client_id,
+                  client_secret=c.client_secret).json()
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    user_id = sf.query("SELECT Id FROM User")["records"][0]["Id"]
+    info = http.get(sandbox.salesforce_url + "/services/oauth2/userinfo", headers=headers).json()
+    assert (info["user_id"], info["sub"]) == (user_id, body["id"])
+    identity = http.get(body["id"], headers=headers).json()
+    assert identity["user_id"] == user_id and identity["username"] == c.username
+    r = http.get(sandbox.salesforce_url + "/services/oauth2/userinfo", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 403 and r.text == "Bad_OAuth_Token"
