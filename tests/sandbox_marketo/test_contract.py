@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from provisioner.sandbox.marketo import contract
-from provisioner.sandbox.marketo.routes import ROUTES, match
+from provisioner.sandbox.marketo.routes import ROUTES, effective_method, match
 
 from .support import Api, serving
 
@@ -38,7 +38,7 @@ class Recorder:
         files = {"file": ("data.csv", file, "text/csv")} if file is not None else None
         reply = self.api.session.request(method, self.api.base + path, params=params, json=json_body, data=form,
                                          files=files, headers=headers, timeout=10)
-        route, _, _ = match(method, path)
+        route, _, _ = match(effective_method(method, {k: [str(v)] for k, v in (params or {}).items()}), path)
         assert route is not None, path
         self.responses.setdefault(route.name, []).append(reply)
         if reply.headers.get("Content-Type", "").startswith("application/json"):
@@ -124,6 +124,8 @@ def _scenario(rec: Recorder) -> None:
                                                           {"key": "k2", "leadId": lead["id"]}]})
     rec.call("GET", f"{CO}/contractObj.json", {"filterType": "dedupeFields", "filterValues": "k1,k2",
                                                "fields": "key,score", "batchSize": 1})
+    rec.call("POST", f"{CO}/contractObj.json", {"_method": "GET"},
+             json_body={"filterType": "dedupeFields", "fields": ["key"], "input": [{"key": "k1"}], "batchSize": 10})
     rec.post(f"{CO}/contractObj/delete.json", {"deleteBy": "dedupeFields", "input": [{"key": "k2"}]})
 
     body = {"apiName": "contractAct", "name": "Contract Act", "triggerName": "Contract happens",

@@ -136,3 +136,18 @@ def test_records_upsert_by_dedupe_fields_with_link_to_lead(api, engagement, lead
                                                                "input": [{"marketoGUID": first[0]["marketoGUID"]}]})
     assert deleted["result"][0]["status"] == "deleted"
     assert api.get(path, {"filterType": "idField", "filterValues": first[0]["marketoGUID"]})["result"] == []
+
+
+def test_compound_key_lookup_with_method_get_body(api, engagement, lead_id) -> None:
+    path = f"{CO}/{engagement}.json"
+    api.post_json(path, {"input": [{"sessionId": "c1", "leadEmail": "ada@example.com", "plays": 1},
+                                   {"sessionId": "c2", "leadEmail": "ada@example.com", "plays": 2}]})
+    assert error_code(api.get(path, {"filterType": "dedupeFields", "filterValues": "c1"})) == "1035"
+    lookup = f"{path}?_method=GET"
+    body = {"filterType": "dedupeFields", "fields": ["sessionId", "plays"],
+            "input": [{"sessionId": "c2", "leadEmail": "ada@example.com"},
+                      {"sessionId": "c1", "leadEmail": "nobody@example.com"}]}
+    found = api.post_json(lookup, body)["result"]
+    assert [(r["sessionId"], r["plays"]) for r in found] == [("c2", 2)]
+    half_key = {"filterType": "dedupeFields", "input": [{"sessionId": "c2"}]}
+    assert error_code(api.post_json(lookup, half_key)) == "1003"

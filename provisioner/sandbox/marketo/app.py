@@ -24,7 +24,7 @@ from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
-from .routes import IDENTITY_PATH, ROUTES, Route, match
+from .routes import IDENTITY_PATH, ROUTES, Route, effective_method, match
 from .state import new_state, next_id
 
 __all__ = ["MarketoApp", "MarketoConfig"]
@@ -67,7 +67,7 @@ class MarketoApp:
     # -- SandboxApp protocol --------------------------------------------------------
     def route_name(self, request: Request) -> str:
         """``"METHOD /spec/path/{template}"``, or ``"METHOD (unknown route)"`` for paths not served."""
-        route, _, _ = match(request.method, request.path)
+        route, _, _ = match(effective_method(request.method, request.query), request.path)
         return route.name if route else f"{request.method} (unknown route)"
 
     def faultable(self, request: Request) -> bool:
@@ -87,7 +87,7 @@ class MarketoApp:
 
     def handle(self, request: Request) -> Response:
         """Serve one API call: identity, or authenticate → limits → permission → handler → envelope."""
-        route, path_params, other_method = match(request.method, request.path)
+        route, path_params, other_method = match(effective_method(request.method, request.query), request.path)
         limit = self.config.max_bulk_file_bytes if route and route.body == "multipart" else self.config.max_body_bytes
         if len(request.body) > limit:
             return Response.text("Request Entity Too Large", 413)

@@ -118,14 +118,20 @@ def check_request(method: str, url: str, params: dict[str, Any] | None = None,
     ``params`` are extra query parameters (as given to requests); ``body`` is the JSON object or the
     form fields (a dict, or an urlencoded string); ``files`` names multipart file parts.
     """
+    query_values = {**parse_qs(urlsplit(url).query, keep_blank_values=True),
+                    **{k: [str(v)] for k, v in (params or {}).items()}}
+    body_get = method.upper() == "POST" and query_values.get("_method", [""])[0].upper() == "GET"
+    if body_get:
+        method = "GET"  # Marketo's body-carrying GET (compound custom object keys): the filter is in the body
+        query_values.pop("_method")
     spec, operation, template = find_operation(method, url)
     declared = declared_parameters(spec, operation)
     errata = PARAMETER_ERRATA.get((method.upper(), template), frozenset())
-    query = set(parse_qs(urlsplit(url).query, keep_blank_values=True)) | set(params or {})
+    query = set(query_values)
     problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - UNIVERSAL_QUERY - errata)]
     spelled = {n.lower() for n in query & errata}  # an errata spelling stands in for the spec's one
     problems += [f"missing required query parameter {n!r}" for n, req in declared["query"].items()
-                 if req and n not in query and n.lower() not in spelled]
+                 if req and n not in query and n.lower() not in spelled and not body_get]
     if isinstance(body, (str, bytes)):
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         try:

@@ -359,17 +359,32 @@ def upsert_records(app: "MarketoApp", api_name: str, records: list[Any], action:
     return result
 
 
-def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
-    api_name = ctx.path_params["customObjectName"]
-    model = approved_model(app, api_name)
-    filter_type = ctx.query("filterType")
-    values = ctx.query_list("filterValues")
-    if not filter_type:
-        raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'filterType'")
-    if len(values) > app.config.max_batch:
-        raise ApiError(errors.INVALID_DATA, f"Too many filterValues: {len(values)} > {app.config.max_batch}")
+def _lookup_keys(ctx: CallContext, model: dict[str, Any], max_batch: int) -> tuple[list[dict[str, Any]], Any]:
+    """The lookup as a list of ``{field: value}`` keys, and the requested fields.
+
+    Two forms, as in Marketo: ``GET ?filterType=&filterValues=`` for one field, or a JSON body
+    (``POST …?_method=GET``) whose ``input`` holds whole keys, needed for compound dedupe keys.
+    """
     dedupe = [f["name"] for f in model["fields"] if f.get("isDedupeField")]
     links = [f["name"] for f in model["fields"] if f["dataType"] == "link"]
+    in_body = bool(ctx.request.body)
+    filter_type = ctx.field("filterType") if in_body else ctx.query("filterType")
+    if not filter_type:
+        raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'filterType'")
+    if in_body:
+        keys = ctx.input_list("input", max_batch)
+        if not all(isinstance(k, dict) and k for k in keys):
+            raise ApiError(errors.INVALID_DATA, "input must be a list of key objects")
+        expected = set(dedupe) if filter_type == "dedupeFields" else \
+            {"marketoGUID"} if filter_type in ("idField", "marketoGUID") else {filter_type}
+        if filter_type != "dedupeFields" and filter_type not in links + ["idField", "marketoGUID"] + dedupe:
+            raise ApiError(errors.UNSUPPORTED_FILTER, f"Unsupported filter type '{filter_type}'")
+        if any(set(k) != expected for k in keys):
+            raise ApiError(errors.INVALID_DATA, f"Each input key must name exactly {sorted(expected)}")
+        return keys, ctx.field("fields") or []
+    values = ctx.query_list("filterValues")
+    if len(values) > max_batch:
+        raise ApiError(errors.INVALID_DATA, f"Too many filterValues: {len(values)} > {max_batch}")
     if filter_type == "dedupeFields" and len(dedupe) == 1:
         field = dedupe[0]
     elif filter_type in ("idField", "marketoGUID"):
@@ -377,20 +392,32 @@ def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     elif filter_type in links or [filter_type] == dedupe:
         field = filter_type
     else:
-        raise ApiError(errors.UNSUPPORTED_FILTER, f"Unsupported filter type '{filter_type}'")
-    wanted = ctx.query_list("fields")
+        raise ApiError(errors.UNSUPPORTED_FILTER, f"Unsupported filter type '{filter_type}' (a compound "
+                       "dedupe key is looked up with a JSON body and _method=GET)")
+    return [{field: v} for v in values], ctx.query_list("fields")
+
+
+def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    api_name = ctx.path_params["customObjectName"]
+    model = approved_model(app, api_name)
+    keys, wanted = _lookup_keys(ctx, model, app.config.max_batch)
     known = {f["name"] for f in model["fields"]} | {"marketoGUID", "createdAt", "updatedAt"}
     unknown = [f for f in wanted if f not in known]
     if unknown:
         raise ApiError(errors.FIELD_NOT_FOUND, f"Field '{unknown[0]}' not found")
+    dedupe = [f["name"] for f in model["fields"] if f.get("isDedupeField")]
     shown = wanted or (["marketoGUID"] + dedupe + ["createdAt", "updatedAt"])
-    store = app.state["customObjects"].get(api_name, {})
-    matches = [r for r in store.values() if str(r.get(field)) in values]
-    offset = decode_page_token(ctx.query("nextPageToken"))
-    batch = ctx.query_int("batchSize", app.config.max_batch)
+    matches: list[dict[str, Any]] = []
+    for record in app.state["customObjects"].get(api_name, {}).values():
+        if any(all(str(record.get(k)) == str(v) for k, v in key.items()) for key in keys):
+            matches.append(record)
+    in_body = bool(ctx.request.body)
+    offset = decode_page_token(ctx.field("nextPageToken") if in_body else ctx.query("nextPageToken"))
+    batch = int(ctx.field("batchSize") or app.config.max_batch) if in_body else \
+        ctx.query_int("batchSize", app.config.max_batch)
     page = matches[offset:offset + batch]
-    result = [{"seq": offset + i, **{k: r.get(k) for k in shown}} for i, r in enumerate(page)]
-    reply: dict[str, Any] = {"result": result}
+    reply: dict[str, Any] = {"result": [{"seq": offset + i, **{k: r.get(k) for k in shown}}
+                                        for i, r in enumerate(page)]}
     if offset + batch < len(matches):
         reply["moreResult"] = True
         reply["nextPageToken"] = encode_page_token(offset + batch)

@@ -143,3 +143,10 @@ def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
                 return route, found.groupdict(), False
             other_method = True
     return None, {}, other_method
+
+
+def effective_method(method: str, query: dict[str, list[str]]) -> str:
+    """The method Marketo serves: ``POST …?_method=GET`` is a GET whose parameters are in a JSON body."""
+    if method == "POST" and query.get("_method", [""])[0].upper() == "GET":
+        return "GET"
+    return method
