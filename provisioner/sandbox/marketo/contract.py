@@ -112,11 +112,13 @@ def declared_parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict
 
 
 def check_request(method: str, url: str, params: dict[str, Any] | None = None,
-                  body: dict[str, Any] | str | bytes | None = None, files: dict[str, Any] | None = None) -> None:
+                  body: dict[str, Any] | str | bytes | None = None, files: dict[str, Any] | None = None,
+                  content_type: str | None = None) -> None:
     """Raise :class:`ContractError` unless the request matches a documented operation and its parameters.
 
     ``params`` are extra query parameters (as given to requests); ``body`` is the JSON object or the
-    form fields (a dict, or an urlencoded string); ``files`` names multipart file parts.
+    form fields (a dict, or an urlencoded string); ``files`` names multipart file parts;
+    ``content_type``, when given for a request with a body, must be one the operation consumes.
     """
     query_values = {**parse_qs(urlsplit(url).query, keep_blank_values=True),
                     **{k: [str(v)] for k, v in (params or {}).items()}}
@@ -132,6 +134,10 @@ def check_request(method: str, url: str, params: dict[str, Any] | None = None,
     spelled = {n.lower() for n in query & errata}  # an errata spelling stands in for the spec's one
     problems += [f"missing required query parameter {n!r}" for n, req in declared["query"].items()
                  if req and n not in query and n.lower() not in spelled and not body_get]
+    media = (content_type or "").split(";")[0].strip().lower()
+    consumes = operation.get("consumes") or spec.get("consumes") or []
+    if media and (body or files) and media not in consumes:
+        problems.append(f"content type {media!r} (the operation consumes {consumes})")
     if isinstance(body, (str, bytes)):
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         try:
@@ -166,7 +172,7 @@ def check_prepared(request: Any) -> None:
             name = part.get_param("name", header="content-disposition")
             (files if part.get_filename() else fields)[str(name)] = True
         body = fields
-    check_request(request.method, request.url, body=body, files=files)
+    check_request(request.method, request.url, body=body, files=files, content_type=content_type or None)
 
 
 def response_hook(response: Any, *args: Any, **kwargs: Any) -> Any:
