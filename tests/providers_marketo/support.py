@@ -51,6 +51,12 @@ def seeded_config(ms: ManifestSet, **kwargs: Any) -> MarketoConfig:
     return MarketoConfig(channels=kwargs.pop("channels", channels), **kwargs)
 
 
+#: For tests about behaviour rather than limits: an instance and a client that never throttle
+#: (the limits have their own tests in test_limits.py and test_client.py).
+UNTHROTTLED = {"rate_limit_calls": 100000}
+FAST_BUDGET = Budget(calls=100000, window_s=20.0, concurrent=5)
+
+
 @contextlib.contextmanager
 def serving(tls: TLSMaterial, config: MarketoConfig, latency_ms: float = 0.0) -> Iterator[SandboxServer]:
     """A running sandbox on an ephemeral port."""

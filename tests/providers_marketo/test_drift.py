@@ -15,7 +15,7 @@ from provisioner.sandbox.httpserver import SandboxServer
 from provisioner.sandbox.marketo.config import default_channels
 from provisioner.sandbox.tls import TLSMaterial
 
-from .support import apply_for, client_for, plan_for, sandbox_channel, seeded_config, serving, variant
+from .support import FAST_BUDGET, UNTHROTTLED, apply_for, client_for, plan_for, sandbox_channel, seeded_config, serving, variant
 
 CHANNEL = 'marketo.channel."Kaltura Event"'
 PROGRAM = 'marketo.program."Kaltura Event Template"'
@@ -25,8 +25,8 @@ ACTIVITY = "marketo.custom_activity.userSessionEngagement"
 
 def test_missing_channel_is_a_manual_step_with_the_clicks_to_create_it(tls: TLSMaterial,
                                                                        manifests: ManifestSet) -> None:
-    with serving(tls, seeded_config(manifests, channels=default_channels())) as server:
-        client, _ = client_for(server, tls)
+    with serving(tls, seeded_config(manifests, **UNTHROTTLED, channels=default_channels())) as server:
+        client, _ = client_for(server, tls, budget=FAST_BUDGET)
         plan = plan_for(manifests, client)
         channel = next(c for c in plan.changes if c.address == CHANNEL)
         assert channel.actions == ["manual"]
@@ -46,8 +46,8 @@ def test_missing_channel_is_a_manual_step_with_the_clicks_to_create_it(tls: TLSM
 @pytest.fixture(scope="module")
 def drifted(tls: TLSMaterial, manifests: ManifestSet) -> Iterator[tuple[SandboxServer, MarketoClient]]:
     channel = sandbox_channel(manifests.marketo[0].channels[0], Attended=55)
-    with serving(tls, seeded_config(manifests, channels=[channel] + default_channels())) as server:
-        client, _ = client_for(server, tls)
+    with serving(tls, seeded_config(manifests, **UNTHROTTLED, channels=[channel] + default_channels())) as server:
+        client, _ = client_for(server, tls, budget=FAST_BUDGET)
         yield server, client
 
 

@@ -14,7 +14,7 @@ from provisioner.providers.marketo.client import MarketoClient
 from provisioner.sandbox.httpserver import SandboxServer
 from provisioner.sandbox.tls import TLSMaterial
 
-from .support import apply_for, client_for, plan_for, seeded_config, serving, variant
+from .support import FAST_BUDGET, UNTHROTTLED, apply_for, client_for, plan_for, seeded_config, serving, variant
 
 OBJECT = "marketo.custom_object.kalturaUserSessionEngagement"
 ACTIVITY = "marketo.custom_activity.userSessionEngagement"
@@ -25,8 +25,8 @@ DRAFT_EDITS = (("      showInLeadDetail: true\n", "      showInLeadDetail: true\
 
 @pytest.fixture(scope="module")
 def instance(tls: TLSMaterial, manifests: ManifestSet) -> Iterator[tuple[SandboxServer, MarketoClient]]:
-    with serving(tls, seeded_config(manifests)) as server:
-        client, _ = client_for(server, tls)
+    with serving(tls, seeded_config(manifests, **UNTHROTTLED)) as server:
+        client, _ = client_for(server, tls, budget=FAST_BUDGET)
         yield server, client
 
 

@@ -123,7 +123,7 @@ class MarketoClient:
                 raise QuotaExceeded(message, quota_reset_after(), path)
             if code == "603":
                 raise PermissionMissing([permissions.area_of(path) or "an API permission this call needs"], path)
-            if is_retryable(code, safe) and attempt < self.retry.max_attempts:
+            if is_retryable(code, safe) and attempt < self.retry.attempts_for(code):
                 delay = self.retry.delay(attempt, code, self._rng)
                 log.info("Marketo %s on %s %s: retrying in %.1fs (attempt %d)", code, method, path, delay, attempt)
                 self._count_retry(code)

@@ -18,17 +18,25 @@ RATE_CODES = frozenset({"606"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Attempts and delays. A 606 waits longer: Marketo's window is 20 s, so short waits only burn calls."""
+    """Attempts and delays. A 606 means Marketo's 20 s window is full: it is retried more often, with
+    waits of a few seconds (long enough not to burn calls, short enough to use the window as it frees)."""
 
     max_attempts: int = 8
+    rate_max_attempts: int = 12
     base_s: float = 0.25
     rate_base_s: float = 2.0
     cap_s: float = 20.0
+    rate_cap_s: float = 5.0
+
+    def attempts_for(self, code: str) -> int:
+        """How many attempts a failure with ``code`` gets in all."""
+        return self.rate_max_attempts if code in RATE_CODES else self.max_attempts
 
     def delay(self, attempt: int, code: str, rng: random.Random | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1): half fixed, half jitter."""
-        base = self.rate_base_s if code in RATE_CODES else self.base_s
-        ceiling = min(self.cap_s, base * (2 ** (attempt - 1)))
+        rate = code in RATE_CODES
+        cap = self.rate_cap_s if rate else self.cap_s
+        ceiling = min(cap, (self.rate_base_s if rate else self.base_s) * (2 ** (attempt - 1)))
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 

@@ -28,16 +28,19 @@ class MarketoLive(Live):
     approved: dict[str, Any] | None = field(default=None, repr=False)
 
 
-def write_verified(write: Callable[[], T], applied: Callable[[], bool]) -> T | None:
-    """Run a non-idempotent write; if its outcome is unknown (dropped connection, 5xx), re-read with
-    ``applied()`` and write again only when it did not happen. Returns the write's result, or None
-    when the re-read showed the first attempt had landed."""
-    try:
-        return write()
-    except WriteOutcomeUnknown:
-        if applied():
-            return None
-        return write()
+def write_verified(write: Callable[[], T], applied: Callable[[], bool], rounds: int = 3) -> T | None:
+    """Run a non-idempotent write; if its outcome is unknown (dropped connection, 5xx, timeout), re-read
+    with ``applied()`` and write again only when it did not happen (up to ``rounds`` writes). Returns the
+    write's result, or None when a re-read showed an earlier attempt had landed."""
+    for round_ in range(1, rounds + 1):
+        try:
+            return write()
+        except WriteOutcomeUnknown:
+            if applied():
+                return None
+            if round_ == rounds:
+                raise
+    return None
 
 
 def failure(address_: str, action: str, exc: Exception) -> Result:

@@ -129,10 +129,11 @@ class CustomActivityKind:
         new = [_api(a) for a in want.get("attributes", []) if a["apiName"] not in current]
         changed = [_api(a) for a in want.get("attributes", []) if a["apiName"] in current and current[a["apiName"]] != a]
         for start in range(0, len(new), BATCH):
-            chunk = new[start:start + BATCH]
-            # attributes/create refuses an existing apiName: after a lost reply, create only what is missing.
-            write_verified(lambda: conn.post_json(f"{BASE}/type/{name}/attributes/create.json", {"attributes": chunk}),
-                           lambda: self._create_missing(conn, name, chunk))
+            pending = new[start:start + BATCH]
+            # attributes/create refuses an existing apiName: after a lost reply, re-read, create what is missing.
+            write_verified(lambda: conn.post_json(f"{BASE}/type/{name}/attributes/create.json",
+                                                  {"attributes": pending}),
+                           lambda: self._still_missing(conn, name, pending) == [])
         if new:
             done.append(f"{len(new)} attribute{'s' if len(new) != 1 else ''} added")
         for start in range(0, len(changed), BATCH):
@@ -157,14 +158,12 @@ class CustomActivityKind:
             raise
         return found[0] if found else None
 
-    def _create_missing(self, conn: MarketoClient, name: str, chunk: list[dict[str, Any]]) -> bool:
-        """After an unknown attributes/create outcome: create what is still missing; True when done."""
-        found = self._describe(conn, name, draft=True) or {}
+    def _still_missing(self, conn: MarketoClient, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop from ``pending`` (in place) the attributes the type's latest version already has."""
+        found = self._describe(conn, name, draft=True) or self._describe(conn, name) or {}
         present = {a.get("apiName") for a in found.get("attributes") or []}
-        missing = [a for a in chunk if a["apiName"] not in present]
-        if missing:
-            conn.post_json(f"{BASE}/type/{name}/attributes/create.json", {"attributes": missing})
-        return True
+        pending[:] = [a for a in pending if a["apiName"] not in present]
+        return pending
 
 
 def _api(attribute: dict[str, Any]) -> dict[str, Any]:

@@ -136,10 +136,10 @@ class CustomObjectKind:
         dedupe = set(want.get("dedupeFields", []))
         new = [_api_field(f, f["name"] in dedupe) for f in want.get("fields", []) if f["name"] not in current]
         for start in range(0, len(new), BATCH):
-            chunk = new[start:start + BATCH]
-            # addField refuses a field that exists: after a lost reply, add only the fields still missing.
-            write_verified(lambda: conn.post_json(f"{SCHEMA}/{name}/addField.json", {"input": chunk}),
-                           lambda: self._add_missing(conn, name, chunk))
+            pending = new[start:start + BATCH]
+            # addField refuses a field that exists: after a lost reply, re-read and add only what is missing.
+            write_verified(lambda: conn.post_json(f"{SCHEMA}/{name}/addField.json", {"input": pending}),
+                           lambda: self._still_missing(conn, name, pending) == [])
         if new:
             done.append(f"{len(new)} field{'s' if len(new) != 1 else ''} added")
         was_dedupe = set(have.get("dedupeFields", []))
@@ -164,14 +164,13 @@ class CustomObjectKind:
         return state_name(found[0].get("state")) if found else "absent"
 
     @staticmethod
-    def _add_missing(conn: MarketoClient, name: str, chunk: list[dict[str, Any]]) -> bool:
-        """After an unknown addField outcome: add what is still missing; True when nothing is left to add."""
-        found = conn.get(f"{SCHEMA}/{name}/describe.json", {"state": "draft"})
-        present = {f.get("name") for f in (found[0].get("fields") if found else [])}
-        missing = [f for f in chunk if f["name"] not in present]
-        if missing:
-            conn.post_json(f"{SCHEMA}/{name}/addField.json", {"input": missing})
-        return True
+    def _still_missing(conn: MarketoClient, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop from ``pending`` (in place) the fields the type's latest version already has."""
+        found = conn.get(f"{SCHEMA}.json", {"names": name, "state": "draft"}) or conn.get(f"{SCHEMA}.json",
+                                                                                          {"names": name})
+        present = {f.get("name") for f in (found[0].get("fields") or [] if found else [])}
+        pending[:] = [f for f in pending if f["name"] not in present]
+        return pending
 
 
 def _api_field(field: dict[str, Any], dedupe: bool) -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""Marketo's limits and failures during a real apply: 606/615 retried, an expiring token renewed,
+dropped connections and injected faults survived, and the apply converges every time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from provisioner.manifest.model import ManifestSet
+from provisioner.plan import render_apply_report, render_plan
+from provisioner.providers.marketo.errors import MarketoError
+from provisioner.providers.marketo.ratelimit import Budget
+from provisioner.sandbox.httpserver import SandboxServer, ServerOptions
+from provisioner.sandbox.marketo.app import MarketoApp
+from provisioner.sandbox.tls import TLSMaterial
+
+from .support import apply_for, client_for, plan_for, seeded_config, serving
+
+
+def test_budget_above_marketo_limits_every_606_and_615_is_retried(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # The sandbox at Marketo's real limits (100 calls / 20 s, 10 at once); the client allowed far more.
+    with serving(tls, seeded_config(manifests), latency_ms=30) as server:
+        client, recorder = client_for(server, tls, budget=Budget(calls=1000, window_s=20, concurrent=40))
+        failures: list[BaseException] = []
+
+        def other_integration() -> None:  # traffic sharing the instance (and this client) during the apply
+            try:
+                for _ in range(6):
+                    client.get("/rest/asset/v1/channels.json")
+            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=other_integration) for _ in range(20)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)  # the window is filling up
+        plan = plan_for(manifests, client)
+        report = apply_for(plan, client)
+        for t in threads:
+            t.join()
+        codes = recorder.codes()
+        assert codes.count("615") > 0 and codes.count("606") > 0, codes
+        assert not failures, failures
+        assert report.ok, render_apply_report(report)
+        # every 606/615 the instance answered was retried by the client: none reached the caller
+        assert client.retried["606"] == codes.count("606")
+        assert client.retried["615"] == codes.count("615")
+        assert render_plan(plan_for(manifests, client)).startswith("No changes.")
+
+
+def test_a_token_expiring_mid_apply_is_renewed_without_error(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    with serving(tls, seeded_config(manifests, token_ttl_seconds=2), latency_ms=150) as server:
+        client, recorder = client_for(server, tls)
+        started = time.monotonic()
+        report = apply_for(plan_for(manifests, client), client)
+        assert time.monotonic() - started > 2.5  # the apply outlives the token's 2 s life
+        assert report.ok, render_apply_report(report)
+        tokens = {e.reply for e in recorder.exchanges if "/identity/oauth/token" in e.url}
+        assert len(tokens) >= 2 and client.token_fetches >= 2
+        assert client.retried["602"] == recorder.codes().count("602")  # any expiry seen was retried
+
+
+def test_faults_and_dropped_connections_still_converge(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # 20 % of calls fail: HTTP 502, 604/606/608/611/615/713, or a connection dropped before or after
+    # the request was processed (a write that landed but whose reply was lost is found by re-reading).
+    app = MarketoApp(seeded_config(manifests))
+    with SandboxServer(app, tls, options=ServerOptions(fault_rate=0.2, seed=4)) as server:
+        client, _ = client_for(server, tls)
+        try:
+            report = apply_for(plan_for(manifests, client), client)
+            assert report.ok, render_apply_report(report)
+            assert server.stats()["faults"]["total"] > 3
+            assert render_plan(plan_for(manifests, client)).startswith("No changes.")
+        except MarketoError as exc:  # a read that failed 8 times in a row would be a real finding
+            raise AssertionError(f"gave up: {exc}") from exc
+    programs = [p for p in app.state["programs"].values() if p["name"] == "Kaltura Event Template"]
+    folders = [f for f in app.state["folders"].values() if f["name"] == "Kaltura Events"]
+    assert len(programs) == 1 and len(folders) == 1  # no duplicates from retried writes
