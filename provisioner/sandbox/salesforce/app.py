@@ -12,6 +12,7 @@ Routes:
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +26,7 @@ from .metadata_api import MetadataService, operation_name
 from .rest import NOT_FOUND, RestService, split_data_path
 from .store import OrgStore
 
+REST_URI_LIMIT = 16_384
 _SOAP = re.compile(r"^/services/Soap/([um])/(\d+\.\d)(/.*)?$")
 
 
@@ -100,7 +102,8 @@ class SalesforceApp:
                 return self.auth.soap_login(request, base_url, m.group(2))
             return self.metadata.handle(request)
         if path.startswith("/services/data"):
-            return self.rest.handle(request)
+            too_long = uri_limit_response(request)
+            return too_long or self.rest.handle(request)
         return Response.json(NOT_FOUND, status=404)
 
     def fault_response(self, kind: str, request: Request) -> Response:
@@ -113,6 +116,22 @@ class SalesforceApp:
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (not counted in stats, never faulted)."""
         return self.admin_routes.handle(request)
+
+
+def uri_limit_response(request: Request) -> Response | None:
+    """REST limits the URI and URI + headers to 16,384 bytes: 414 URI Too Long, 431 Header Fields Too Large.
+
+    The URI is rebuilt from the parsed query with form encoding (what requests sends), so the
+    length matches the client's to within the encoding of unusual characters.
+    """
+    query = urlencode(request.query, doseq=True)
+    uri = len(request.path) + (len(query) + 1 if query else 0)
+    if uri > REST_URI_LIMIT:
+        return Response.text("URI Too Long", status=414)
+    headers = sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+    if uri + headers > REST_URI_LIMIT:
+        return Response.text("Request Header Fields Too Large", status=431)
+    return None
 
 
 def _data_route(parts: list[str]) -> str:
