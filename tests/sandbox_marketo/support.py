@@ -19,9 +19,13 @@ from provisioner.sandbox.tls import TLSMaterial
 def serving(tls: TLSMaterial, config: MarketoConfig | None = None,
             options: ServerOptions | None = None) -> Iterator[SandboxServer]:
     """A running sandbox server on an ephemeral port for the duration of the block."""
-    server = SandboxServer(MarketoApp(config or MarketoConfig()), tls, options=options)
-    with server:
-        yield server
+    app = MarketoApp(config or MarketoConfig())
+    server = SandboxServer(app, tls, options=options)
+    try:
+        with server:
+            yield server
+    finally:
+        app.close()
 
 
 class Api:

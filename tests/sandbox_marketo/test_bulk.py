@@ -77,3 +77,8 @@ def test_two_processing_ten_queued_then_1016_and_file_size_limit(tls) -> None:
         assert statuses.count("Importing") <= 2 and statuses.count("Queued") >= 10
         big = api.post_file("/bulk/v1/leads.json", {"format": "csv"}, "email\n" + "x@example.com\n" * 200)
         assert big.status_code == 413
+        workers = list(server.app.bulk._threads)
+        assert len(workers) == 2
+        server.app.close()
+        assert not any(t.is_alive() for t in workers)
+        assert server.app.snapshot()["batches"][str(replies[11]["result"][0]["batchId"])]["status"] == "Queued"

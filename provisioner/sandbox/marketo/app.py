@@ -126,6 +126,10 @@ class MarketoApp:
         finally:
             self.lock.acquire()
 
+    def close(self) -> None:
+        """Stop the bulk import workers (the runtime calls this when the sandbox stops)."""
+        self.bulk.stop()
+
     # -- state ----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The whole instance state as plain JSON data (for ``--state FILE``)."""

@@ -32,23 +32,35 @@ class BulkWorkers:
         self.app = app
         self._wake = threading.Condition(app.lock)
         self._threads: list[threading.Thread] = []
+        self._stopping = False
 
     def notify(self) -> None:
         """Wake a worker: a batch was queued (caller holds the app lock). Workers start on first use."""
-        if not self._threads:
+        if not self._threads and not self._stopping:
             self._threads = [threading.Thread(target=self._run, name=f"marketo-bulk-{i}", daemon=True)
                              for i in range(self.app.config.bulk_max_processing)]
             for thread in self._threads:
                 thread.start()
         self._wake.notify_all()
 
+    def stop(self) -> None:
+        """Let the workers finish the batch in hand and exit (queued batches stay queued)."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=self.app.config.bulk_delay_s + 5)
+        self._threads = []
+
     def _run(self) -> None:
         while True:
             with self._wake:
                 batch = self._next_queued()
-                while batch is None:
+                while batch is None and not self._stopping:
                     self._wake.wait(timeout=1.0)
                     batch = self._next_queued()
+                if self._stopping:
+                    return
                 batch["status"] = "Importing"
             time.sleep(self.app.config.bulk_delay_s)
             with self.app.lock:
