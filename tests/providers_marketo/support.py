@@ -139,3 +139,17 @@ def variant(tmp_dir: Path, name: str, *edits: tuple[str, str]) -> ManifestSet:
     result = load([str(path)])
     assert result.ok, [f.render() for f in result.findings]
     return result.manifests
+
+
+def assert_contract(recorder: Recorder) -> int:
+    """Every recorded request (and every successful reply) matches Adobe's OpenAPI documents; returns the count."""
+    from urllib.parse import urlsplit
+
+    from provisioner.sandbox.marketo import contract
+
+    for e in recorder.exchanges:
+        contract.check_request(e.method, e.url, body=e.body or None, content_type=e.content_type or None)
+        path = urlsplit(e.url).path
+        if e.status == 200 and path != "/rest/v1/campaigns.json":  # the sandbox does not serve campaigns
+            contract.check_response(e.method, path, json.loads(e.reply))
+    return len(recorder.exchanges)

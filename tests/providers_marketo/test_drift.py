@@ -15,7 +15,10 @@ from provisioner.sandbox.httpserver import SandboxServer
 from provisioner.sandbox.marketo.config import default_channels
 from provisioner.sandbox.tls import TLSMaterial
 
-from .support import FAST_BUDGET, UNTHROTTLED, apply_for, client_for, plan_for, sandbox_channel, seeded_config, serving, variant
+from .support import (
+    FAST_BUDGET, Recorder, assert_contract, UNTHROTTLED, apply_for, client_for, plan_for, sandbox_channel,
+    seeded_config, serving, variant,
+)
 
 CHANNEL = 'marketo.channel."Kaltura Event"'
 PROGRAM = 'marketo.program."Kaltura Event Template"'
@@ -43,11 +46,15 @@ def test_missing_channel_is_a_manual_step_with_the_clicks_to_create_it(tls: TLSM
         assert "Plan: 3 to add, 0 to change, 0 to destroy, 1 manual." in text
 
 
+RECORDERS: list[Recorder] = []
+
+
 @pytest.fixture(scope="module")
 def drifted(tls: TLSMaterial, manifests: ManifestSet) -> Iterator[tuple[SandboxServer, MarketoClient]]:
     channel = sandbox_channel(manifests.marketo[0].channels[0], Attended=55)
     with serving(tls, seeded_config(manifests, **UNTHROTTLED, channels=[channel] + default_channels())) as server:
-        client, _ = client_for(server, tls, budget=FAST_BUDGET)
+        client, recorder = client_for(server, tls, budget=FAST_BUDGET)
+        RECORDERS.append(recorder)
         yield server, client
 
 
@@ -106,3 +113,7 @@ def test_description_change_updates_in_place(drifted: tuple[SandboxServer, Marke
     assert program.actions == ["update"]
     assert apply_for(plan, client).ok
     assert next(c for c in plan_for(edited, client).changes if c.address == PROGRAM).is_no_op
+
+
+def test_every_request_sent_here_matches_the_openapi_documents(drifted: tuple[SandboxServer, MarketoClient]) -> None:
+    assert sum(assert_contract(r) for r in RECORDERS) > 20

@@ -14,7 +14,10 @@ from provisioner.providers.marketo.client import MarketoClient
 from provisioner.sandbox.httpserver import SandboxServer
 from provisioner.sandbox.tls import TLSMaterial
 
-from .support import FAST_BUDGET, UNTHROTTLED, apply_for, client_for, plan_for, seeded_config, serving, variant
+from .support import (
+    FAST_BUDGET, Recorder, assert_contract, UNTHROTTLED, apply_for, client_for, plan_for, seeded_config,
+    serving, variant,
+)
 
 OBJECT = "marketo.custom_object.kalturaUserSessionEngagement"
 ACTIVITY = "marketo.custom_activity.userSessionEngagement"
@@ -23,10 +26,14 @@ DRAFT_EDITS = (("      showInLeadDetail: true\n", "      showInLeadDetail: true\
                 "      filterName: Engaged in Kaltura Session\n      approve: false\n"))
 
 
+RECORDERS: list[Recorder] = []
+
+
 @pytest.fixture(scope="module")
 def instance(tls: TLSMaterial, manifests: ManifestSet) -> Iterator[tuple[SandboxServer, MarketoClient]]:
     with serving(tls, seeded_config(manifests, **UNTHROTTLED)) as server:
-        client, _ = client_for(server, tls, budget=FAST_BUDGET)
+        client, recorder = client_for(server, tls, budget=FAST_BUDGET)
+        RECORDERS.append(recorder)
         yield server, client
 
 
@@ -116,3 +123,7 @@ def test_changes_refused_after_approval_are_manual_with_why(instance: tuple[Sand
               and after[r] != before.get(r, 0)}
     assert writes == {}  # nothing refused is attempted
     assert {c.address for c in report.manual} == {OBJECT, ACTIVITY}
+
+
+def test_every_request_sent_here_matches_the_openapi_documents(instance: tuple[SandboxServer, MarketoClient]) -> None:
+    assert sum(assert_contract(r) for r in RECORDERS) > 20

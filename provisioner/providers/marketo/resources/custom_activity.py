@@ -76,7 +76,8 @@ class CustomActivityKind:
         """Default diff over the manifest's attributes only; forbidden-after-approval changes become manual."""
         if live.attributes is not None:
             named = {a["apiName"] for a in desired.attributes.get("attributes", [])}
-            shown = dict(live.attributes, attributes=[a for a in live.attributes["attributes"] if a["apiName"] in named])
+            kept = [a for a in live.attributes["attributes"] if a["apiName"] in named]
+            shown = dict(live.attributes, attributes=kept)
             live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
         change = classify_default(desired, live, self.list_keys)
         approved = getattr(live, "approved", None)
@@ -127,7 +128,8 @@ class CustomActivityKind:
                 done.append("type updated")
         current = {a["apiName"]: a for a in have.get("attributes", [])}
         new = [_api(a) for a in want.get("attributes", []) if a["apiName"] not in current]
-        changed = [_api(a) for a in want.get("attributes", []) if a["apiName"] in current and current[a["apiName"]] != a]
+        changed = [_api(a) for a in want.get("attributes", [])
+                   if a["apiName"] in current and current[a["apiName"]] != a]
         for start in range(0, len(new), BATCH):
             pending = new[start:start + BATCH]
             # attributes/create refuses an existing apiName: after a lost reply, re-read, create what is missing.
@@ -176,7 +178,8 @@ def forbidden_after_approval(want: dict[str, Any], approved: dict[str, Any]) -> 
     why = []
     old_primary, new_primary = approved.get("primaryAttribute") or {}, want.get("primaryAttribute") or {}
     if old_primary.get("apiName") != new_primary.get("apiName"):
-        why.append(f"the primary attribute cannot change ({old_primary.get('apiName')} → {new_primary.get('apiName')})")
+        why.append(f"the primary attribute cannot change "
+                   f"({old_primary.get('apiName')} → {new_primary.get('apiName')})")
     elif old_primary.get("dataType") != new_primary.get("dataType"):
         why.append(f"the primary attribute's type cannot change "
                    f"({old_primary.get('dataType')} → {new_primary.get('dataType')})")
