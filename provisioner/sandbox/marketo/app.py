@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from ..httpserver import Request, Response
 from . import errors
+from .admin import handle_admin
 from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
@@ -126,6 +127,14 @@ class MarketoApp:
         finally:
             self.lock.acquire()
 
+    def handle_admin(self, request: Request) -> Response:
+        """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""
+        return handle_admin(self, request)
+
+    def forget_current_token(self) -> None:
+        """Hand out a new token on the next identity call (after a restore or a forced expiry)."""
+        self._current_token = None
+
     def close(self) -> None:
         """Stop the bulk import workers (the runtime calls this when the sandbox stops)."""
         self.bulk.stop()
@@ -140,7 +149,7 @@ class MarketoApp:
         """Replace the state with a snapshot; unfinished imports are queued again."""
         with self.lock:
             self.state = json.loads(json.dumps(state))
-            self._current_token = None  # the restored state may not know it
+            self.forget_current_token()  # the restored state may not know it
             unfinished = [b for b in self.state["batches"].values() if b["status"] in ("Queued", "Importing")]
             for batch in unfinished:
                 batch["status"] = "Queued"

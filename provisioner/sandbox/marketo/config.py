@@ -45,7 +45,7 @@ def load_channels(path: str | Path) -> list[dict[str, Any]]:
         data = data["channels"]
     if not isinstance(data, list):
         raise ChannelFileError(f"{p}: expected a list of channels")
-    return [_checked_channel(c, p) for c in data]
+    return [checked_channel(c, p) for c in data]
 
 
 def default_channels() -> list[dict[str, Any]]:
@@ -53,7 +53,8 @@ def default_channels() -> list[dict[str, Any]]:
     return load_channels(DEFAULT_CHANNELS_FILE)
 
 
-def _checked_channel(channel: Any, source: Path) -> dict[str, Any]:
+def checked_channel(channel: Any, source: Path) -> dict[str, Any]:
+    """A channel in the sandbox's shape; a "Not in Program" step 0 is added when missing."""
     if not isinstance(channel, dict) or not channel.get("name"):
         raise ChannelFileError(f"{source}: every channel needs a name")
     kind = channel.get("applicableProgramType")
@@ -105,4 +106,4 @@ class MarketoConfig:
 
     def __post_init__(self) -> None:
         self.permissions = frozenset(self.permissions)
-        self.channels = [_checked_channel(c, Path("<config>")) for c in self.channels]
+        self.channels = [checked_channel(c, Path("<config>")) for c in self.channels]
