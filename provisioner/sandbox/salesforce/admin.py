@@ -91,6 +91,7 @@ class AdminRoutes:
             if errors:
                 return Response(400, json.dumps(errors).encode(), {"Content-Type": "application/json"})
             f = field_def(md)
+            store.drop_indexes(obj.name)
             obj.add(f)
             store.touch_component("CustomField", f"{obj.name}.{f.name}", "00N")
             for rec in store.all(obj.name):

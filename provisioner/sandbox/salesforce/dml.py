@@ -150,21 +150,31 @@ def _missing_required(obj: SObjectType, record: dict[str, Any]) -> dict[str, Any
     return None
 
 
-def same_value(f: FieldDef, a: Any, b: Any) -> bool:
-    """Whether two values collide on a unique/external-ID field (case-insensitive unless caseSensitive)."""
-    if a is None or b is None:
-        return False
-    if isinstance(a, str) and isinstance(b, str) and not f.case_sensitive:
-        return a.lower() == b.lower()
-    return a == b
+def value_key(f: FieldDef, value: Any) -> Any:
+    """What a value of ``f`` is compared by for uniqueness and external-ID matching."""
+    if value is None:
+        return None
+    if f.type in NUMERIC_TYPES and not isinstance(value, bool):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return value
+    if isinstance(value, str) and not f.case_sensitive:
+        return value.lower()
+    return value
+
+
+def _matching(store: OrgStore, obj: SObjectType, f: FieldDef, value: Any) -> list[dict[str, Any]]:
+    name = f"value:{f.name}:{f.case_sensitive}"
+    return store.lookup(obj.name, name, lambda r: value_key(f, r.get(f.name)), value_key(f, value))
 
 
 def _unique_violation(store: OrgStore, obj: SObjectType, record: dict[str, Any]) -> dict[str, Any] | None:
     for f in obj.fields.values():
         if not f.unique or record.get(f.name) is None:
             continue
-        for other in store.all(obj.name):
-            if other["Id"] != record.get("Id") and same_value(f, other.get(f.name), record[f.name]):
+        for other in _matching(store, obj, f, record[f.name]):
+            if other["Id"] != record.get("Id"):
                 return error("DUPLICATE_VALUE", f"duplicate value found: {f.name} duplicates value on record "
                                                 f"with id: {other['Id']}", [f.name])
     return None
@@ -257,7 +267,9 @@ def update(store: OrgStore, obj: SObjectType, record_id: str, values: dict[str, 
         outcome.errors.append(problem)
         return outcome
     old = dict(current)
+    store.unindex(obj.name, current)
     current.update(candidate)
+    store.reindex(obj.name, current)
     current["LastModifiedDate"] = current["SystemModstamp"] = store.now()
     rules_data.after_write(store, obj, current, old)
     return outcome
@@ -268,7 +280,7 @@ def find_by_external_id(store: OrgStore, obj: SObjectType, f: FieldDef, value: A
     if f.type == "id":
         rec = store.get(obj.name, str(value))
         return [rec] if rec else []
-    return [r for r in store.all(obj.name) if same_value(f, r.get(f.name), value)]
+    return _matching(store, obj, f, value) if value not in (None, "") else []
 
 
 def external_id_field(store: OrgStore, obj: SObjectType, name: str) -> FieldDef | None:

@@ -187,6 +187,7 @@ class MetadataService:
         return []
 
     def _put_field(self, obj: SObjectType, md: dict[str, Any]) -> None:
+        self.store.drop_indexes(obj.name)
         f = field_def(md)
         existing = obj.field(f.name)
         obj.add(f)
@@ -246,6 +247,7 @@ class MetadataService:
             obj = self.store.obj(obj_name)
             assert obj is not None
             f = obj.fields.pop(field_name.lower())
+            self.store.drop_indexes(obj.name)
             for rec in self.store.all(obj.name):
                 rec.pop(f.name, None)
             self.store.forget_component("CustomField", f"{obj.name}.{f.name}")

@@ -86,9 +86,11 @@ def _member(store: OrgStore, new: dict[str, Any], old: dict[str, Any] | None) ->
     if person_field == "LeadId" and person.get("IsConverted"):
         return [error(*CONVERTED_LEAD)]
     if old is None:
-        for m in store.all("CampaignMember"):
-            if _same(m["CampaignId"], new["CampaignId"]) and _same(m.get(person_field), person_id):
-                return [error("DUPLICATE_VALUE", "Already a campaign member.")]
+        def membership(r: dict[str, Any]) -> Any:
+            return (to15(r["CampaignId"]), to15(r[person_field])) if r.get(person_field) else None
+        if store.lookup("CampaignMember", f"membership:{person_field}", membership,
+                        (to15(new["CampaignId"]), to15(person_id))):
+            return [error("DUPLICATE_VALUE", "Already a campaign member.")]
     statuses = _statuses(store, new["CampaignId"])
     if new.get("Status") in (None, ""):
         default = next((s for s in statuses if s.get("IsDefault")), None)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from typing import Any
+from collections import defaultdict
+from typing import Any, Callable
 
 from .schema import FieldDef, SObjectType, make_id, standard_objects, to15
 
@@ -29,6 +30,9 @@ class OrgStore:
         self.permission_sets: dict[str, dict[str, Any]] = {}
         #: "Type:fullName" (lower) -> {"id", "created", "modified"} for listMetadata's FileProperties
         self.components: dict[str, dict[str, Any]] = {}
+        #: table -> index name -> (key function, key -> record Ids); built on first use, kept up to date
+        #: by insert_raw/delete_raw/reindex, so unique checks and upserts stay O(1) on big tables
+        self._indexes: dict[str, dict[str, tuple[Callable[[dict[str, Any]], Any], dict[Any, set[str]]]]] = {}
         self._counter = 100
         self._custom_prefix = 0
         self._last_time = _dt.datetime(2024, 1, 1, tzinfo=_dt.timezone.utc)
@@ -48,6 +52,7 @@ class OrgStore:
         obj = self.objects.pop(name.lower(), None)
         if obj:
             self.records.pop(obj.name, None)
+            self.drop_indexes(obj.name)
 
     def obj(self, name: str) -> SObjectType | None:
         """The sObject type named ``name`` (case-insensitive), or None."""
@@ -100,6 +105,7 @@ class OrgStore:
             if f.type == "boolean" and record.get(f.name) is None:
                 record[f.name] = False
         self.records[obj.name][record["Id"]] = record
+        self._index_add(obj.name, record)
         return record
 
     def get(self, type_name: str, record_id: str) -> dict[str, Any] | None:
@@ -124,7 +130,50 @@ class OrgStore:
         return list(self.records.get(type_name, {}).values())
 
     def delete_raw(self, type_name: str, record_id: str) -> None:
-        self.records.get(type_name, {}).pop(record_id, None)
+        record = self.records.get(type_name, {}).pop(record_id, None)
+        if record is not None:
+            self._index_remove(type_name, record)
+
+    # -- indexes ------------------------------------------------------------------------
+    def lookup(self, table: str, name: str, key_of: Callable[[dict[str, Any]], Any], key: Any) -> list[dict[str, Any]]:
+        """Records of ``table`` whose ``key_of(record) == key``, through the index called ``name``."""
+        indexes = self._indexes.setdefault(table, {})
+        if name not in indexes:
+            built: dict[Any, set[str]] = defaultdict(set)
+            for rec in self.records.get(table, {}).values():
+                k = key_of(rec)
+                if k is not None:
+                    built[k].add(rec["Id"])
+            indexes[name] = (key_of, built)
+        rows = self.records.get(table, {})
+        found = [rows[i] for i in indexes[name][1].get(key, ()) if i in rows]
+        return sorted((r for r in found if key_of(r) == key), key=lambda r: r.get("CreatedDate") or "")
+
+    def _index_add(self, table: str, record: dict[str, Any]) -> None:
+        for key_of, mapping in self._indexes.get(table, {}).values():
+            k = key_of(record)
+            if k is not None:
+                mapping[k].add(record["Id"])
+
+    def _index_remove(self, table: str, record: dict[str, Any]) -> None:
+        for key_of, mapping in self._indexes.get(table, {}).values():
+            k = key_of(record)
+            if k is not None and k in mapping:
+                mapping[k].discard(record["Id"])
+
+    def unindex(self, table: str, record: dict[str, Any]) -> None:
+        """Take a record out of the indexes before changing it in place (then :meth:`reindex`)."""
+        self._index_remove(table, record)
+
+    def reindex(self, table: str, record: dict[str, Any]) -> None:
+        self._index_add(table, record)
+
+    def drop_indexes(self, table: str | None = None) -> None:
+        """Forget indexes (after schema changes or a restore); they rebuild on next use."""
+        if table is None:
+            self._indexes.clear()
+        else:
+            self._indexes.pop(table, None)
 
     def touch_component(self, type_name: str, full_name: str, prefix: str) -> dict[str, Any]:
         """Record a metadata component's id and dates (created once, modified on every write)."""
@@ -213,4 +262,5 @@ class OrgStore:
                 self.objects[obj.name.lower()] = obj
             self.records = {name: dict(rows) for name, rows in data["records"].items()}
             self.permission_sets = dict(data["permission_sets"])
+            self._indexes.clear()
             self.components = dict(data.get("components", {}))
