@@ -104,6 +104,8 @@ def _scenario(rec: Recorder) -> None:
     rec.call("GET", f"{CO}/schema/contractObj/describe.json", {"state": "draft"})
     rec.call("GET", f"{CO}/schema.json", {"names": "contractObj", "state": "approved"})
     rec.call("POST", f"{CO}/schema/contractObj/discardDraft.json")
+    rec.call("GET", "/rest/v1/customobjects.json", {"names": "contractObj"})
+    rec.call("GET", f"{CO}/contractObj/describe.json")
     rec.post(f"{CO}/schema.json", {"apiName": "contractGone", "displayName": "Gone"})
     rec.call("POST", f"{CO}/schema/contractGone/delete.json")
 
@@ -142,6 +144,7 @@ def _scenario(rec: Recorder) -> None:
     rec.post(f"{AT}/contractAct.json", {**body, "description": "changed"})
     rec.call("GET", f"{AT}/contractAct/describe.json", {"draft": "true"})
     rec.call("GET", "/rest/v1/activities/external/types.json")
+    rec.call("GET", "/rest/v1/activities/types.json")
     rec.call("POST", f"{AT}/contractAct/discardDraft.json")
     rec.post(f"{AT}.json", {**body, "apiName": "contractGone", "name": "G", "triggerName": "G t",
                                      "filterName": "G f"})

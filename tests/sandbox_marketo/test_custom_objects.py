@@ -44,6 +44,9 @@ def test_draft_then_approve_then_approved_with_draft(api, engagement) -> None:
     assert _describe(api, engagement, "draft")["state"] == "approvedWithDraft"
     assert "minutes" not in {f["name"] for f in _describe(api, engagement, "approved")["fields"]}
     assert "minutes" in {f["name"] for f in _describe(api, engagement, "draft")["fields"]}
+    objects = api.get("/rest/v1/customobjects.json", {"names": engagement})["result"]
+    assert [o["version"] for o in objects] == ["approved"]  # the records API sees the approved model only
+    assert "minutes" not in {f["name"] for f in api.get(f"{CO}/{engagement}/describe.json")["result"][0]["fields"]}
     listed = api.get(f"{CO}/schema.json", {"names": engagement})["result"]
     assert [t["apiName"] for t in listed] == [engagement]
     assert api.post_json(f"{CO}/schema/{engagement}/discardDraft.json", check=False)["success"]

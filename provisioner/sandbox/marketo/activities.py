@@ -75,6 +75,20 @@ def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [_view(e, "approved" if e["approved"] is not None else "draft") for e in entries]}
 
 
+def list_activity_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """Activity types usable for activities: the approved custom ones, with their numeric ids."""
+    result = []
+    for entry in sorted(app.state["activityTypes"].values(), key=lambda e: e["id"]):
+        model = entry["approved"]
+        if model is None:
+            continue
+        result.append({"id": entry["id"], "apiName": entry["apiName"], "name": model["name"],
+                       "description": model.get("description", ""),
+                       "primaryAttribute": {k: model["primaryAttribute"][k] for k in ("apiName", "name", "dataType")},
+                       "attributes": [{k: a[k] for k in ("apiName", "name", "dataType")} for a in model["attributes"]]})
+    return {"result": result}
+
+
 def describe_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     entry = _entry(app, ctx.path_params["apiName"])
     draft = (ctx.query("draft") or "false").lower() == "true"

@@ -101,6 +101,21 @@ def describe_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": [_describe(app, api_name, entry, version)]}
 
 
+def list_objects(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """The approved custom objects (what the records API can use)."""
+    names = ctx.query_list("names")
+    return {"result": [_describe(app, name, entry, "approved")
+                       for name, entry in sorted(app.state["customObjectTypes"].items())
+                       if entry["approved"] is not None and (not names or name in names)]}
+
+
+def describe_object(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """The approved model of one custom object (1013 when it is not approved)."""
+    name = ctx.path_params["customObjectName"]
+    approved_model(app, name)
+    return {"result": [_describe(app, name, app.state["customObjectTypes"][name], "approved")]}
+
+
 def sync_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     action = ctx.field("action") or "createOrUpdate"
     if action not in ("createOnly", "updateOnly", "createOrUpdate"):

@@ -84,6 +84,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{CO}/schema/{{apiName}}/discardDraft.json", customobjects.discard_draft, ASSETS),
     Route("POST", f"{CO}/schema/{{apiName}}/delete.json", customobjects.delete_type, ASSETS),
     # custom object records
+    Route("GET", "/rest/v1/customobjects.json", customobjects.list_objects, PERSON),
+    Route("GET", f"{CO}/{{customObjectName}}/describe.json", customobjects.describe_object, PERSON),
     Route("GET", f"{CO}/{{customObjectName}}.json", customobjects.query_records, PERSON),
     Route("POST", f"{CO}/{{customObjectName}}.json", customobjects.sync_records, PERSON, "json"),
     Route("POST", f"{CO}/{{customObjectName}}/delete.json", customobjects.delete_records, PERSON, "json"),
@@ -101,6 +103,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{AT}/{{apiName}}/approve.json", activities.approve_type, ACTIVITY_METADATA),
     Route("POST", f"{AT}/{{apiName}}/discardDraft.json", activities.discard_draft, ACTIVITY_METADATA),
     Route("POST", f"{AT}/{{apiName}}/delete.json", activities.delete_type, ACTIVITY_METADATA),
+    Route("GET", "/rest/v1/activities/types.json", activities.list_activity_types, ACTIVITY),
     Route("POST", "/rest/v1/activities/external.json", activities.add_activities, ACTIVITY, "json"),
     Route("GET", "/rest/v1/activities/pagingtoken.json", activities.paging_token, ACTIVITY),
     Route("GET", "/rest/v1/activities.json", activities.get_activities, ACTIVITY),
