@@ -374,3 +374,12 @@ def test_lookup_delete_constraints(md: Any, sf: Salesforce, rest: Rest) -> None:
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "DELETE_FAILED"
     assert rest("DELETE", f"sobjects/Contact/{contact}").status_code == 204
     assert rest("GET", f"sobjects/{obj}/{row}").json()["Loose__c"] is None
+
+
+def test_unique_values_follow_updates_and_deletes(rest: Rest, keyed: str) -> None:
+    first = rest("POST", f"sobjects/{keyed}", json={"Key__c": "MOVE-A"}).json()["id"]
+    assert rest("PATCH", f"sobjects/{keyed}/{first}", json={"Key__c": "MOVE-B"}).status_code == 204
+    assert rest("POST", f"sobjects/{keyed}", json={"Key__c": "move-a"}).status_code == 201  # A is free again
+    assert rest("POST", f"sobjects/{keyed}", json={"Key__c": "move-b"}).json()[0]["errorCode"] == "DUPLICATE_VALUE"
+    assert rest("DELETE", f"sobjects/{keyed}/{first}").status_code == 204
+    assert rest("PATCH", f"sobjects/{keyed}/Key__c/MOVE-B", json={"Name": "new"}).status_code == 201
