@@ -44,6 +44,11 @@ def test_missing_channel_is_a_manual_step_with_the_clicks_to_create_it(tls: TLSM
         text = render_plan(plan)
         assert f"! {CHANNEL}" in text and "to do by hand:" in text
         assert "Plan: 3 to add, 0 to change, 0 to destroy, 1 manual." in text
+        report = apply_for(plan, client)
+        [program] = [r for r in report.results if r.address == PROGRAM]
+        assert not program.ok
+        assert f"create the channel by hand first (the manual step for {CHANNEL})" in program.message
+        assert all(r.ok for r in report.results if r.address != PROGRAM)  # independent types still applied
 
 
 RECORDERS: list[Recorder] = []

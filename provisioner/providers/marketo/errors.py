@@ -11,8 +11,12 @@ class MarketoSettingsError(ConnectionError_):
     """A missing or malformed MARKETO_* variable; the message names it and says what to set."""
 
 
-class MarketoError(Exception):
-    """A failed call: Marketo's error ``code`` (``"HTTP 502"`` for transport failures) and its message."""
+class MarketoError(ConnectionError_):
+    """A failed call: Marketo's error ``code`` (``"HTTP 502"`` for transport failures) and its message.
+
+    A :class:`ConnectionError_` so that the CLI shows it as one actionable line (quota, permissions,
+    credentials), not as an unexpected error.
+    """
 
     def __init__(self, code: str, message: str, path: str = "") -> None:
         self.code = str(code)

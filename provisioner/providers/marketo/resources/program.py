@@ -9,6 +9,7 @@ from typing import Any
 from ....manifest.model import MarketoProgram
 from ....plan import Change, Desired, Live, Result, as_manual, as_replace, classify_default
 from ..client import MarketoClient
+from ..errors import MarketoError
 from .channel import KIND as CHANNEL_KIND
 from .common import address, failure, write_verified
 
@@ -161,8 +162,15 @@ class ProgramKind:
                     "folder": json.dumps({"id": folder_id, "type": "Folder"}),
                     "description": after.get("description", "")}
             # Not idempotent (names are unique): after a lost reply, re-read by name before creating again.
-            created = write_verified(lambda: conn.post_form(f"{A}/programs.json", form),
-                                     lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
+            try:
+                created = write_verified(lambda: conn.post_form(f"{A}/programs.json", form),
+                                         lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
+            except MarketoError as exc:
+                if "channel" in exc.message.lower() and "not found" in exc.message.lower():
+                    return Result(change.address, False, change.action,
+                                  f"{exc}; create the channel by hand first (the manual step for "
+                                  f"{address(CHANNEL_KIND, after['channel'])}), then apply again")
+                raise
             note = f"id {created[0]['id']}" if created else "created (confirmed by re-reading)"
             if created_folder:
                 note += f"; folder {after['folder']} created"
