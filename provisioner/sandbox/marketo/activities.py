@@ -71,6 +71,7 @@ def _check_unique_names(app: "MarketoApp", api_name: str, model: dict[str, Any])
 
 
 def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET …/external/types.json``: every custom activity type, approved version first."""
     entries = sorted(app.state["activityTypes"].values(), key=lambda e: e["id"])
     return {"result": [_view(e, "approved" if e["approved"] is not None else "draft") for e in entries]}
 
@@ -90,6 +91,7 @@ def list_activity_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def describe_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET …/type/{apiName}/describe.json``: the approved version, or the draft with ``draft=true``."""
     entry = _entry(app, ctx.path_params["apiName"])
     draft = (ctx.query("draft") or "false").lower() == "true"
     if draft and entry["draft"] is None:
@@ -104,6 +106,7 @@ def _type_fields(ctx: CallContext) -> dict[str, Any]:
 
 
 def create_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST …/external/type.json``: a new type as a draft (unique apiName, name, trigger, filter; ≤ 10 types)."""
     spec = _type_fields(ctx)
     for key in ("apiName", "name", "triggerName", "filterName", "primaryAttribute"):
         if not spec[key]:
@@ -127,6 +130,7 @@ def create_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST …/type/{apiName}.json``: change names/description/primary attribute in the draft."""
     entry = _entry(app, ctx.path_params["apiName"])
     spec = _type_fields(ctx)
     if spec["apiName"] not in (None, entry["apiName"]):
@@ -146,6 +150,7 @@ def update_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def create_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/attributes/create.json``: add secondary attributes to the draft (≤ 20)."""
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
     current = drafts.current(entry)
@@ -165,6 +170,7 @@ def create_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def update_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/attributes/update.json``: change attributes by apiName (no dataType change after approval)."""
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
     approved = {a["apiName"]: a for a in (entry["approved"] or {"attributes": []})["attributes"]}
@@ -184,6 +190,7 @@ def update_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def delete_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/attributes/delete.json``: remove attributes from the draft."""
     entry = _entry(app, ctx.path_params["apiName"])
     specs = ctx.input_list("attributes", app.config.max_batch)
     names = {s.get("apiName") for s in specs if isinstance(s, dict)}
@@ -197,6 +204,7 @@ def delete_attributes(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/approve.json``: publish the draft (activities can then be written with the type's id)."""
     entry = _entry(app, ctx.path_params["apiName"])
     if entry["draft"] is None:
         raise ApiError(errors.BUSINESS_RULE, f"Activity type '{entry['apiName']}' has no draft to approve")
@@ -205,12 +213,14 @@ def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def discard_draft(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/discardDraft.json``: drop the draft of an approved type."""
     entry = _entry(app, ctx.path_params["apiName"])
     drafts.discard(entry, f"Activity type '{entry['apiName']}'")
     return {"result": [_latest(entry)]}
 
 
 def delete_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/delete.json``: remove the type."""
     entry = _entry(app, ctx.path_params["apiName"])
     view = _latest(entry)
     del app.state["activityTypes"][entry["apiName"]]
@@ -251,6 +261,7 @@ def _activity_problem(app: "MarketoApp", record: Any) -> tuple[dict[str, Any] | 
 
 
 def add_activities(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /rest/v1/activities/external.json``: append activities (write-once, ≤ 300, per-record ``errors``)."""
     records = ctx.input_list("input", app.config.max_batch)
     result = []
     for record in records:
@@ -272,6 +283,7 @@ def add_activities(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def paging_token(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/activities/pagingtoken.json``: a token for activities written since a datetime."""
     since = ctx.query("sinceDatetime")
     moment = parse_iso(since) if since else None
     if moment is None:
@@ -284,6 +296,7 @@ def paging_token(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def get_activities(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/activities.json``: activities after a paging token, by type ids (and lead ids)."""
     token = ctx.query("nextPageToken")
     if not token:
         raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'nextPageToken'")

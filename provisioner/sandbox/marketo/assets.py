@@ -111,6 +111,7 @@ def _depth_below(state: dict[str, Any], folder_id: int, root_id: int | None) -> 
 
 
 def get_folder_by_name(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET folder/byName.json``: folders (or programs, ``type=Program``) with that exact name."""
     name = ctx.query("name")
     if not name:
         raise ApiError(errors.BLANK, "name cannot be blank")
@@ -128,6 +129,7 @@ def get_folder_by_name(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def get_folder_by_id(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET folder/{id}.json?type=Folder|Program``."""
     kind = ctx.query("type")
     if kind not in ("Folder", "Program"):
         raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'type' (Folder or Program)")
@@ -140,6 +142,7 @@ def get_folder_by_id(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def browse_folders(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET folders.json``: a root folder and its descendants down to ``maxDepth``, paged."""
     root = ctx.query("root")
     max_depth = ctx.query_int("maxDepth", 2)
     ctx.query("workSpace")
@@ -155,6 +158,7 @@ def browse_folders(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def create_folder(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST folders.json`` (form): a folder under a parent folder; names unique per parent."""
     name = (ctx.form("name") or "").strip()
     if not name:
         raise ApiError(errors.BLANK, "name cannot be blank")
@@ -184,11 +188,13 @@ def _channel_view(channel: dict[str, Any]) -> dict[str, Any]:
 
 
 def browse_channels(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET channels.json``: the channels, paged by ``offset``/``maxReturn``."""
     channels = [_channel_view(c) for c in sorted(app.state["channels"].values(), key=lambda c: c["id"])]
     return _page(ctx, channels)
 
 
 def get_channel_by_name(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET channel/byName.json``: one channel with its progression statuses."""
     name = ctx.query("name") or ctx.query("Name")  # the spec spells it "Name"; Marketo's docs and clients use "name"
     if not name:
         raise ApiError(errors.BLANK, "name cannot be blank")
@@ -290,6 +296,7 @@ def _new_program(app: "MarketoApp", name: str, ptype: str, channel: str, folder_
 
 
 def create_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST programs.json`` (form): type and channel must fit, name unique, folder in Marketing Activities."""
     name = _check_program_name(app, ctx.form("name"))
     ptype = ctx.form("type")
     if ptype not in PROGRAM_TYPE_CHANNEL_KIND:
@@ -315,11 +322,13 @@ def _program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any] | None:
 
 
 def get_program_by_id(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET program/{id}.json``."""
     program = _program(app, ctx)
     return {"result": [program_view(app, program)]} if program else _none_found()
 
 
 def get_program_by_name(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET program/byName.json`` (tags and costs only when asked for)."""
     name = ctx.query("name")
     if not name:
         raise ApiError(errors.BLANK, "name cannot be blank")
@@ -336,6 +345,7 @@ def get_program_by_name(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def browse_programs(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET programs.json``: programs, optionally by update time, paged."""
     earliest, latest = ctx.query("earliestUpdatedAt"), ctx.query("latestUpdatedAt")
     low = parse_iso(earliest) if earliest else None
     high = parse_iso(latest) if latest else None
@@ -350,6 +360,10 @@ def browse_programs(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def update_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST program/{id}.json`` (form): name, description, dates (event programs), costs, tags.
+
+    Type and channel are fixed at creation, as in Marketo: there is no parameter to change them.
+    """
     program = _program(app, ctx)
     if program is None:
         raise ApiError(errors.NO_DATA, f"Program '{ctx.path_params['id']}' not found")
@@ -385,6 +399,7 @@ def update_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def clone_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST program/{id}/clone.json`` (form): same type and channel under a new unique name."""
     source = _program(app, ctx)
     if source is None:
         raise ApiError(errors.NO_DATA, f"Program '{ctx.path_params['id']}' not found")
@@ -398,6 +413,7 @@ def clone_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def delete_program(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST program/{id}/delete.json``: the program and its members."""
     program = app.state["programs"].pop(ctx.path_params["id"], None)
     if program is None:
         raise ApiError(errors.NO_DATA, f"Program '{ctx.path_params['id']}' not found")

@@ -215,6 +215,7 @@ def _csv_reply(batch: dict[str, Any], which: str) -> Response:
 # -- handlers ------------------------------------------------------------------------------
 
 def import_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /bulk/v1/leads.json`` (multipart): queue a lead import."""
     fmt = _format(ctx)
     lookup = ctx.query("lookupField") or "email"
     if lookup not in leads.SEARCHABLE:
@@ -226,18 +227,22 @@ def import_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def lead_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /bulk/v1/leads/batch/{batchId}.json``: the import's status and counts."""
     return {"result": [_lead_view(_batch(app, ctx, "leads"))]}
 
 
 def lead_failures(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/failures.json``: the failed rows as CSV."""
     return _csv_reply(_batch(app, ctx, "leads"), "failures")
 
 
 def lead_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/warnings.json``: rows with warnings as CSV."""
     return _csv_reply(_batch(app, ctx, "leads"), "warnings")
 
 
 def import_custom_objects(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /bulk/v1/customobjects/{apiName}/import.json``: queue an import into an approved type."""
     api_name = ctx.path_params["apiName"]
     customobjects.approved_model(app, api_name)
     fmt = _format(ctx)
@@ -246,18 +251,22 @@ def import_custom_objects(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]
 
 
 def custom_object_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/import/{batchId}/status.json``: the import's status and counts."""
     return {"result": [_custom_object_view(_batch(app, ctx, "customObject"))]}
 
 
 def custom_object_failures(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/import/{batchId}/failures.json``: the failed rows as CSV."""
     return _csv_reply(_batch(app, ctx, "customObject"), "failures")
 
 
 def custom_object_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/import/{batchId}/warnings.json``: rows with warnings as CSV."""
     return _csv_reply(_batch(app, ctx, "customObject"), "warnings")
 
 
 def import_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /bulk/v1/program/{programId}/members/import.json``: queue leads into a program status."""
     program_id = ctx.path_params["programId"]
     status = ctx.query("programMemberStatus")
     if not status:
@@ -270,12 +279,15 @@ def import_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def member_batch(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``…/members/import/{batchId}/status.json``: the import's status."""
     return {"result": [_member_view(_batch(app, ctx, "programMembers"))]}
 
 
 def member_failures(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/members/import/{batchId}/failures.json``: the failed rows as CSV."""
     return _csv_reply(_batch(app, ctx, "programMembers"), "failures")
 
 
 def member_warnings(app: "MarketoApp", ctx: CallContext) -> Response:
+    """``…/members/import/{batchId}/warnings.json``: rows with warnings as CSV."""
     return _csv_reply(_batch(app, ctx, "programMembers"), "warnings")

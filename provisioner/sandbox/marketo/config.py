@@ -68,7 +68,8 @@ def checked_channel(channel: Any, source: Path) -> dict[str, Any]:
     cleaned = []
     for s in statuses:
         if not isinstance(s, dict) or not s.get("name") or not isinstance(s.get("step"), int):
-            raise ChannelFileError(f"{source}: channel {channel['name']!r}: each status needs a name and an integer step")
+            raise ChannelFileError(f"{source}: channel {channel['name']!r}: "
+                                   "each status needs a name and an integer step")
         success = bool(s.get("success", False))
         cleaned.append({"name": s["name"], "step": s["step"], "success": success,
                         "hidden": bool(s.get("hidden", False)),

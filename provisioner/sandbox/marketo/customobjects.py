@@ -25,10 +25,12 @@ MAX_DEDUPE = 3
 #: Objects a link field may point at, with their linkable fields and those fields' types.
 LINKABLE = {"Lead": {name: spec["dataType"] for name, spec in LEAD_FIELDS.items() if spec.get("linkable")}}
 SYSTEM_FIELDS = [
-    {"name": "createdAt", "displayName": "Created At", "dataType": "datetime", "updateable": False, "crmManaged": False},
+    {"name": "createdAt", "displayName": "Created At", "dataType": "datetime", "updateable": False,
+     "crmManaged": False},
     {"name": "marketoGUID", "displayName": "Marketo GUID", "dataType": "string", "length": 36,
      "updateable": False, "crmManaged": False},
-    {"name": "updatedAt", "displayName": "Updated At", "dataType": "datetime", "updateable": False, "crmManaged": False},
+    {"name": "updatedAt", "displayName": "Updated At", "dataType": "datetime", "updateable": False,
+     "crmManaged": False},
 ]
 
 
@@ -38,7 +40,7 @@ def _entry(app: "MarketoApp", api_name: str) -> dict[str, Any]:
     return drafts.entry_named(app.state["customObjectTypes"], api_name, "Custom object type")
 
 
-def _describe(app: "MarketoApp", api_name: str, entry: dict[str, Any], version: str) -> dict[str, Any]:
+def _describe(api_name: str, entry: dict[str, Any], version: str) -> dict[str, Any]:
     model = entry[version]
     fields = copy.deepcopy(SYSTEM_FIELDS)
     relationships = []
@@ -79,6 +81,7 @@ def _pick_version(entry: dict[str, Any], wanted: str | None) -> str | None:
 
 
 def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET schema.json``: types by ``names``, in the version ``state`` asks for."""
     names = ctx.query_list("names")
     wanted = ctx.query("state")
     result = []
@@ -88,23 +91,24 @@ def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         entry = app.state["customObjectTypes"][api_name]
         version = _pick_version(entry, wanted)
         if version:
-            result.append(_describe(app, api_name, entry, version))
+            result.append(_describe(api_name, entry, version))
     return {"result": result}
 
 
 def describe_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET schema/{apiName}/describe.json``: one version with fields, dedupe fields and relationships."""
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
     version = _pick_version(entry, ctx.query("state"))
     if version is None:
         raise ApiError(errors.OBJECT_NOT_FOUND, f"Custom object type '{api_name}' has no such version")
-    return {"result": [_describe(app, api_name, entry, version)]}
+    return {"result": [_describe(api_name, entry, version)]}
 
 
 def list_objects(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     """The approved custom objects (what the records API can use)."""
     names = ctx.query_list("names")
-    return {"result": [_describe(app, name, entry, "approved")
+    return {"result": [_describe(name, entry, "approved")
                        for name, entry in sorted(app.state["customObjectTypes"].items())
                        if entry["approved"] is not None and (not names or name in names)]}
 
@@ -113,10 +117,11 @@ def describe_object(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     """The approved model of one custom object (1013 when it is not approved)."""
     name = ctx.path_params["customObjectName"]
     approved_model(app, name)
-    return {"result": [_describe(app, name, app.state["customObjectTypes"][name], "approved")]}
+    return {"result": [_describe(name, app.state["customObjectTypes"][name], "approved")]}
 
 
 def sync_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST schema.json``: create (draft) or update a type's names and description (≤ 10 types)."""
     action = ctx.field("action") or "createOrUpdate"
     if action not in ("createOnly", "updateOnly", "createOrUpdate"):
         raise ApiError(errors.INVALID_DATA, f"Invalid value '{action}' for 'action'")
@@ -190,6 +195,7 @@ def _check_dedupe_count(fields: list[dict[str, Any]]) -> None:
 
 
 def add_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/addField.json``: add fields to the draft (no dedupe or link field after approval)."""
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
     specs = ctx.input_list("input", app.config.max_batch)
@@ -213,6 +219,10 @@ def add_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def update_field(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/{fieldApiName}/updateField.json``: change a field in the draft.
+
+    After approval a field keeps its name, dedupe flag, link and data type.
+    """
     api_name, field_name = ctx.path_params["apiName"], ctx.path_params["fieldApiName"]
     entry = _entry(app, api_name)
     current = next((f for f in drafts.current(entry)["fields"] if f["name"] == field_name), None)
@@ -244,6 +254,7 @@ def update_field(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def delete_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/deleteField.json``: remove fields from the draft (not approved dedupe or link fields)."""
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
     names = []
@@ -262,6 +273,7 @@ def delete_fields(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/approve.json``: publish the draft (it needs a dedupe field)."""
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
     if entry["draft"] is None:
@@ -274,6 +286,7 @@ def approve_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def discard_draft(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/discardDraft.json``: drop the draft of an approved type."""
     api_name = ctx.path_params["apiName"]
     entry = _entry(app, api_name)
     drafts.discard(entry, f"Custom object type '{api_name}'")
@@ -281,6 +294,7 @@ def discard_draft(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def delete_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``schema/{apiName}/delete.json``: remove the type and its records."""
     api_name = ctx.path_params["apiName"]
     _entry(app, api_name)
     del app.state["customObjectTypes"][api_name]
@@ -291,6 +305,7 @@ def delete_type(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 # -- records ----------------------------------------------------------------------
 
 def approved_model(app: "MarketoApp", api_name: str) -> dict[str, Any]:
+    """The approved model of a type (1013 when it is missing or only a draft: records need approval)."""
     entry = app.state["customObjectTypes"].get(api_name)
     if entry is None or entry["approved"] is None:
         raise ApiError(errors.OBJECT_NOT_FOUND, f"Custom object type '{api_name}' not found or not approved")
@@ -318,6 +333,7 @@ def _record_problem(app: "MarketoApp", model: dict[str, Any], record: dict[str, 
 
 
 def sync_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST {name}.json``: upsert records (≤ 300) with per-record status and ``marketoGUID``."""
     api_name = ctx.path_params["customObjectName"]
     model = approved_model(app, api_name)
     action = ctx.field("action") or "createOrUpdate"
@@ -413,6 +429,7 @@ def _lookup_keys(ctx: CallContext, model: dict[str, Any], max_batch: int) -> tup
 
 
 def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET {name}.json`` (or ``POST …?_method=GET``): records by one field or by whole keys."""
     api_name = ctx.path_params["customObjectName"]
     model = approved_model(app, api_name)
     keys, wanted = _lookup_keys(ctx, model, app.config.max_batch)
@@ -440,6 +457,7 @@ def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def delete_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST {name}/delete.json``: delete records by dedupe fields or ``marketoGUID``."""
     api_name = ctx.path_params["customObjectName"]
     model = approved_model(app, api_name)
     delete_by = ctx.field("deleteBy") or "dedupeFields"

@@ -65,6 +65,7 @@ def _lead_problem(record: dict[str, Any]) -> dict[str, str] | None:
 
 
 def sync_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /rest/v1/leads.json``: upsert leads (≤ 300) with per-record status and reasons."""
     action = ctx.field("action") or "createOrUpdate"
     if action not in ("createOnly", "updateOnly", "createOrUpdate", "createDuplicate"):
         raise ApiError(errors.INVALID_DATA, f"Invalid value '{action}' for 'action'")
@@ -129,6 +130,7 @@ def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str
 
 
 def get_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/leads.json``: leads by a searchable field (≤ 300 values), paged."""
     filter_type = ctx.query("filterType")
     values = ctx.query_list("filterValues")
     if not filter_type:
@@ -158,6 +160,7 @@ def get_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def describe_leads2(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/leads/describe2.json``: lead fields and searchable fields."""
     fields = [{"name": name, "displayName": spec["displayName"], "dataType": spec["dataType"],
                **({"length": spec["length"]} if "length" in spec else {}),
                "updateable": spec.get("updateable", True), "crmManaged": False}
@@ -166,6 +169,7 @@ def describe_leads2(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def describe_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/leads/describe.json``: lead fields with REST and SOAP names."""
     result = []
     for i, (name, spec) in enumerate(LEAD_FIELDS.items(), start=1):
         read_only = spec.get("updateable") is False
@@ -229,6 +233,7 @@ def set_member_status(app: "MarketoApp", program_id: str, status_name: str,
 
 
 def sync_member_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /rest/v1/programs/{programId}/members/status.json``: move leads forward (≤ 300)."""
     status_name = ctx.field("statusName")
     if not status_name:
         raise ApiError(errors.BLANK, "statusName cannot be blank")
@@ -238,6 +243,7 @@ def sync_member_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def get_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``GET /rest/v1/programs/{programId}/members.json``: members by lead id or status."""
     program_id = ctx.path_params["programId"]
     _program_and_channel(app, program_id)
     filter_type = ctx.query("filterType")
