@@ -125,3 +125,16 @@ def test_the_default_budget_keeps_under_marketo_limits(tls: TLSMaterial, manifes
             list(pool.map(lambda _: client.get("/rest/asset/v1/channels.json"), range(40)))
         assert server.stats()["max_in_flight"] <= 5
         assert "615" not in recorder.codes() and "606" not in recorder.codes()
+
+
+def test_debug_logs_of_the_http_library_do_not_show_the_secret(tls: TLSMaterial, manifests: ManifestSet,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    with serving(tls, seeded_config(manifests)) as server:
+        client, recorder = client_for(server, tls)
+        with caplog.at_level(logging.DEBUG):
+            client.get("/rest/asset/v1/channels.json")
+        secret = server.app.config.client_secret
+        token = client.access_token()
+        assert "/identity/oauth/token?" in caplog.text  # urllib3 did log the token request line
+        assert "client_secret=***" in caplog.text
+        assert secret not in caplog.text and token not in caplog.text

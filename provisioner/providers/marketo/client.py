@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from ...http import make_session
-from . import permissions
+from . import permissions, redact
 from .errors import MarketoError, PermissionMissing, QuotaExceeded, WriteOutcomeUnknown
 from .ratelimit import Budget, RateLimiter
 from .retry import RETRYABLE_CODES, TOKEN_CODES, RetryPolicy, is_retryable
@@ -54,6 +54,7 @@ class MarketoClient:
 
     def __init__(self, settings: MarketoSettings, budget: Budget | None = None, retry: RetryPolicy | None = None,
                  session: requests.Session | None = None, timeout_s: float = 60.0) -> None:
+        redact.install()  # urllib3 logs request lines, the token request's secret included, at DEBUG
         self.settings = settings
         self.limiter = RateLimiter(budget)
         self.retry = retry or RetryPolicy()
