@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 from provisioner.manifest.model import ManifestSet
-from provisioner.plan import render_plan
+from provisioner.plan import DestroyNotAllowedError, render_plan
 from provisioner.providers.marketo.client import MarketoClient
 from provisioner.sandbox.httpserver import SandboxServer
 from provisioner.sandbox.tls import TLSMaterial
@@ -123,6 +123,23 @@ def test_changes_refused_after_approval_are_manual_with_why(instance: tuple[Sand
               and after[r] != before.get(r, 0)}
     assert writes == {}  # nothing refused is attempted
     assert {c.address for c in report.manual} == {OBJECT, ACTIVITY}
+
+
+def test_ensure_absent_deletes_only_with_allow_destroy(instance: tuple[SandboxServer, MarketoClient],
+                                                       manifests: ManifestSet, tmp_path: Path) -> None:
+    server, client = instance
+    apply_for(plan_for(manifests, client), client)
+    gone = variant(tmp_path, "gone", ("      filterName: Engaged in Kaltura Session\n",
+                                      "      filterName: Engaged in Kaltura Session\n      ensure: absent\n"))
+    plan = plan_for(gone, client)
+    assert _change(plan, ACTIVITY).actions == ["delete"]
+    with pytest.raises(DestroyNotAllowedError):
+        apply_for(plan, client)
+    assert "userSessionEngagement" in server.app.state["activityTypes"]
+    assert apply_for(plan, client, allow_destroy=True).ok
+    assert "userSessionEngagement" not in server.app.state["activityTypes"]
+    assert _change(plan_for(gone, client), ACTIVITY).is_no_op
+    assert apply_for(plan_for(manifests, client), client).ok  # and back
 
 
 def test_every_request_sent_here_matches_the_openapi_documents(instance: tuple[SandboxServer, MarketoClient]) -> None:
