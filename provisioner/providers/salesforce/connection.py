@@ -82,14 +82,30 @@ class SalesforceConnection:
         self.read_objects(api_names)
 
     def read_campaigns(self, names: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Campaigns by Name (oldest wins among duplicates), each queried at most once per plan."""
+        """Campaigns by Name, with their member statuses, in one query for all names.
+
+        Every campaign has at least one status (its default), so querying the statuses with the
+        parent campaign's fields finds every campaign too. Among campaigns sharing a name the
+        oldest is the one managed. Each name is read at most once per plan.
+        """
         missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
         if missing:
-            records = self.data.query_in(
-                "SELECT Id, Name, Type, Description, IsActive, CreatedDate FROM Campaign WHERE Name IN ({values}) "
-                "ORDER BY CreatedDate ASC", missing, what="read campaigns")
+            rows = self.data.query_in(
+                "SELECT Id, Label, SortOrder, IsDefault, HasResponded, CampaignId, Campaign.Name, Campaign.Type, "
+                "Campaign.Description, Campaign.CreatedDate FROM CampaignMemberStatus "
+                "WHERE Campaign.Name IN ({values}) ORDER BY SortOrder ASC", missing, what="read campaigns")
+            campaigns: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                parent = row.get("Campaign") or {}
+                found = campaigns.setdefault(row["CampaignId"], {
+                    "Id": row["CampaignId"], "Name": parent.get("Name"), "Type": parent.get("Type"),
+                    "Description": parent.get("Description"), "CreatedDate": parent.get("CreatedDate"),
+                    "statuses": []})
+                found["statuses"].append({k: v for k, v in row.items() if k != "Campaign"})
             for name in missing:
-                self._campaigns[name] = next((r for r in records if r["Name"] == name), None)
+                same = sorted((c for c in campaigns.values() if c["Name"] == name),
+                              key=lambda c: (str(c["CreatedDate"]), c["Id"]))
+                self._campaigns[name] = same[0] if same else None
         return {n: self._campaigns.get(n) for n in names}
 
     def forget_campaign_names(self, names: list[str]) -> None:

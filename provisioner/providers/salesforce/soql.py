@@ -1,10 +1,17 @@
-"""SOQL literals escaped, and long IN lists split so no query passes Salesforce's length limit."""
+"""SOQL literals escaped, and long IN lists split so no query passes Salesforce's limits.
+
+Two limits apply: SOQL text of at most 100,000 characters, and (queries go in a GET URL) a
+request URI of at most 16,384 bytes once URL-encoded. The URI limit is the one that bites.
+"""
 
 from __future__ import annotations
 
 from typing import Iterable, Iterator
+from urllib.parse import quote as url_quote
 
 MAX_QUERY_CHARS = 100_000
+MAX_URI_BYTES = 16_384
+URI_HEADROOM = 512  # /services/data/vXX.X/query?q= and a little to spare
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", '"': '\\"'}
 
 
@@ -13,17 +20,24 @@ def quote(value: str) -> str:
     return "'" + "".join(_ESCAPES.get(c, c) for c in str(value)) + "'"
 
 
-def in_chunks(template: str, values: Iterable[str], limit: int = MAX_QUERY_CHARS) -> Iterator[str]:
-    """Queries from ``template`` (with one ``{values}`` slot) whose IN lists keep each under ``limit`` chars."""
-    room = limit - len(template) + len("{values}")
+def _encoded(text: str) -> int:
+    return len(url_quote(text, safe=""))
+
+
+def in_chunks(template: str, values: Iterable[str], max_chars: int = MAX_QUERY_CHARS,
+              max_encoded: int = MAX_URI_BYTES - URI_HEADROOM) -> Iterator[str]:
+    """Queries from ``template`` (one ``{values}`` slot) whose IN lists keep each query inside both limits."""
+    base = template.replace("{values}", "")
+    chars_room, encoded_room = max_chars - len(base), max_encoded - _encoded(base)
     chunk: list[str] = []
-    size = 0
+    chars = encoded = 0
     for value in dict.fromkeys(values):  # unique, order kept
         literal = quote(value)
-        if chunk and size + len(literal) + 1 > room:
+        add_chars, add_encoded = len(literal) + 1, _encoded(literal) + 3  # and a comma (%2C)
+        if chunk and (chars + add_chars > chars_room or encoded + add_encoded > encoded_room):
             yield template.format(values=",".join(chunk))
-            chunk, size = [], 0
+            chunk, chars, encoded = [], 0, 0
         chunk.append(literal)
-        size += len(literal) + 1
+        chars, encoded = chars + add_chars, encoded + add_encoded
     if chunk:
         yield template.format(values=",".join(chunk))

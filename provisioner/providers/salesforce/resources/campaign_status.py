@@ -19,8 +19,6 @@ from ..data_client import RecordResult
 KIND = "salesforce.status"
 TEMP_BASE = 100_000  # out-of-the-way SortOrders for moves that would otherwise collide
 
-_FIELDS = "Id, CampaignId, Label, SortOrder, IsDefault, HasResponded"
-
 
 class CampaignStatusKind:
     name = KIND
@@ -35,12 +33,10 @@ class CampaignStatusKind:
             by_campaign[d.attributes["campaign"]].append(d)
         self._labels = {c: [d.attributes["label"] for d in ds] for c, ds in by_campaign.items()}
         campaigns = conn.read_campaigns(list(by_campaign))
-        ids = {c["Id"]: name for name, c in campaigns.items() if c}
-        rows = conn.data.query_in(f"SELECT {_FIELDS} FROM CampaignMemberStatus WHERE CampaignId IN ({{values}}) "
-                                  "ORDER BY SortOrder ASC", list(ids), what="read campaign statuses") if ids else []
         live: dict[str, Live] = {}
         for campaign, ds in by_campaign.items():
-            records = {r["Label"]: r for r in rows if ids.get(r["CampaignId"]) == campaign}
+            rows = (campaigns.get(campaign) or {}).get("statuses", [])
+            records = {r["Label"]: r for r in rows}
             managed = sorted((r for label, r in records.items() if label in self._labels[campaign]),
                              key=lambda r: r["SortOrder"])
             rank = {r["Label"]: i + 1 for i, r in enumerate(managed)}
@@ -52,6 +48,7 @@ class CampaignStatusKind:
         return live
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
+        """All campaigns at once: at most one move, one create and one update call in all."""
         results: list[Result] = []
         by_campaign: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
@@ -60,46 +57,63 @@ class CampaignStatusKind:
             else:
                 results.append(Result(change.address, False, change.action,
                                       "campaign member statuses are never deleted by provisioner"))
+        campaigns = conn.read_campaigns(list(by_campaign))
+        moves: list[dict[str, Any]] = []
+        creates: list[tuple[str, str, dict[str, Any]]] = []  # (campaign, label, record)
+        updates: list[tuple[str, str, dict[str, Any]]] = []
         for campaign, group in by_campaign.items():
-            results.extend(self._apply_campaign(conn, campaign, group))
+            record = campaigns.get(campaign)
+            if record is None:
+                results += [Result(c.address, False, c.action, f"campaign '{campaign}' does not exist") for c in group]
+                continue
+            self._layout(campaign, record, group, moves, creates, updates)
+        if moves:  # out of the way first, so no two statuses of a campaign ever share a SortOrder
+            conn.data.update("CampaignMemberStatus", moves)
+        outcome: dict[tuple[str, str], RecordResult] = {}
+        if creates:
+            def already_created(batch: Any) -> list[RecordResult] | None:
+                conn.forget_campaign_names(list(by_campaign))
+                now = conn.read_campaigns(list(by_campaign))
+                labels = {(c, r["Label"]) for c, rec in now.items() if rec for r in rec["statuses"]}
+                keys = [(c, l) for c, l, _ in creates]
+                return [RecordResult(None, True, created=True) for _ in batch] if all(k in labels for k in keys) else None
+
+            created = conn.data.create("CampaignMemberStatus", [r for _, _, r in creates], verify=already_created)
+            outcome.update(zip([(c, l) for c, l, _ in creates], created))
+        if updates:
+            updated = conn.data.update("CampaignMemberStatus", [r for _, _, r in updates])
+            outcome.update(zip([(c, l) for c, l, _ in updates], updated))
+        conn.forget_campaign_names(list(by_campaign))
+        for campaign, group in by_campaign.items():
+            if campaigns.get(campaign) is None:
+                continue
+            for change in group:
+                result = outcome.get((campaign, change.after["label"]))
+                if result is None or result.success:
+                    results.append(Result(change.address, True, change.action))
+                else:
+                    results.append(Result(change.address, False, change.action, result.message()))
         return results
 
-    def _apply_campaign(self, conn: SalesforceConnection, campaign: str, changes: list[Change]) -> list[Result]:
-        record = conn.read_campaigns([campaign]).get(campaign)
-        if record is None:
-            return [Result(c.address, False, c.action, f"campaign '{campaign}' does not exist") for c in changes]
-        rows = conn.data.query(f"SELECT {_FIELDS} FROM CampaignMemberStatus WHERE CampaignId = '{record['Id']}'",
-                               what="read campaign statuses")
-        existing = {r["Label"]: r for r in rows}
+    def _layout(self, campaign: str, record: dict[str, Any], changes: list[Change], moves: list[dict[str, Any]],
+                creates: list[tuple[str, str, dict[str, Any]]], updates: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Plan one campaign's writes: temporary moves, new statuses, and updates of existing ones."""
+        existing = {r["Label"]: r for r in record["statuses"]}
         labels = self._labels.get(campaign) or [c.after["label"] for c in sorted(changes, key=lambda c: c.after["order"])]
         wanted = {c.after["label"]: c.after for c in changes}
         target = _target_orders(labels, [r["SortOrder"] for label, r in existing.items() if label not in labels])
-
         moving = [existing[l] for l in labels if l in existing and existing[l]["SortOrder"] != target[l]]
-        targets_taken = {target[l] for l in labels if l not in existing} | {target[r["Label"]] for r in moving}
-        blocking = [r for r in moving if r["SortOrder"] in targets_taken]
-        if blocking:  # move out of the way first, so no two statuses ever share a SortOrder
-            conn.data.update("CampaignMemberStatus", [{"Id": r["Id"], "SortOrder": TEMP_BASE + i}
-                                                      for i, r in enumerate(blocking)])
-        outcome: dict[str, RecordResult] = {}
-        new = [l for l in labels if l in wanted and l not in existing]
-        if new:
-            records = [{"CampaignId": record["Id"], "Label": l, "SortOrder": target[l],
-                        "HasResponded": wanted[l]["responded"], "IsDefault": wanted[l]["default"]} for l in new]
-
-            def already_created(batch: Any) -> list[RecordResult] | None:
-                seen = {r["Label"]: r for r in conn.data.query(
-                    f"SELECT {_FIELDS} FROM CampaignMemberStatus WHERE CampaignId = '{record['Id']}'")}
-                return [RecordResult(seen[b["Label"]]["Id"], True, created=True) for b in batch] \
-                    if all(b["Label"] in seen for b in batch) else None
-
-            outcome.update(zip(new, conn.data.create("CampaignMemberStatus", records, verify=already_created)))
-        updates = []
+        taken = {target[l] for l in labels if l not in existing} | {target[r["Label"]] for r in moving}
+        for row in (r for r in moving if r["SortOrder"] in taken):
+            moves.append({"Id": row["Id"], "SortOrder": TEMP_BASE + len(moves)})
         for label in labels:
-            row = existing.get(label)
+            after, row = wanted.get(label), existing.get(label)
             if row is None:
+                if after is not None:
+                    creates.append((campaign, label, {"CampaignId": record["Id"], "Label": label,
+                                                      "SortOrder": target[label], "HasResponded": after["responded"],
+                                                      "IsDefault": after["default"]}))
                 continue
-            after = wanted.get(label)
             patch: dict[str, Any] = {}
             if row["SortOrder"] != target[label]:
                 patch["SortOrder"] = target[label]
@@ -108,18 +122,7 @@ class CampaignStatusKind:
             if after is not None and after["default"] and not row["IsDefault"]:
                 patch["IsDefault"] = True  # Salesforce unsets the previous default itself
             if patch:
-                updates.append((label, dict(patch, Id=row["Id"])))
-        if updates:
-            outcome.update(zip([l for l, _ in updates], conn.data.update("CampaignMemberStatus",
-                                                                         [p for _, p in updates])))
-        results = []
-        for change in changes:
-            result = outcome.get(change.after["label"])
-            if result is None or result.success:
-                results.append(Result(change.address, True, change.action))
-            else:
-                results.append(Result(change.address, False, change.action, result.message()))
-        return results
+                updates.append((campaign, label, dict(patch, Id=row["Id"])))
 
 
 def _target_orders(labels: list[str], unmanaged_orders: list[int]) -> dict[str, int]:

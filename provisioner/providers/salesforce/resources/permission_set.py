@@ -49,17 +49,13 @@ class PermissionSetKind:
         return live
 
     def _assigned(self, conn: SalesforceConnection, names: list[str]) -> set[str]:
+        """Which of the permission sets are assigned to the API user (one query)."""
         if not names:
             return set()
-        sets = conn.data.query_in("SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})", names,
-                                  what="read permission sets")
-        if not sets:
-            return set()
-        ids = {r["Id"]: r["Name"] for r in sets}
-        rows = conn.data.query_in(f"SELECT PermissionSetId FROM PermissionSetAssignment WHERE AssigneeId = "
-                                  f"{quote(conn.user_id)} AND PermissionSetId IN ({{values}})", list(ids),
-                                  what="read permission set assignments")
-        return {ids[r["PermissionSetId"]] for r in rows if r["PermissionSetId"] in ids}
+        rows = conn.data.query_in(f"SELECT PermissionSetId, PermissionSet.Name FROM PermissionSetAssignment "
+                                  f"WHERE AssigneeId = {quote(conn.user_id)} AND PermissionSet.Name IN ({{values}})",
+                                  names, what="read permission set assignments")
+        return {(r.get("PermissionSet") or {}).get("Name") for r in rows}
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         writes = [c for c in changes if c.action in ("create", "update")]
@@ -72,7 +68,8 @@ class PermissionSetKind:
                                           fieldPermissions=[dict(p) for p in c.after["fieldPermissions"]])
                       for c in writes]
         saved = metadata_results(writes, conn.metadata.upsert(components), [c.after["name"] for c in writes])
-        to_assign = [c.after["name"] for c, r in zip(writes, saved) if r.ok and c.after.get("assignedToApiUser")]
+        to_assign = [c.after["name"] for c, r in zip(writes, saved)
+                     if r.ok and c.after.get("assignedToApiUser") and not (c.before or {}).get("assignedToApiUser")]
         failures = self._assign(conn, to_assign) if to_assign else {}
         for change, result in zip(writes, saved):
             if result.ok and change.after["name"] in failures:
@@ -82,11 +79,8 @@ class PermissionSetKind:
         return results
 
     def _assign(self, conn: SalesforceConnection, names: list[str]) -> dict[str, str]:
-        """Assign the permission sets to the API user; returns name → error for failures."""
-        already = self._assigned(conn, names)
-        pending = [n for n in names if n not in already]
-        if not pending:
-            return {}
+        """Assign the permission sets to the API user (the plan read that they are not); name → error."""
+        pending = list(names)
         ids = {r["Name"]: r["Id"] for r in conn.data.query_in(
             "SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})", pending)}
         records = [{"AssigneeId": conn.user_id, "PermissionSetId": ids[n]} for n in pending if n in ids]
