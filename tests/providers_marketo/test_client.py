@@ -110,7 +110,7 @@ def test_bad_credentials_and_dead_endpoints_never_show_the_secret(tls: TLSMateri
                          retry=RetryPolicy(max_attempts=2, base_s=0.01))
     with pytest.raises(MarketoError) as refused:
         dead.get("/rest/asset/v1/channels.json")
-    assert refused.value.code == "connection"
+    assert refused.value.code == "connect" and "could not connect to https://127.0.0.1:" in str(refused.value)
     for exc in (caught.value, refused.value):
         shown = "".join(traceback.format_exception(exc)) + repr(exc) + repr(client) + repr(dead)
         assert SECRET not in shown
@@ -138,3 +138,15 @@ def test_debug_logs_of_the_http_library_do_not_show_the_secret(tls: TLSMaterial,
         assert "/identity/oauth/token?" in caplog.text  # urllib3 did log the token request line
         assert "client_secret=***" in caplog.text
         assert secret not in caplog.text and token not in caplog.text
+
+
+def test_an_untrusted_certificate_fails_at_once_naming_the_ca_variable(tls: TLSMaterial,
+                                                                       manifests: ManifestSet) -> None:
+    import certifi
+
+    with serving(tls, seeded_config(manifests)) as server:
+        client = MarketoClient(MarketoSettings(server.base_url, "provisioner-sandbox-client",
+                                               "provisioner-sandbox-secret", certifi.where()))
+        with pytest.raises(MarketoError, match="set MARKETO_CA_BUNDLE") as caught:
+            client.get("/rest/asset/v1/channels.json")
+        assert caught.value.code == "tls" and client.retried == {}

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from ...http import make_session
 from . import permissions, redact
@@ -191,7 +192,7 @@ class MarketoClient:
                     response = self.session.post(url, params=params, timeout=self.timeout_s)
             except requests.RequestException as exc:
                 # requests' message includes the URL, and with it the client secret: never shown.
-                code, message = "connection", f"connection to {self.settings.endpoint} failed ({type(exc).__name__})"
+                code, message = transport_failure(exc, self.settings.endpoint)
             else:
                 if response.status_code == 200:
                     data = _json(response)
@@ -212,6 +213,8 @@ class MarketoClient:
                         "identity", f"authentication failed (HTTP {response.status_code}: {detail}). Check "
                         "MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (Admin > LaunchPoint > View Details) and that "
                         "MARKETO_ENDPOINT is the instance's REST endpoint", TOKEN_PATH) from None
+            if code == "tls":
+                raise MarketoError(code, message, TOKEN_PATH) from None
             if attempt < self.retry.max_attempts:
                 self._count_retry(code)
                 time.sleep(self.retry.delay(attempt, code, self._rng))
@@ -229,7 +232,8 @@ class MarketoClient:
                     method, url, params=params, json=json_body, data=form, files=files,
                     headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout_s)
         except requests.RequestException as exc:
-            return "connection", f"connection failed ({type(exc).__name__})", {}
+            code, message = transport_failure(exc, self.settings.endpoint)
+            return code, message, {}
         if response.status_code != 200:
             return f"HTTP {response.status_code}", f"HTTP {response.status_code} {response.reason}", {}
         data = _json(response)
@@ -247,6 +251,19 @@ class MarketoClient:
     def _count_retry(self, code: str) -> None:
         with self._stats_lock:
             self.retried[code] += 1
+
+
+def transport_failure(exc: requests.RequestException, endpoint: str) -> tuple[str, str]:
+    """A code and a secret-free message for a failed exchange: ``tls`` (never retried: fix the CA),
+    ``connect`` (nothing was sent: always safe to retry) or ``connection`` (dropped mid-call: the
+    server may have acted, so only idempotent requests are retried)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls", (f"TLS verification of {endpoint} failed: set MARKETO_CA_BUNDLE to the CA certificate that "
+                       "signs it (or check the host name in MARKETO_ENDPOINT)")
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
+        return "connect", f"could not connect to {endpoint} ({type(exc).__name__})"
+    return "connection", f"the connection to {endpoint} dropped mid-call ({type(exc).__name__})"
 
 
 def _json(response: requests.Response) -> Any:

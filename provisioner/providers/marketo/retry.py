@@ -8,10 +8,12 @@ from dataclasses import dataclass
 #: Marketo codes that mean "try again later" (API-FACTS: 502, 604, 606, 608, 611, 615, 713, 719, 1016,
 #: 1019, 1029). Token problems (601, 602) are handled apart: renew the token, then retry.
 RETRYABLE_CODES = frozenset({"502", "604", "606", "608", "611", "615", "713", "719", "1016", "1019", "1029"})
-#: The subset Marketo answers *before* doing anything (limits, unavailability, token), so even a
-#: non-idempotent write may be sent again. For the others (timeouts, system and transient errors, lock
-#: waits) a write may have been applied: it is retried only when it is idempotent.
-REJECTED_BEFORE_PROCESSING = frozenset({"601", "602", "606", "608", "615", "1016", "1029"})
+#: The failures that happen *before* Marketo does anything (limits, unavailability, token, and
+#: "connect": no connection was made), so even a non-idempotent write may be sent again. For the
+#: others (timeouts, system and transient errors, lock waits, HTTP 5xx, a connection dropped
+#: mid-call) a write may have been applied: it is retried only when it is idempotent, and otherwise
+#: raised as WriteOutcomeUnknown for the caller to re-read (see resources/common.write_verified).
+REJECTED_BEFORE_PROCESSING = frozenset({"601", "602", "606", "608", "615", "1016", "1029", "connect"})
 TOKEN_CODES = frozenset({"601", "602"})
 RATE_CODES = frozenset({"606"})
 
