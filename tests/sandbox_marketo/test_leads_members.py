@@ -99,3 +99,9 @@ def test_concurrent_upserts_of_one_email_create_duplicates_when_racing(tls) -> N
         assert again["status"] == "skipped" and again["reasons"][0]["code"] == "1007"
         one_batch = api.post_json(LEADS, {"input": [{"email": "twice@example.com"}, {"email": "TWICE@example.com"}]})
         assert [r["status"] for r in one_batch["result"]] == ["created", "updated"]
+
+
+def test_batch_size_outside_1_to_300_is_refused(api) -> None:
+    for size in ("0", "301", "many"):
+        reply = api.get(LEADS, {"filterType": "email", "filterValues": "a1@example.com", "batchSize": size})
+        assert error_code(reply) == "1003"

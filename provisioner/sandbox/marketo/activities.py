@@ -10,7 +10,7 @@ from . import drafts, errors
 from .context import CallContext
 from .customobjects import API_NAME
 from .errors import ApiError, reason
-from .records import check_value, decode_page_token, encode_page_token
+from .records import batch_size, check_value, decode_page_token, encode_page_token
 from .state import next_id, now_iso, parse_iso
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ def get_activities(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     if len(type_ids) > MAX_ACTIVITY_TYPE_IDS or len(lead_ids) > MAX_LEAD_IDS:
         raise ApiError(errors.INVALID_DATA, f"At most {MAX_ACTIVITY_TYPE_IDS} activityTypeIds and "
                        f"{MAX_LEAD_IDS} leadIds")
-    batch = min(ctx.query_int("batchSize", app.config.max_batch), app.config.max_batch)
+    batch = batch_size(ctx.query("batchSize"), app.config.max_batch)
     activities = app.state["activities"]
     found, index = [], start
     while index < len(activities) and len(found) < batch:

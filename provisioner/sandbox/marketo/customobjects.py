@@ -11,7 +11,7 @@ from . import drafts, errors
 from .context import CallContext
 from .errors import ApiError, reason
 from .leads import LEAD_FIELDS, lead_matching
-from .records import check_value, decode_page_token, encode_page_token
+from .records import batch_size, check_value, paged
 from .state import now_iso
 
 if TYPE_CHECKING:
@@ -444,16 +444,10 @@ def query_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         if any(all(str(record.get(k)) == str(v) for k, v in key.items()) for key in keys):
             matches.append(record)
     in_body = bool(ctx.request.body)
-    offset = decode_page_token(ctx.field("nextPageToken") if in_body else ctx.query("nextPageToken"))
-    batch = int(ctx.field("batchSize") or app.config.max_batch) if in_body else \
-        ctx.query_int("batchSize", app.config.max_batch)
-    page = matches[offset:offset + batch]
-    reply: dict[str, Any] = {"result": [{"seq": offset + i, **{k: r.get(k) for k in shown}}
-                                        for i, r in enumerate(page)]}
-    if offset + batch < len(matches):
-        reply["moreResult"] = True
-        reply["nextPageToken"] = encode_page_token(offset + batch)
-    return reply
+    token = ctx.field("nextPageToken") if in_body else ctx.query("nextPageToken")
+    size = batch_size(ctx.field("batchSize") if in_body else ctx.query("batchSize"), app.config.max_batch)
+    page, offset, extras = paged(matches, token, size)
+    return {"result": [{"seq": offset + i, **{k: r.get(k) for k in shown}} for i, r in enumerate(page)], **extras}
 
 
 def delete_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:

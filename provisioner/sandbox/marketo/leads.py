@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import errors
 from .context import CallContext
 from .errors import ApiError, reason
-from .records import check_value, decode_page_token, encode_page_token
+from .records import batch_size, check_value, paged
 from .state import next_id, now_iso
 
 if TYPE_CHECKING:
@@ -150,13 +150,9 @@ def get_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         for lead in _leads_matching(app, filter_type, value):
             if lead not in matches:
                 matches.append(lead)
-    offset = decode_page_token(ctx.query("nextPageToken"))
-    batch = min(ctx.query_int("batchSize", app.config.max_batch), app.config.max_batch)
-    page = matches[offset:offset + batch]
-    reply: dict[str, Any] = {"result": [{k: lead.get(k) for k in dict.fromkeys(["id", *fields])} for lead in page]}
-    if offset + batch < len(matches):
-        reply.update(moreResult=True, nextPageToken=encode_page_token(offset + batch))
-    return reply
+    page, _, extras = paged(matches, ctx.query("nextPageToken"),
+                            batch_size(ctx.query("batchSize"), app.config.max_batch))
+    return {"result": [{k: lead.get(k) for k in dict.fromkeys(["id", *fields])} for lead in page], **extras}
 
 
 def describe_leads2(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
@@ -215,7 +211,8 @@ def set_member_status(app: "MarketoApp", program_id: str, status_name: str,
                            "reasons": [reason(errors.LEAD_NOT_FOUND, "Lead not found")]})
             continue
         member = members.get(str(lead["id"]))
-        if member is not None and steps[member["progressionStatus"]]["step"] >= target["step"]:
+        current_step = steps.get(member["progressionStatus"], {"step": 0})["step"] if member else 0
+        if member is not None and current_step >= target["step"]:
             result.append({"seq": seq, "leadId": lead["id"], "status": "skipped",
                            "reasons": [reason(errors.LEAD_SKIPPED, "Lead already at or past this status")]})
             continue
@@ -256,10 +253,6 @@ def get_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         raise ApiError(errors.INVALID_DATA, f"Too many filterValues: {len(values)} > {app.config.max_batch}")
     ctx.query_list("fields")
     members = [m for m in app.state["members"].get(program_id, {}).values() if str(m.get(filter_type)) in values]
-    offset = decode_page_token(ctx.query("nextPageToken"))
-    batch = min(ctx.query_int("batchSize", app.config.max_batch), app.config.max_batch)
-    page = members[offset:offset + batch]
-    reply: dict[str, Any] = {"result": [{"seq": offset + i, **m} for i, m in enumerate(page)]}
-    if offset + batch < len(members):
-        reply.update(moreResult=True, nextPageToken=encode_page_token(offset + batch))
-    return reply
+    page, offset, extras = paged(members, ctx.query("nextPageToken"),
+                                 batch_size(ctx.query("batchSize"), app.config.max_batch))
+    return {"result": [{"seq": offset + i, **m} for i, m in enumerate(page)], **extras}

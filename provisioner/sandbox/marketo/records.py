@@ -40,6 +40,28 @@ def check_value(name: str, data_type: str, value: Any) -> dict[str, str] | None:
     return reason(errors.INVALID_VALUE, f"Invalid value '{value}' for field '{name}'. Required of type '{data_type}'")
 
 
+def batch_size(value: Any, max_batch: int) -> int:
+    """A ``batchSize`` parameter: 1..``max_batch``, ``max_batch`` when absent (1003 otherwise)."""
+    if value in (None, ""):
+        return max_batch
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if not 1 <= size <= max_batch:
+        raise ApiError(errors.INVALID_DATA, f"batchSize must be between 1 and {max_batch}")
+    return size
+
+
+def paged(rows: list[Any], token: str | None, size: int) -> tuple[list[Any], int, dict[str, Any]]:
+    """One page of ``rows`` after a paging token: the page, its offset, and ``moreResult``/``nextPageToken``."""
+    offset = decode_page_token(token)
+    extras: dict[str, Any] = {}
+    if offset + size < len(rows):
+        extras = {"moreResult": True, "nextPageToken": encode_page_token(offset + size)}
+    return rows[offset:offset + size], offset, extras
+
+
 def encode_page_token(offset: int) -> str:
     """An opaque paging token for a result offset."""
     return base64.urlsafe_b64encode(f"sbx:{offset}".encode()).decode().rstrip("=")
