@@ -280,6 +280,22 @@ def drift(paths: tuple[str, ...], fmt: str, var_pairs: tuple[str, ...], vars_fil
 
 # -- sandbox ----------------------------------------------------------------------------------
 
+def _channels_to_seed(path: str) -> list[dict[str, Any]]:
+    """Channels from a manifest (its Marketo channels) or from a JSON/YAML list in the API's shape."""
+    from .manifest import load
+    from .sandbox.seed import channels_from_manifests
+
+    result = load([path])
+    if result.ok and result.manifests.marketo:
+        return channels_from_manifests(result.manifests)
+    from .sandbox.marketo.config import ChannelFileError, load_channels
+
+    try:
+        return load_channels(path)
+    except (ChannelFileError, ValueError, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--marketo-channels") from None
+
+
 @cli.group()
 def sandbox() -> None:
     """The built-in emulated Salesforce org and Marketo instance (no credentials, local HTTPS)."""
@@ -296,8 +312,10 @@ def sandbox() -> None:
               help="Keep the org and instance in FILE between runs.")
 @click.option("--env-file", type=click.Path(dir_okay=False), default=None,
               help="Write the SF_* and MARKETO_* variables for this sandbox to FILE.")
+@click.option("--marketo-channels", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Seed Marketo channels (JSON/YAML channel list, or manifests whose channels to seed).")
 def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fault_rate: float, seed: int | None,
-                  state_file: str | None, env_file: str | None) -> None:
+                  state_file: str | None, env_file: str | None, marketo_channels: str | None) -> None:
     """Serve the sandbox until interrupted; `set -a; . ENV_FILE; set +a` points every command at it."""
     import signal
     import threading
@@ -306,10 +324,11 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
 
     if not 0.0 <= fault_rate <= 1.0:
         raise click.BadParameter("must be between 0 and 1", param_hint="--fault-rate")
+    channels = _channels_to_seed(marketo_channels) if marketo_channels else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(salesforce_port=salesforce_port, marketo_port=marketo_port, latency_ms=latency_ms,
-                 fault_rate=fault_rate, seed=seed, state_file=state_file) as box:
+                 fault_rate=fault_rate, seed=seed, state_file=state_file, marketo_channels=channels) as box:
         click.echo(f"Salesforce org:   {box.salesforce_url}")
         if getattr(box, "marketo_url", None):
             click.echo(f"Marketo instance: {box.marketo_url}")

@@ -36,7 +36,7 @@ class Sandbox:
     def __init__(self, directory: str | Path | None = None, *, salesforce_port: int = 0, marketo_port: int = 0,
                  latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None,
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
-                 marketo: bool = True) -> None:
+                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None) -> None:
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
             directory = (self.state_file.with_name(self.state_file.name + ".d") if self.state_file
@@ -46,6 +46,7 @@ class Sandbox:
         self.options = ServerOptions(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
         self.api_daily_limit = api_daily_limit
         self.want_marketo = marketo
+        self.marketo_channels = marketo_channels  # seeded in addition to Marketo's standard channels
         self.credentials: SalesforceCredentials = demo_credentials()
         self.tls: TLSMaterial | None = None
         self.jwt: JWTKeyPair | None = None
@@ -62,7 +63,7 @@ class Sandbox:
         config = SalesforceConfig(credentials=self.credentials, jwt_certificate=self.jwt.certificate,
                                   api_daily_limit=self.api_daily_limit)
         self.salesforce_app = SalesforceApp(config, on_save=self.save)
-        self.marketo_app = _make_marketo() if self.want_marketo else None
+        self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
         self._load()
         self._servers["salesforce"] = SandboxServer(self.salesforce_app, self.tls, self.salesforce_port,
                                                     self._options(0)).start()
@@ -171,13 +172,18 @@ class Sandbox:
         return self._servers[name]
 
 
-def _make_marketo() -> Any:
-    """A MarketoApp when :mod:`provisioner.sandbox.marketo` is installed, else None."""
+def _make_marketo(extra_channels: list[dict[str, Any]] | None = None) -> Any:
+    """A MarketoApp (with extra seeded channels) when :mod:`provisioner.sandbox.marketo` is installed, else None."""
     try:
         from .marketo.app import MarketoApp
+        from .marketo.config import MarketoConfig, default_channels
     except ImportError:
         return None
-    return MarketoApp()
+    if not extra_channels:
+        return MarketoApp()
+    extra = {c["name"] for c in extra_channels}
+    channels = [c for c in default_channels() if c["name"] not in extra] + list(extra_channels)
+    return MarketoApp(MarketoConfig(channels=channels))
 
 
 def _quote(value: str) -> str:
