@@ -278,6 +278,24 @@ def drift(paths: tuple[str, ...], fmt: str, var_pairs: tuple[str, ...], vars_fil
     sys.exit(2 if drifted else EXIT_OK)
 
 
+@cli.command()
+@click.option("--manifests", "manifests_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of manifests to use (default: ./manifests).")
+@click.option("--verbose", is_flag=True, help="Print the whole plan and every apply result.")
+def demo(manifests_dir: str | None, verbose: bool) -> None:
+    """The whole loop on a built-in sandbox, no credentials: validate, plan, apply, plan again.
+
+    \b
+    Exit codes: 0 every step did what it should; 1 a step failed.
+    """
+    from .demo import DemoError, run_demo
+
+    try:
+        sys.exit(run_demo(click.echo, manifests_dir, verbose))
+    except DemoError as exc:
+        _fail(f"demo: {exc}")
+
+
 # -- sandbox ----------------------------------------------------------------------------------
 
 def _channels_to_seed(path: str) -> list[dict[str, Any]]:

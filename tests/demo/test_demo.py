@@ -1,0 +1,42 @@
+"""`provisioner demo` runs the whole loop on a built-in sandbox and tells it as a story."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from provisioner.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _listening_ports() -> set[int]:
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        parts = line.split()
+        if parts[3] == "0A":  # LISTEN
+            ports.add(int(parts[1].split(":")[1], 16))
+    return ports
+
+
+def test_demo_tells_the_story_and_leaves_no_port_open() -> None:
+    before = _listening_ports()
+    result = CliRunner().invoke(cli, ["demo", "--manifests", str(REPO / "manifests")], env={})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    steps = ["1. Validate the manifests", "2. Plan against an empty org", "3. Apply the plan",
+             "4. Plan again", "No changes. Your org matches the manifests."]
+    positions = [out.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "Plan: 99 to add, 0 to change, 0 to destroy." in out
+    assert "salesforce.field.CampaignMember.external_id__c" in out
+    assert _listening_ports() <= before | set()
+    assert "Traceback" not in out
+
+
+def test_demo_without_manifests_says_where_to_run_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--manifests", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "cannot find the shipped manifests" in result.output
