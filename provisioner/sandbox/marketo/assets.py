@@ -93,6 +93,17 @@ def _folder_ref_arg(value: Any, name: str) -> tuple[int, str]:
     return value["id"], kind
 
 
+def _folder_field(app: "MarketoApp", ctx: CallContext, name: str) -> int:
+    """The id of the existing folder a form field ``{"id": N, "type": "Folder"}`` names (1002, 710)."""
+    raw = ctx.form_json(name)
+    if raw is None:
+        raise ApiError(errors.MISSING_PARAMETER, f"Missing value for required parameter '{name}'")
+    folder_id, kind = _folder_ref_arg(raw, name)
+    if kind != "Folder" or str(folder_id) not in app.state["folders"]:
+        raise ApiError(errors.FOLDER_NOT_FOUND, f"Folder '{folder_id}' not found")
+    return folder_id
+
+
 def _descends_from(state: dict[str, Any], folder_id: int, root_id: int) -> bool:
     current: int | None = folder_id
     while current is not None:
@@ -164,12 +175,7 @@ def create_folder(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
         raise ApiError(errors.BLANK, "name cannot be blank")
     if len(name) > MAX_NAME:
         raise ApiError(errors.INVALID_DATA, f"name is longer than {MAX_NAME} characters")
-    parent = ctx.form_json("parent")
-    if parent is None:
-        raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'parent'")
-    parent_id, kind = _folder_ref_arg(parent, "parent")
-    if kind != "Folder" or str(parent_id) not in app.state["folders"]:
-        raise ApiError(errors.FOLDER_NOT_FOUND, f"Parent folder '{parent_id}' not found")
+    parent_id = _folder_field(app, ctx, "parent")
     if any(f["name"].lower() == name.lower() and f.get("parentId") == parent_id
            for f in app.state["folders"].values()):
         raise ApiError(errors.BUSINESS_RULE, f"Folder with name '{name}' already exists in this location")
@@ -246,12 +252,7 @@ def _check_program_name(app: "MarketoApp", name: str | None, exclude_id: int | N
 
 
 def _program_folder(app: "MarketoApp", ctx: CallContext) -> int:
-    raw = ctx.form_json("folder")
-    if raw is None:
-        raise ApiError(errors.MISSING_PARAMETER, "Missing value for required parameter 'folder'")
-    folder_id, kind = _folder_ref_arg(raw, "folder")
-    if kind != "Folder" or str(folder_id) not in app.state["folders"]:
-        raise ApiError(errors.FOLDER_NOT_FOUND, f"Folder '{folder_id}' not found")
+    folder_id = _folder_field(app, ctx, "folder")
     marketing = next(f["id"] for f in app.state["folders"].values() if f["name"] == "Marketing Activities"
                      and f.get("parentId") is None)
     if not _descends_from(app.state, folder_id, marketing):
