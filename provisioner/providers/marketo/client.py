@@ -25,7 +25,7 @@ from ...http import make_session
 from . import permissions, redact
 from .errors import MarketoError, PermissionMissing, QuotaExceeded, WriteOutcomeUnknown
 from .ratelimit import Budget, RateLimiter
-from .retry import RETRYABLE_CODES, TOKEN_CODES, RetryPolicy, is_retryable
+from .retry import REJECTED_BEFORE_PROCESSING, RETRYABLE_CODES, TOKEN_CODES, RetryPolicy, is_retryable
 from .settings import MarketoSettings
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class MarketoClient:
         GETs are always retried; a POST only on failures Marketo answers before processing, unless
         ``idempotent``. A POST whose outcome is unknown raises :class:`WriteOutcomeUnknown`.
         """
-        safe = method == "GET" if idempotent is None else (idempotent or method == "GET")
+        safe = method == "GET" or bool(idempotent)
         url = self.settings.endpoint + path
         attempt, renewals = 0, 0
         while True:
@@ -131,8 +131,9 @@ class MarketoClient:
                 self._count_retry(code)
                 time.sleep(delay)
                 continue
-            transient = code in RETRYABLE_CODES or code.startswith("HTTP 5") or code == "connection"
-            if transient and not safe:
+            maybe_applied = code not in REJECTED_BEFORE_PROCESSING and (
+                code in RETRYABLE_CODES or code.startswith("HTTP 5") or code == "connection")
+            if maybe_applied and not safe:
                 raise WriteOutcomeUnknown(code, f"{message}; the write may or may not have been applied", path)
             raise MarketoError(code, message, path)
 

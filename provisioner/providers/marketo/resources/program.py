@@ -29,7 +29,17 @@ def desired_program(program: MarketoProgram, declared_channels: set[str]) -> Des
 
 
 def _path(folder: str) -> str:
+    """A folder path as the manifest writes it: ``Marketing Activities/Kaltura Events``."""
     return "/".join(part.strip() for part in folder.strip().strip("/").split("/") if part.strip())
+
+
+def _record_path(record: dict[str, Any]) -> str:
+    """A folder record's path in manifest terms. Instances with workspaces may show the workspace
+    after the root (``/Marketing Activities/Default/Kaltura Events``); the manifest does not name it."""
+    parts = _path(str(record.get("path") or "")).split("/")
+    if len(parts) > 2 and record.get("workspace") and parts[1] == record["workspace"]:
+        del parts[1]
+    return "/".join(parts)
 
 
 class Folders:
@@ -46,7 +56,7 @@ class Folders:
             leaf = path.split("/")[-1]
             self.ids[path] = None
             for folder in self.conn.get(f"{A}/folder/byName.json", {"name": leaf}):
-                found = _path(str(folder.get("path") or ""))
+                found = _record_path(folder)
                 self.paths[int(folder["id"])] = found
                 self.ids.setdefault(found, int(folder["id"]))
                 if found == path:
@@ -57,7 +67,7 @@ class Folders:
         """The path of folder ``folder_id`` (one ``folder/{id}`` call unless already known)."""
         if folder_id not in self.paths:
             found = self.conn.get(f"{A}/folder/{folder_id}.json", {"type": "Folder"})
-            self.paths[folder_id] = _path(str(found[0].get("path") or "")) if found else f"(folder {folder_id})"
+            self.paths[folder_id] = _record_path(found[0]) if found else f"(folder {folder_id})"
             self.ids.setdefault(self.paths[folder_id], folder_id)
         return self.paths[folder_id]
 
