@@ -58,6 +58,10 @@ def spec_dir() -> Path:
 def load_specs(directory: str | None = None) -> tuple[dict[str, Any], ...]:
     """The three documents, parsed (cached per directory)."""
     base = Path(directory) if directory else spec_dir()
+    missing = [name for name in SPEC_FILES if not (base / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"Marketo OpenAPI documents {missing} not found in {base}: they live in "
+                                "../shared/reference/marketo-openapi beside the repository, or set MARKETO_OPENAPI_DIR")
     return tuple(json.loads((base / name).read_text(encoding="utf-8")) for name in SPEC_FILES)
 
 
