@@ -150,3 +150,17 @@ def test_an_untrusted_certificate_fails_at_once_naming_the_ca_variable(tls: TLSM
         with pytest.raises(MarketoError, match="set MARKETO_CA_BUNDLE") as caught:
             client.get("/rest/asset/v1/channels.json")
         assert caught.value.code == "tls" and client.retried == {}
+
+
+def test_the_window_budget_spaces_calls_out(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    import time
+
+    with serving(tls, seeded_config(manifests)) as server:
+        client, _ = client_for(server, tls, budget=Budget(calls=5, window_s=0.5, concurrent=5))
+        client.access_token()  # the token call takes one slot: start from a clean window
+        time.sleep(0.5)
+        started = time.monotonic()
+        for _ in range(12):  # 5 now, 5 after 0.5 s, 2 after 1 s
+            client.get("/rest/asset/v1/channels.json")
+        assert time.monotonic() - started >= 1.0
+        assert server.stats()["calls"]["by_route"]["GET /rest/asset/v1/channels.json"] == 12
