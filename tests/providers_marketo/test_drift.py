@@ -120,5 +120,24 @@ def test_description_change_updates_in_place(drifted: tuple[SandboxServer, Marke
     assert next(c for c in plan_for(edited, client).changes if c.address == PROGRAM).is_no_op
 
 
+def test_a_program_moved_to_another_folder_is_a_manual_step(drifted: tuple[SandboxServer, MarketoClient],
+                                                            manifests: ManifestSet) -> None:
+    server, client = drifted
+    apply_for(plan_for(manifests, client), client, allow_destroy=True)
+    with server.app.lock:  # an admin drags the program into Marketing Activities/Events in the UI
+        [program] = [p for p in server.app.state["programs"].values() if p["name"] == "Kaltura Event Template"]
+        home, program["folderId"] = program["folderId"], 12
+    plan = plan_for(manifests, client)
+    change = next(c for c in plan.changes if c.address == PROGRAM)
+    assert change.actions == ["manual"]
+    assert [(d.path, d.old, d.new) for d in change.diff] == [
+        ("folder", "Marketing Activities/Events", "Marketing Activities/Kaltura Events")]
+    assert change.instructions[1] == ('Drag the program "Kaltura Event Template" from Marketing Activities/Events '
+                                      "into Marketing Activities/Kaltura Events (create the folder first if it "
+                                      "does not exist).")
+    with server.app.lock:
+        program["folderId"] = home
+
+
 def test_every_request_sent_here_matches_the_openapi_documents(drifted: tuple[SandboxServer, MarketoClient]) -> None:
     assert sum(assert_contract(r) for r in RECORDERS) > 20
