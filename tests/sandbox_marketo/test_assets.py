@@ -26,7 +26,9 @@ def kaltura_folder(api) -> int:
 
 def test_folder_path_resolves_through_byname_and_browse(api, kaltura_folder) -> None:
     found = api.get(f"{A}/folder/byName.json", {"name": "Kaltura"})["result"]
-    assert [f["path"] for f in found] == ["/Marketing Activities/Kaltura"]
+    assert [f["path"] for f in found] == ["/Marketing Activities/Default/Kaltura"]  # workspace after the root
+    root_path = api.get(f"{A}/folder/byName.json", {"name": "Marketing Activities"})["result"][0]["path"]
+    assert root_path == "/Marketing Activities"
     assert found[0]["parent"]["type"] == "Folder" and found[0]["folderId"] == {"id": kaltura_folder, "type": "Folder"}
     root = api.get(f"{A}/folder/byName.json", {"name": "Marketing Activities"})["result"][0]
     browsed = api.get(f"{A}/folders.json", {"root": _folder_ref(root["id"]), "maxDepth": 1})["result"]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .app import MarketoApp
 
 NO_ASSETS = "No assets found for the given search criteria."
+WORKSPACE = "Default"
 MAX_NAME = 255
 #: Folder type of a program seen through the folder API.
 PROGRAM_FOLDER_TYPE = {"Default": "Marketing Program", "Event": "Marketing Event",
@@ -40,13 +41,16 @@ def _page(ctx: CallContext, items: list[Any], default_max: int = 20, limit: int 
 # -- folders ------------------------------------------------------------------
 
 def _folder_path(state: dict[str, Any], folder: dict[str, Any]) -> str:
+    """The folder's path as Marketo shows it: the workspace follows the root
+    (``/Marketing Activities/Default/Kaltura``); a root's path is just ``/<root>``."""
     names = [folder["name"]]
     parent = folder.get("parentId")
     while parent is not None:
         p = state["folders"][str(parent)]
         names.append(p["name"])
         parent = p.get("parentId")
-    return "/" + "/".join(reversed(names))
+    names.reverse()
+    return "/" + "/".join(names[:1] + [WORKSPACE] + names[1:] if len(names) > 1 else names)
 
 
 def _ref(folder_id: int | None, kind: str = "Folder") -> dict[str, Any] | None:
@@ -63,7 +67,7 @@ def folder_view(app: "MarketoApp", folder: dict[str, Any]) -> dict[str, Any]:
         else "Marketing Folder",
         "parent": _ref(folder.get("parentId")), "path": _folder_path(app.state, folder),
         "isArchive": False, "isSystem": folder.get("isSystem", False), "accessZoneId": 1,
-        "workspace": "Default",
+        "workspace": WORKSPACE,
     }
 
 
@@ -75,7 +79,7 @@ def _program_as_folder(app: "MarketoApp", program: dict[str, Any]) -> dict[str, 
         "url": program["url"], "folderId": _ref(program["id"], "Program"),
         "folderType": PROGRAM_FOLDER_TYPE[program["type"]], "parent": _ref(parent["id"]),
         "path": _folder_path(app.state, parent) + "/" + program["name"],
-        "isArchive": False, "isSystem": False, "accessZoneId": 1, "workspace": "Default",
+        "isArchive": False, "isSystem": False, "accessZoneId": 1, "workspace": WORKSPACE,
     }
 
 
@@ -223,7 +227,7 @@ def program_view(app: "MarketoApp", program: dict[str, Any]) -> dict[str, Any]:
         "createdAt": program["createdAt"], "updatedAt": program["updatedAt"], "url": program["url"],
         "type": program["type"], "channel": program["channel"],
         "folder": {"type": "Folder", "value": folder["id"], "folderName": folder["name"]},
-        "status": program.get("status", ""), "workspace": "Default",
+        "status": program.get("status", ""), "workspace": WORKSPACE,
         "tags": copy.deepcopy(program.get("tags", [])), "costs": copy.deepcopy(program.get("costs", [])),
         "sfdcId": None, "sfdcName": None,
     }
