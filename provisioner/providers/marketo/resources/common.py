@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from ....plan import Live, Result
+from ....plan import Change, Desired, Live, Result, as_manual, classify_default
 from ..errors import MarketoError, WriteOutcomeUnknown
 
 T = TypeVar("T")
@@ -54,3 +54,37 @@ def state_name(raw: str | None) -> str:
     value = (raw or "").strip()
     return {"approvedWithDraft": "approved with draft", "approved with draft": "approved with draft",
             "approved": "approved", "draft": "draft"}.get(value, value or "unknown")
+
+
+def classify_type(kind: str, desired: Desired, live: Live, list_name: str, key: str,
+                  list_keys: dict[str, str], forbidden: Callable[[dict[str, Any], dict[str, Any]], list[str]],
+                  what: str, steps: Callable[[str], list[str]]) -> Change:
+    """Classify a custom object or activity type.
+
+    Only the list entries the manifest names are compared (others are not managed), and an
+    update Marketo refuses once the type is approved becomes a manual step saying why.
+    """
+    if live.attributes is not None:
+        named = {entry[key] for entry in desired.attributes.get(list_name, [])}
+        shown = dict(live.attributes, **{list_name: [e for e in live.attributes[list_name] if e[key] in named]})
+        live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
+    change = classify_default(desired, live, list_keys)
+    approved = getattr(live, "approved", None)
+    if change.actions != ["update"] or approved is None:
+        return change
+    why = forbidden(desired.attributes, approved)
+    if not why:
+        return change
+    name = desired.address[len(kind) + 1:]
+    return as_manual(change, f"Marketo refuses this once the {what} is approved: " + "; ".join(why), steps(name))
+
+
+def apply_each(changes: list[Change], apply_one: Callable[[Change], Result]) -> list[Result]:
+    """Apply changes one type at a time; one type failing does not stop the others."""
+    results = []
+    for change in changes:
+        try:
+            results.append(apply_one(change))
+        except Exception as exc:  # reported per address, never raised past the kind
+            results.append(failure(change.address, change.action, exc))
+    return results

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from ....manifest.model import ActivityAttribute, MarketoCustomActivity
-from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ....plan import Change, Desired, Live, Result
 from ..client import MarketoClient
 from ..errors import MarketoError
-from .common import MarketoLive, address, failure, state_name, write_verified
+from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_activity"
 BASE = "/rest/v1/activities/external"
@@ -74,36 +74,12 @@ class CustomActivityKind:
 
     def classify(self, desired: Desired, live: Live) -> Change:
         """Default diff over the manifest's attributes only; forbidden-after-approval changes become manual."""
-        if live.attributes is not None:
-            named = {a["apiName"] for a in desired.attributes.get("attributes", [])}
-            kept = [a for a in live.attributes["attributes"] if a["apiName"] in named]
-            shown = dict(live.attributes, attributes=kept)
-            live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
-        change = classify_default(desired, live, self.list_keys)
-        approved = getattr(live, "approved", None)
-        if change.actions != ["update"] or approved is None:
-            return change
-        why = forbidden_after_approval(desired.attributes, approved)
-        if not why:
-            return change
-        name = desired.address[len(KIND) + 1:]
-        return as_manual(change, "Marketo refuses this once the activity type is approved: " + "; ".join(why), [
-            f"In Marketo, open Admin > Marketo Custom Activities and select {name}.",
-            "If it has a draft, click Discard Draft.",
-            "Remove it from the smart lists and campaigns that use it, then click Delete Activity "
-            "(activities already logged with it are lost; export them first if you need them).",
-            "Run apply again: the type is created from the manifest, with its attributes, and approved.",
-        ])
+        return classify_type(KIND, desired, live, "attributes", "apiName", self.list_keys, forbidden_after_approval,
+                             "activity type", _manual_steps)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight()
-        results = []
-        for change in changes:
-            try:
-                results.append(self._apply_one(conn, change))
-            except Exception as exc:  # one type failing must not stop the others
-                results.append(failure(change.address, change.action, exc))
-        return results
+        return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
         name = change.address[len(KIND) + 1:]
@@ -189,3 +165,14 @@ def forbidden_after_approval(want: dict[str, Any], approved: dict[str, Any]) -> 
         if before is not None and before["dataType"] != a["dataType"]:
             why.append(f"attribute {a['apiName']} cannot change type ({before['dataType']} → {a['dataType']})")
     return why
+
+
+def _manual_steps(name: str) -> list[str]:
+    """The clicks that replace an approved activity type the API cannot change."""
+    return [
+        f"In Marketo, open Admin > Marketo Custom Activities and select {name}.",
+        "If it has a draft, click Discard Draft.",
+        "Remove it from the smart lists and campaigns that use it, then click Delete Activity "
+        "(activities already logged with it are lost; export them first if you need them).",
+        "Run apply again: the type is created from the manifest, with its attributes, and approved.",
+    ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ....manifest.model import MarketoCustomObject
-from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ....plan import Change, Desired, Live, Result
 from ..client import MarketoClient
-from .common import MarketoLive, address, failure, state_name, write_verified
+from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_object"
 SCHEMA = "/rest/v1/customobjects/schema"
@@ -88,36 +88,12 @@ class CustomObjectKind:
 
     def classify(self, desired: Desired, live: Live) -> Change:
         """Default diff over the manifest's fields only; forbidden-after-approval changes become manual."""
-        if live.attributes is not None:
-            named = {f["name"] for f in desired.attributes.get("fields", [])}
-            shown = dict(live.attributes, fields=[f for f in live.attributes["fields"] if f["name"] in named])
-            live = MarketoLive(live.address, shown, live.info, approved=getattr(live, "approved", None))
-        change = classify_default(desired, live, self.list_keys)
-        approved = getattr(live, "approved", None)
-        if change.actions != ["update"] or approved is None:
-            return change
-        why = forbidden_after_approval(desired.attributes, approved)
-        if not why:
-            return change
-        name = desired.address[len(KIND) + 1:]
-        return as_manual(change, "Marketo refuses this once the type is approved: " + "; ".join(why), [
-            f"In Marketo, open Admin > Marketo Custom Objects and select {name}.",
-            "If it has a draft, click Discard Draft.",
-            "Export the records you need to keep, then delete its records and remove it from the smart lists "
-            "and campaigns that use it (Marketo lists them as dependent assets).",
-            "Click Delete Object.",
-            "Run apply again: the type is created from the manifest, with its fields, and approved.",
-        ])
+        return classify_type(KIND, desired, live, "fields", "name", self.list_keys, forbidden_after_approval,
+                             "type", _manual_steps)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight()
-        results = []
-        for change in changes:
-            try:
-                results.append(self._apply_one(conn, change))
-            except Exception as exc:  # one type failing must not stop the others
-                results.append(failure(change.address, change.action, exc))
-        return results
+        return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
         name = change.address[len(KIND) + 1:]
@@ -201,3 +177,15 @@ def forbidden_after_approval(want: dict[str, Any], approved: dict[str, Any]) -> 
         elif f["dataType"] == "link" and before.get("relatedTo") != f.get("relatedTo"):
             why.append(f"link field {f['name']} cannot point elsewhere")
     return why
+
+
+def _manual_steps(name: str) -> list[str]:
+    """The clicks that replace an approved custom object type the API cannot change."""
+    return [
+        f"In Marketo, open Admin > Marketo Custom Objects and select {name}.",
+        "If it has a draft, click Discard Draft.",
+        "Export the records you need to keep, then delete its records and remove it from the smart lists "
+        "and campaigns that use it (Marketo lists them as dependent assets).",
+        "Click Delete Object.",
+        "Run apply again: the type is created from the manifest, with its fields, and approved.",
+    ]
