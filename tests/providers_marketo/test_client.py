@@ -76,6 +76,15 @@ def test_preflight_names_the_missing_permission_before_any_change(tls: TLSMateri
         assert not [r for r in server.stats()["calls"]["by_route"] if r.startswith("POST /rest")]
 
 
+def test_preflight_checks_every_permission_of_the_article(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    config = seeded_config(manifests, permissions=ALL_PERMISSIONS - {"Read-Write Campaigns"})
+    with serving(tls, config) as server:
+        client, _ = client_for(server, tls)
+        report = client.preflight()
+        assert report.missing == ["Read-Write Campaigns"]
+        assert set(report.ok) == set(ALL_PERMISSIONS) - {"Read-Write Campaigns"}
+
+
 def test_a_missing_permission_on_a_read_is_named(tls: TLSMaterial, manifests: ManifestSet) -> None:
     config = seeded_config(manifests, permissions=ALL_PERMISSIONS - {"Read-Write Activity Metadata"})
     with serving(tls, config) as server:

@@ -10,18 +10,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import activities, assets, bulk, customobjects, leads
+from . import activities, assets, bulk, campaigns, customobjects, leads
 
 # Permission names are the five the setup articles ask for. The OpenAPI documents name finer
 # ones ("Read-Write Lead", "Read-Write Custom Object", "Read-Write Custom Object Type"); they map
 # here as: lead, program member, custom object record and bulk calls -> Read-Write Person;
 # custom object *types* -> Read-Write Assets (schema administration); activity types ->
-# Read-Write Activity Metadata; activities -> Read-Write Activity. No route served here needs
-# Read-Write Campaigns (smart campaigns are not emulated).
+# Read-Write Activity Metadata; activities -> Read-Write Activity; the smart campaign list ->
+# Read-Write Campaigns (smart campaigns are listed, none exist and none run).
 PERSON = "Read-Write Person"
 ACTIVITY = "Read-Write Activity"
 ACTIVITY_METADATA = "Read-Write Activity Metadata"
 ASSETS = "Read-Write Assets"
+CAMPAIGNS = "Read-Write Campaigns"
 
 A = "/rest/asset/v1"
 CO = "/rest/v1/customobjects"
@@ -110,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
     # leads and program members
     Route("POST", "/rest/v1/leads.json", leads.sync_leads, PERSON, "json"),
     Route("GET", "/rest/v1/leads.json", leads.get_leads, PERSON),
+    Route("GET", "/rest/v1/campaigns.json", campaigns.browse_campaigns, CAMPAIGNS),
     Route("GET", "/rest/v1/leads/describe.json", leads.describe_leads, PERSON),
     Route("GET", "/rest/v1/leads/describe2.json", leads.describe_leads2, PERSON),
     Route("POST", "/rest/v1/programs/{programId}/members/status.json", leads.sync_member_status, PERSON, "json"),
