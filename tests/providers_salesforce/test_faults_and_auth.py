@@ -135,3 +135,16 @@ def test_drift_reports_a_field_changed_by_hand(org: Sandbox, manifests: Path) ->
     assert result.exit_code == 2
     assert "~ salesforce.field.UserSessionEngagement__c.entry_name__c" in result.output
     assert 'label: "Renamed in Setup" → "entry_name"' in result.output
+
+
+def test_daily_api_limit_stops_cleanly_and_a_later_run_converges(org: Sandbox, manifests: Path) -> None:
+    env = org.env()
+    http = make_session(org.ca_bundle)
+    http.post(f"{org.salesforce_url}/__sandbox/limits", json={"api_daily_limit": 1000, "api_usage": 995})
+    stopped = run(env, "apply", str(manifests), "--auto-approve")
+    assert stopped.exit_code == 1
+    assert "daily API request limit is used up" in stopped.output and "Traceback" not in stopped.output
+    http.post(f"{org.salesforce_url}/__sandbox/limits", json={"api_usage": 0})  # the 24-hour window rolled over
+    resumed = run(env, "apply", str(manifests), "--auto-approve")
+    assert resumed.exit_code == 0, resumed.output
+    assert run(env, "plan", str(manifests), "--detailed-exitcode").exit_code == 0

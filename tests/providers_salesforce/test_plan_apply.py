@@ -113,3 +113,20 @@ def test_absent_needs_allow_destroy_and_shows_record_count(org: Sandbox, manifes
     destroyed = run(env, "apply", str(manifests), "--auto-approve", "--allow-destroy")
     assert destroyed.exit_code == 0, destroyed.output
     assert _connect(org).metadata.read("CustomObject", ["Kaltura_User_Polls__c"])["Kaltura_User_Polls__c"] is None
+
+
+def test_apply_off_a_terminal_needs_auto_approve_and_changes_nothing(org: Sandbox, manifests: Path) -> None:
+    result = run(org.env(), "apply", str(manifests))
+    assert result.exit_code == 1
+    assert "apply needs confirmation" in result.output and "--auto-approve" in result.output
+    assert _connect(org).metadata.read("CustomObject", ["UserSessionEngagement__c"])["UserSessionEngagement__c"] is None
+
+
+def test_plan_json_has_terraform_resource_changes(org: Sandbox, manifests: Path) -> None:
+    result = run(org.env(), "plan", str(manifests), "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    change = next(c for c in data["resource_changes"] if c["address"] == "salesforce.field.CampaignMember.external_id__c")
+    assert change["change"]["actions"] == ["create"] and change["change"]["before"] is None
+    assert change["change"]["after"]["length"] == 200
+    assert data["fingerprint"].startswith("sha256:")
