@@ -55,7 +55,7 @@ def cli() -> None:
     Exit codes (every command):
       0  success (validate: valid; plan with --detailed-exitcode: no changes)
       1  findings or errors (invalid manifests, failed API calls)
-      2  usage error (plan --detailed-exitcode: changes present)
+      2  usage error; with plan --detailed-exitcode and drift: changes present
     """
 
 
