@@ -148,3 +148,14 @@ def test_daily_api_limit_stops_cleanly_and_a_later_run_converges(org: Sandbox, m
     resumed = run(env, "apply", str(manifests), "--auto-approve")
     assert resumed.exit_code == 0, resumed.output
     assert run(env, "plan", str(manifests), "--detailed-exitcode").exit_code == 0
+
+
+def test_a_dot_env_file_in_the_working_folder_is_read(org: Sandbox, manifests: Path, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    org.write_env_file(folder / ".env")
+    monkeypatch.chdir(folder)
+    result = run({}, "plan", str(manifests), "--detailed-exitcode")
+    assert result.exit_code == 2, result.output  # connected through .env: the empty org has changes
+    assert org.credentials.client_secret not in result.output
