@@ -1,0 +1,1 @@
+"""Live setup → manifest YAML: what `provisioner export salesforce|marketo` prints."""

@@ -1,0 +1,62 @@
+"""`provisioner export salesforce|marketo`: live setup → manifest YAML on stdout.
+
+Thin: parse, connect, render, print, exit code. Provider code is imported inside the commands so
+`provisioner validate` does not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+EXIT_ERROR = 1
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group()
+def export() -> None:
+    """Read the live setup and print it as a manifest (YAML on stdout).
+
+    For an org or instance set up by hand: the manifest, applied back, plans `No changes.`
+    What provisioner does not manage is left out with a comment saying what.
+
+    Exit codes: 0 exported, 1 a named object, campaign, permission set or program does not
+    exist, or the connection failed.
+    """
+
+
+@export.command("salesforce")
+@click.option("--object", "objects", multiple=True, metavar="NAME",
+              help="Object to export (repeatable): standard objects give their custom fields, custom objects "
+                   "(with or without __c) their label, name field, sharing model and fields.")
+@click.option("--campaign", "campaigns", multiple=True, metavar="NAME",
+              help="Template campaign whose member statuses to export (repeatable).")
+@click.option("--permission-set", "permission_set", metavar="NAME", default=None,
+              help="Permission set (API name) that grants field-level security on the exported fields.")
+@click.option("--name", "name", default="exported-salesforce", show_default=True, help="metadata.name of the manifest.")
+def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], permission_set: str | None,
+                      name: str) -> None:
+    """Export objects, campaign statuses and a permission set from the org in SF_* variables.
+
+    Example: provisioner export salesforce --object CampaignMember --object UserSessionEngagement
+    --campaign "Kaltura Event Template" --permission-set Kaltura_Events_Integration > org.yaml
+    """
+    from ..providers.base import ConnectionError_
+    from ..providers.salesforce.connection import SalesforceConnection
+    from ..workflow import read_env
+    from .errors import ExportError
+    from .salesforce import SalesforceExport
+
+    request = SalesforceExport(list(objects), list(campaigns), permission_set, name)
+    try:
+        conn = SalesforceConnection.from_env(read_env())
+        text = request.render(conn)
+    except (ExportError, ConnectionError_) as exc:
+        _fail(str(exc))
+    click.echo(text, nl=False)

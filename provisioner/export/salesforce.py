@@ -1,0 +1,282 @@
+"""Read a Salesforce org's live setup and write it as a `kind: Salesforce` manifest.
+
+Live state is mapped to manifest terms by the provider's own normalisers (``live_field_attributes``,
+``live_object_attributes``, the campaign and permission set kinds), so what is exported is exactly
+what a plan compares: applied back, the manifest plans ``No changes.`` Anything the tool does not
+manage (formula fields, managed-package fields, unsupported types or attributes) is left out
+with a comment saying what, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..manifest.model import NUMERIC_TYPES, STANDARD_OBJECTS
+from ..plan.resource import Desired
+from ..providers.salesforce.connection import SalesforceConnection
+from ..providers.salesforce.normalize import live_field_attributes, live_object_attributes
+from ..providers.salesforce.resources.campaign import live_campaign
+from ..providers.salesforce.resources.permission_set import KIND as PERMISSION_SET, PermissionSetKind
+from .errors import ExportError
+from .yaml_writer import MODELINE, Writer, flow
+
+#: Field types the manifest schema accepts (Setup's names).
+FIELD_TYPES = frozenset({"Text", "TextArea", "LongTextArea", "Number", "Currency", "Percent", "Checkbox", "Date",
+                         "DateTime", "Email", "Phone", "Url", "Lookup", "Picklist"})
+#: CustomField metadata keys the manifest expresses; any other key with a value is reported as left out.
+FIELD_KEYS = frozenset({"fullName", "label", "type", "description", "inlineHelpText", "required", "length",
+                        "visibleLines", "precision", "scale", "unique", "externalId", "caseSensitive", "defaultValue",
+                        "referenceTo", "relationshipName", "relationshipLabel", "deleteConstraint", "valueSet"})
+#: CustomObject metadata keys the manifest expresses (fields are handled one by one).
+OBJECT_KEYS = frozenset({"fullName", "label", "pluralLabel", "description", "nameField", "sharingModel",
+                         "deploymentStatus", "fields"})
+SHARING_MODELS = frozenset({"Private", "Read", "ReadWrite", "ControlledByParent"})
+DELETE_CONSTRAINTS = frozenset({"SetNull", "Restrict", "Cascade"})
+
+
+def _strip_c(name: str) -> str:
+    return name[:-3] if name.endswith("__c") else name
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _set_keys(md: dict[str, Any], known: frozenset[str]) -> list[str]:
+    """Keys of ``md`` outside ``known`` that carry a value (False, None and empty mean unset)."""
+    return sorted(k for k, v in md.items() if k not in known and v not in (None, False, "", [], {}, "false"))
+
+
+@dataclass
+class ExportedObject:
+    """One object as found in the org: its manifest name, API name and metadata."""
+
+    name: str
+    api_name: str
+    custom: bool
+    metadata: dict[str, Any]
+
+
+@dataclass
+class SalesforceExport:
+    """What to export; :meth:`render` reads the org and returns the manifest text."""
+
+    objects: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)
+    permission_set: str | None = None
+    name: str = "exported-salesforce"
+
+    def render(self, conn: SalesforceConnection) -> str:
+        """The manifest for the named objects, campaigns and permission set; ExportError if one is missing."""
+        objects = find_objects(conn, self.objects)
+        campaigns = conn.read_campaigns(list(self.campaigns))
+        missing = [c for c in self.campaigns if campaigns.get(c) is None]
+        if missing:
+            raise ExportError(f"no campaign named {', '.join(repr(c) for c in missing)} in the org")
+        w = Writer()
+        w.line(0, MODELINE)
+        w.note(0, f"Exported from {conn.instance_url} by `provisioner export salesforce`.")
+        w.line(0, "apiVersion: provisioner/v1")
+        w.line(0, "kind: Salesforce")
+        w.line(0, "metadata:")
+        w.key(2, "name", self.name)
+        w.line(0, "spec:")
+        if self.campaigns:
+            w.line(2, "campaignMemberStatuses:")
+            for name in self.campaigns:
+                _write_campaign(w, campaigns[name] or {})
+        granted: list[str] = []
+        if objects:
+            w.line(2, "objects:")
+            custom_names = {o.name for o in objects if o.custom}
+            for obj in objects:
+                granted += _write_object(w, obj, custom_names)
+        if self.permission_set:
+            _write_permission_set(w, conn, self.permission_set, granted)
+        if not (self.campaigns or objects or self.permission_set):
+            w.note(2, "nothing was asked for: name --object, --campaign or --permission-set")
+            w.line(2, "objects: []")
+        return w.text()
+
+
+def find_objects(conn: SalesforceConnection, names: list[str]) -> list[ExportedObject]:
+    """Each named object, in one metadata read: ``Foo`` is ``Foo__c`` unless it is a standard object."""
+    candidates: dict[str, list[str]] = {}
+    for name in names:
+        if name.endswith("__c"):
+            candidates[name] = [name]
+        elif name in STANDARD_OBJECTS:
+            candidates[name] = [name]
+        else:
+            candidates[name] = [f"{name}__c", name]
+    found = conn.read_objects([api for apis in candidates.values() for api in apis])
+    out: list[ExportedObject] = []
+    missing: list[str] = []
+    for name, apis in candidates.items():
+        api = next((a for a in apis if found.get(a) is not None), None)
+        if api is None:
+            missing.append(name)
+            continue
+        out.append(ExportedObject(_strip_c(api), api, api.endswith("__c"), found[api] or {}))
+    if missing:
+        raise ExportError(f"no object {', '.join(repr(m) for m in missing)} in the org "
+                          "(custom objects may be named with or without __c)")
+    return out
+
+
+def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
+    """A template campaign and every status it has, in SortOrder (a new campaign's defaults included)."""
+    live = live_campaign(record)
+    w.key(4, "- campaign", live["name"])
+    if live["type"]:
+        w.key(6, "type", live["type"])
+    else:
+        w.note(6, "left out: the campaign has no Type in Salesforce (a manifest's default, Webinar, would set it)")
+    if live["description"]:
+        w.key(6, "description", live["description"])
+    w.line(6, "statuses:")
+    for row in sorted(record.get("statuses") or [], key=lambda r: r["SortOrder"]):
+        entry: dict[str, Any] = {"label": row["Label"]}
+        if row.get("IsDefault"):
+            entry["default"] = True
+        if row.get("HasResponded"):
+            entry["responded"] = True
+        w.line(8, f"- {flow(entry)}")
+
+
+def _write_object(w: Writer, obj: ExportedObject, custom_names: set[str]) -> list[str]:
+    """One object entry; returns the ``Object.field__c`` names of its exported non-required fields."""
+    md = obj.metadata
+    w.key(4, "- name", obj.name)
+    if obj.custom:
+        live = live_object_attributes(md)
+        for key in ("label", "pluralLabel", "description"):
+            if live[key]:
+                w.key(6, key, live[key])
+        name_field = {k: v for k, v in live["nameField"].items() if v is not None}
+        if name_field.get("type") in ("Text", "AutoNumber") and name_field.get("label"):
+            w.key(6, "nameField", name_field)
+        else:
+            w.note(6, f"left out: nameField {flow(md.get('nameField'))} (not a Text or AutoNumber name field)")
+        if live["sharingModel"] in SHARING_MODELS:
+            w.key(6, "sharingModel", live["sharingModel"])
+        else:
+            w.note(6, f"left out: sharingModel {live['sharingModel']!r} (not one the manifest expresses)")
+        unmanaged = _set_keys(md, OBJECT_KEYS)
+        if unmanaged:
+            w.note(6, f"left out (not managed by provisioner): {', '.join(unmanaged)}")
+    elif obj.name not in STANDARD_OBJECTS:
+        w.key(6, "custom", False)
+    entries: list[tuple[dict[str, Any] | None, list[str]]] = []
+    granted: list[str] = []
+    for fmd in _as_list(md.get("fields")):
+        entry, notes = field_entry(fmd, custom_names)
+        if entry is None and not notes:
+            continue  # a standard field: standard objects export their custom fields only
+        entries.append((entry, notes))
+        if entry is not None and not entry.get("required"):
+            granted.append(f"{obj.api_name}.{entry['name']}__c")
+    w.line(6, "fields:" if any(e for e, _ in entries) else "fields: []")
+    for entry, notes in entries:
+        for note in notes:
+            w.note(8, note)
+        if entry is not None:
+            w.line(8, f"- {flow(entry)}")
+    return granted
+
+
+def field_entry(md: dict[str, Any], custom_names: set[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    """A custom field as a manifest entry plus comments; ``(None, notes)`` when it is left out.
+
+    ``(None, [])`` means a standard field, which a manifest never names.
+    """
+    full = str(md.get("fullName") or "").rsplit(".", 1)[-1]
+    if not full.endswith("__c"):
+        return None, []
+    name, ftype = full[:-3], md.get("type")
+    if "__" in name:
+        return None, [f"left out: {full} (a managed-package field; its package owns it)"]
+    if md.get("formula"):
+        return None, [f"left out: {full} (a {ftype} formula field; provisioner does not manage formulas)"]
+    if ftype not in FIELD_TYPES:
+        return None, [f"left out: {full} (type {ftype}; provisioner does not manage this type)"]
+    if ftype == "Picklist" and (md.get("valueSet") or {}).get("valueSetName"):
+        return None, [f"left out: {full} (a picklist on a global value set; provisioner does not manage those)"]
+    live = live_field_attributes(md)
+    notes: list[str] = []
+    entry: dict[str, Any] = {"name": name}
+    if live["label"] and live["label"] != name:
+        entry["label"] = live["label"]
+    entry["type"] = ftype
+    if live.get("length") is not None:
+        entry["length"] = live["length"]
+    if ftype in NUMERIC_TYPES:
+        entry["decimalPlaces"] = live["decimalPlaces"]
+    if live.get("visibleLines") is not None:
+        entry["visibleLines"] = live["visibleLines"]
+    for key in ("required", "unique", "caseSensitive", "externalId", "restricted"):
+        if live.get(key):
+            entry[key] = True
+    if ftype == "Checkbox" and live["defaultValue"]:
+        entry["defaultValue"] = True
+    if ftype == "Lookup":
+        target = str(live["referenceTo"] or "")
+        if target.endswith("__c") and _strip_c(target) not in custom_names:
+            return None, [f"left out: {full} (a lookup to {target}; add --object {_strip_c(target)} to export it)"]
+        if not target.endswith("__c") and target not in STANDARD_OBJECTS:
+            return None, [f"left out: {full} (a lookup to {target or 'an unknown object'}, "
+                          "a standard object provisioner does not know)"]
+        entry["referenceTo"] = _strip_c(target)
+        entry["relationshipName"] = live["relationshipName"]
+        if live["relationshipLabel"]:
+            entry["relationshipLabel"] = live["relationshipLabel"]
+        if live["deleteConstraint"] in DELETE_CONSTRAINTS:
+            entry["deleteConstraint"] = live["deleteConstraint"]
+        else:
+            notes.append(f"{full}: left out deleteConstraint {live['deleteConstraint']!r}")
+    if ftype == "Picklist":
+        entry["values"] = live["values"]
+    if live["description"]:
+        entry["description"] = live["description"]
+    if live["helpText"]:
+        entry["helpText"] = live["helpText"]
+    unmanaged = _set_keys(md, FIELD_KEYS)
+    if ftype != "Checkbox" and md.get("defaultValue") not in (None, ""):
+        unmanaged.append("defaultValue")
+    if unmanaged:
+        notes.append(f"{full}: left out (not managed by provisioner): {', '.join(sorted(unmanaged))}")
+    return entry, notes
+
+
+def _write_permission_set(w: Writer, conn: SalesforceConnection, name: str, granted: list[str]) -> None:
+    """The permission set, read through the provider's own kind so its terms match a plan's."""
+    kind = PermissionSetKind()
+    desired = Desired(f"{PERMISSION_SET}.{name}", PERMISSION_SET, {"name": name})
+    live = kind.read(conn, [desired])[desired.address].attributes
+    if live is None:
+        raise ExportError(f"no permission set named {name!r} in the org")
+    w.line(2, "access:")
+    grants = live["fieldPermissions"]
+    exported = set(granted)
+    extra = sorted(p["field"] for p in grants if p["field"] not in exported)
+    if extra:
+        w.note(4, f"The permission set also grants fields this export does not include: {', '.join(extra)}. "
+                  "Applied as is, the manifest revokes them; export their objects too to keep them.")
+    ungranted = sorted(exported - {p["field"] for p in grants})
+    if ungranted:
+        w.note(4, f"Not granted yet (applying the manifest grants them): {', '.join(ungranted)}.")
+    w.line(4, "permissionSet:")
+    w.key(6, "name", name)
+    w.key(6, "label", live["label"] or name)
+    if live["description"]:
+        w.key(6, "description", live["description"])
+    if not live["assignedToApiUser"]:
+        w.key(6, "assignToApiUser", False)
+    editable = {p["editable"] for p in grants if p["field"] in exported}
+    if editable == {False}:
+        w.key(6, "editable", False)
+    elif editable == {True, False}:
+        w.note(6, "left out: editable (some fields are read-only, some editable; the manifest grants all one way)")
