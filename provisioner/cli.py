@@ -363,6 +363,10 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
     click.echo("Sandbox stopped" + (f"; state saved to {state_file}" if state_file else "") + ".", err=True)
 
 
+from .export.command import export as _export_command
+cli.add_command(_export_command)
+
+
 def main() -> None:
     """Console entry point: no tracebacks for users unless PROVISIONER_DEBUG is set."""
     try:
