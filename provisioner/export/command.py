@@ -6,17 +6,26 @@ Thin: parse, connect, render, print, exit code. Provider code is imported inside
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import NoReturn
 
 import click
 
 EXIT_ERROR = 1
+NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
 
 def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _check_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """metadata.name must be what the schema accepts, or the export would not validate."""
+    if not NAME_PATTERN.fullmatch(value) or len(value) > 50:
+        raise click.BadParameter("lower-case letters, digits and dashes, at most 50 characters, e.g. my-org")
+    return value
 
 
 @click.group()
@@ -37,10 +46,12 @@ def export() -> None:
                    "(with or without __c) their label, name field, sharing model and fields.")
 @click.option("--campaign", "campaigns", multiple=True, metavar="NAME",
               help="Template campaign whose member statuses to export (repeatable).")
-@click.option("--permission-set", "permission_set", metavar="NAME", default=None,
-              help="Permission set (API name) that grants field-level security on the exported fields.")
-@click.option("--name", "name", default="exported-salesforce", show_default=True, help="metadata.name of the manifest.")
-def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], permission_set: str | None,
+@click.option("--permission-set", "permission_sets", multiple=True, metavar="NAME",
+              help="Permission set (API name) granting field-level security on exported fields (repeatable); "
+                   "each gets its own manifest document with the objects it grants.")
+@click.option("--name", "name", default="exported-salesforce", show_default=True, callback=_check_name,
+              help="metadata.name of the manifest.")
+def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], permission_sets: tuple[str, ...],
                       name: str) -> None:
     """Export objects, campaign statuses and a permission set from the org in SF_* variables.
 
@@ -53,7 +64,7 @@ def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], perm
     from .errors import ExportError
     from .salesforce import SalesforceExport
 
-    request = SalesforceExport(list(objects), list(campaigns), permission_set, name)
+    request = SalesforceExport(list(objects), list(campaigns), list(permission_sets), name)
     try:
         conn = SalesforceConnection.from_env(read_env())
         text = request.render(conn)

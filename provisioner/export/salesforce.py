@@ -9,6 +9,7 @@ with a comment saying what, never guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,44 +63,85 @@ class ExportedObject:
 
 @dataclass
 class SalesforceExport:
-    """What to export; :meth:`render` reads the org and returns the manifest text."""
+    """What to export; :meth:`render` reads the org and returns the manifest text.
+
+    Each permission set grants the fields of its own manifest document, so with permission sets
+    the output has one document per permission set (holding the objects it grants) and one for
+    the objects none grants: applied back, every permission set keeps exactly its grants.
+    """
 
     objects: list[str] = field(default_factory=list)
     campaigns: list[str] = field(default_factory=list)
-    permission_set: str | None = None
+    permission_sets: list[str] = field(default_factory=list)
     name: str = "exported-salesforce"
 
     def render(self, conn: SalesforceConnection) -> str:
-        """The manifest for the named objects, campaigns and permission set; ExportError if one is missing."""
+        """The manifest for the named objects, campaigns and permission sets; ExportError if one is missing."""
         objects = find_objects(conn, self.objects)
         campaigns = conn.read_campaigns(list(self.campaigns))
         missing = [c for c in self.campaigns if campaigns.get(c) is None]
         if missing:
             raise ExportError(f"no campaign named {', '.join(repr(c) for c in missing)} in the org")
-        w = Writer()
-        w.line(0, MODELINE)
-        w.note(0, f"Exported from {conn.instance_url} by `provisioner export salesforce`.")
-        w.line(0, "apiVersion: provisioner/v1")
-        w.line(0, "kind: Salesforce")
-        w.line(0, "metadata:")
-        w.key(2, "name", self.name)
-        w.line(0, "spec:")
-        if self.campaigns:
-            w.line(2, "campaignMemberStatuses:")
-            for name in self.campaigns:
-                _write_campaign(w, campaigns[name] or {})
-        granted: list[str] = []
-        if objects:
-            w.line(2, "objects:")
-            custom_names = {o.name for o in objects if o.custom}
-            for obj in objects:
-                granted += _write_object(w, obj, custom_names)
-        if self.permission_set:
-            _write_permission_set(w, conn, self.permission_set, granted)
-        if not (self.campaigns or objects or self.permission_set):
-            w.note(2, "nothing was asked for: name --object, --campaign or --permission-set")
-            w.line(2, "objects: []")
-        return w.text()
+        sets = read_permission_sets(conn, self.permission_sets)
+        custom_names = {o.name for o in objects if o.custom}
+        blocks = [object_block(obj, custom_names) for obj in objects]
+        owner: dict[int, str | None] = {}
+        for i, (_, granted) in enumerate(blocks):
+            if not granted:  # only required fields (never granted): any document will do, so the first
+                owner[i] = self.permission_sets[0] if self.permission_sets else None
+                continue
+            owner[i] = next((n for n in self.permission_sets
+                             if {p["field"] for p in sets[n]["fieldPermissions"]} & set(granted)), None)
+        documents: list[tuple[str | None, list[int]]] = [(n, [i for i in owner if owner[i] == n])
+                                                         for n in self.permission_sets]
+        unowned = [i for i in owner if owner[i] is None]
+        if unowned or not documents:
+            documents.append((None, unowned))
+        out: list[str] = []
+        for number, (ps_name, members) in enumerate(documents):
+            w = Writer()
+            if number == 0:
+                w.line(0, MODELINE)
+                w.note(0, f"Exported from {conn.instance_url} by `provisioner export salesforce`.")
+            else:
+                w.line(0, "---")
+            w.line(0, "apiVersion: provisioner/v1")
+            w.line(0, "kind: Salesforce")
+            w.line(0, "metadata:")
+            w.key(2, "name", self.name if number == 0 else f"{self.name}-{slug(ps_name or 'objects')}"[:63].strip("-"))
+            w.line(0, "spec:")
+            if number == 0 and self.campaigns:
+                w.line(2, "campaignMemberStatuses:")
+                for name in self.campaigns:
+                    _write_campaign(w, campaigns[name] or {})
+            if members:
+                w.line(2, "objects:")
+                for i in members:
+                    w.lines += blocks[i][0].lines
+            if ps_name is not None:
+                _write_permission_set(w, ps_name, sets[ps_name], [f for i in members for f in blocks[i][1]])
+            if not (members or ps_name or (number == 0 and self.campaigns)):
+                w.note(2, "nothing was asked for: name --object, --campaign or --permission-set")
+                w.line(2, "objects: []")
+            out.append(w.text())
+        return "".join(out)
+
+
+def slug(name: str) -> str:
+    """``Kaltura_Events_Integration`` → ``kaltura-events-integration`` (a valid metadata.name part)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
+
+
+def read_permission_sets(conn: SalesforceConnection, names: list[str]) -> dict[str, dict[str, Any]]:
+    """Live permission sets, read through the provider's own kind so their terms match a plan's."""
+    if not names:
+        return {}
+    desired = [Desired(f"{PERMISSION_SET}.{n}", PERMISSION_SET, {"name": n}) for n in names]
+    live = PermissionSetKind().read(conn, desired)
+    missing = [d.attributes["name"] for d in desired if live[d.address].attributes is None]
+    if missing:
+        raise ExportError(f"no permission set named {', '.join(repr(m) for m in missing)} in the org")
+    return {d.attributes["name"]: live[d.address].attributes for d in desired}
 
 
 def find_objects(conn: SalesforceConnection, names: list[str]) -> list[ExportedObject]:
@@ -147,9 +189,10 @@ def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
         w.line(8, f"- {flow(entry)}")
 
 
-def _write_object(w: Writer, obj: ExportedObject, custom_names: set[str]) -> list[str]:
-    """One object entry; returns the ``Object.field__c`` names of its exported non-required fields."""
+def object_block(obj: ExportedObject, custom_names: set[str]) -> tuple[Writer, list[str]]:
+    """One object entry, and the ``Object.field__c`` names of its exported non-required fields."""
     md = obj.metadata
+    w = Writer()
     w.key(4, "- name", obj.name)
     if obj.custom:
         live = live_object_attributes(md)
@@ -185,7 +228,7 @@ def _write_object(w: Writer, obj: ExportedObject, custom_names: set[str]) -> lis
             w.note(8, note)
         if entry is not None:
             w.line(8, f"- {flow(entry)}")
-    return granted
+    return w, granted
 
 
 def field_entry(md: dict[str, Any], custom_names: set[str]) -> tuple[dict[str, Any] | None, list[str]]:
@@ -233,6 +276,9 @@ def field_entry(md: dict[str, Any], custom_names: set[str]) -> tuple[dict[str, A
         entry["relationshipName"] = live["relationshipName"]
         if live["relationshipLabel"]:
             entry["relationshipLabel"] = live["relationshipLabel"]
+        else:
+            notes.append(f"{full}: relationshipLabel is empty in Salesforce; a manifest cannot say so "
+                         "(applied, it gets the object's plural label)")
         if live["deleteConstraint"] in DELETE_CONSTRAINTS:
             entry["deleteConstraint"] = live["deleteConstraint"]
         else:
@@ -251,13 +297,8 @@ def field_entry(md: dict[str, Any], custom_names: set[str]) -> tuple[dict[str, A
     return entry, notes
 
 
-def _write_permission_set(w: Writer, conn: SalesforceConnection, name: str, granted: list[str]) -> None:
-    """The permission set, read through the provider's own kind so its terms match a plan's."""
-    kind = PermissionSetKind()
-    desired = Desired(f"{PERMISSION_SET}.{name}", PERMISSION_SET, {"name": name})
-    live = kind.read(conn, [desired])[desired.address].attributes
-    if live is None:
-        raise ExportError(f"no permission set named {name!r} in the org")
+def _write_permission_set(w: Writer, name: str, live: dict[str, Any], granted: list[str]) -> None:
+    """The permission set's access section, with comments where its grants and the fields differ."""
     w.line(2, "access:")
     grants = live["fieldPermissions"]
     exported = set(granted)
