@@ -90,3 +90,13 @@ class DataClient:
                        "records": [dict(r, attributes={"type": sobject}) for r in batch]}
             results.extend(self._collection("PATCH", "composite/sobjects", payload, f"update {sobject}"))
         return results
+
+    def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        """Upsert records on an external ID field, 200 per call (safe to repeat: the key decides)."""
+        results: list[RecordResult] = []
+        for batch in _batches(list(records)):
+            payload = {"allOrNone": False,
+                       "records": [dict(r, attributes={"type": sobject}) for r in batch]}
+            results.extend(self._collection("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", payload,
+                                            f"upsert {sobject}"))
+        return results

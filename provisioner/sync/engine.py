@@ -1,0 +1,217 @@
+"""The sync run: stream rows, check them, skip what the ledger has confirmed, write batches, record outcomes.
+
+``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Batches are 600 rows (three
+Salesforce collections of 200, two Marketo calls of 300); the ledger commits after each.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from .checks import check_row
+from .config import SyncConfig
+from .ledger import Ledger, content_hash
+from .rejects import Rejects
+from .sources import Row, read_rows
+from .work import Item
+
+BATCH_ROWS = 600
+DEFAULT_KEYS = {"registration": ["session", "email"], "replay": ["session", "email"],
+                "engagement": ["session", "email", "entry_id"], "poll": ["session", "email", "entry_id", "poll_number"]}
+TARGETS = {
+    "registration": ("sf.member", "mk.lead", "mk.member"),
+    "replay": ("sf.replay",),
+    "engagement": ("sf.engagement", "mk.object", "mk.activity"),
+    "poll": ("sf.poll",),
+}
+
+
+@dataclass
+class Summary:
+    """What a run did, for the final report and the exit code."""
+
+    rows: int = 0
+    skipped: int = 0
+    confirmed: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    salesforce: dict[str, int] = field(default_factory=dict)
+    salesforce_status: dict[str, int] = field(default_factory=dict)
+    marketo: dict[str, int] = field(default_factory=dict)
+    marketo_status: dict[str, int] = field(default_factory=dict)
+    rejects_file: str = ""
+    ledger_file: str = ""
+    stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
+    dry_run: bool = False
+
+
+def _key(row: Row, fields: list[str]) -> str:
+    return "|".join(row.data.get(f, "").lower() if f == "email" else row.data.get(f, "") for f in fields)
+
+
+def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class SyncRun:
+    """One run over the input files against the sinks given (either may be ``None``)."""
+
+    def __init__(self, config: SyncConfig, ledger: Ledger, rejects: Rejects, salesforce: Any = None,
+                 marketo: Any = None, dry_run: bool = False,
+                 progress: Callable[[Summary], None] | None = None) -> None:
+        self.config, self.ledger, self.rejects = config, ledger, rejects
+        self.salesforce, self.marketo, self.dry_run = salesforce, marketo, dry_run
+        self.progress = progress
+        self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run)
+
+    def targets(self, kind: str) -> list[str]:
+        wanted = TARGETS.get(kind, ())
+        return [t for t in wanted if (t.startswith("sf.") and self.salesforce) or
+                (t.startswith("mk.") and self.marketo)]
+
+    def reconcile_sent(self) -> None:
+        """Settle activities a killed run left in flight, before anything is sent again."""
+        if not self.marketo or self.dry_run:
+            return
+        sent = list(self.ledger.in_state("mk.activity", "sent"))
+        if sent:
+            self.marketo.reconcile([(k, d, p) for k, d, p, _ in sent], since=min(u for *_, u in sent))
+
+    def items(self, batch: list[Row]) -> list[Item]:
+        """Checked rows as work items not yet done; bad rows go to the rejects file."""
+        items: dict[tuple[str, str], Item] = {}
+        for row in batch:
+            self.summary.rows += 1
+            problem = check_row(row, self.config)
+            if problem:
+                digest = content_hash(row.data)
+                known = self.ledger.lookup("input", [row.where])
+                if self.ledger.is_done("input", row.where, digest, known):
+                    self.summary.skipped += 1  # rejected by an earlier run; already in its rejects file
+                    continue
+                if not self.dry_run:
+                    self.rejects.add(row, "all", problem)
+                    self.ledger.mark("input", row.where, digest, "rejected", problem)
+                self.summary.rejected["input"] = self.summary.rejected.get("input", 0) + 1
+                continue
+            fields = self.config.idempotency.get(row.kind) or DEFAULT_KEYS[row.kind]
+            for target in self.targets(row.kind):
+                key = _key(row, ["email"] if target == "mk.lead" else fields)
+                data = dict(row.data, _kind=row.kind)
+                if target == "mk.lead":
+                    data = {c: row.data.get(c, "") for c in self.config.marketo.lead_mapping.values()}
+                items[(target, key)] = Item(target, key, content_hash(data), row)  # the last row of a key wins
+        by_target: dict[str, list[Item]] = {}
+        for item in items.values():
+            by_target.setdefault(item.target, []).append(item)
+        todo: list[Item] = []
+        for target, its in by_target.items():
+            known = self.ledger.lookup(target, [i.key for i in its])
+            for i in its:
+                if self.ledger.is_done(target, i.key, i.digest, known):
+                    self.summary.skipped += 1
+                else:
+                    todo.append(i)
+        return todo
+
+    def record(self, items: list[Item]) -> None:
+        for i in items:
+            if i.state == "reconciled":
+                continue
+            if i.state == "rejected":
+                self.rejects.add(i.row, i.target, i.reason or "rejected")
+                self.summary.rejected[i.target] = self.summary.rejected.get(i.target, 0) + 1
+            elif i.state == "confirmed":
+                self.summary.confirmed[i.target] = self.summary.confirmed.get(i.target, 0) + 1
+            else:
+                continue
+            if not self.dry_run:
+                self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where)
+
+    def run(self, paths: Iterable[str | Path]) -> Summary:
+        """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
+        from ..providers.marketo.errors import QuotaExceeded
+        from ..providers.salesforce.retry import DailyLimitExceeded
+
+        self.reconcile_sent()
+        try:
+            for batch in _batched(read_rows(paths), BATCH_ROWS):
+                todo = self.items(batch)
+                sf = [i for i in todo if i.target.startswith("sf.")]
+                mk = [i for i in todo if i.target.startswith("mk.")]
+                try:
+                    if sf:
+                        self.salesforce.write(sf)
+                    if mk:
+                        self.marketo.write(mk)
+                finally:
+                    self.record(todo)
+                    if not self.dry_run:
+                        self.ledger.commit()
+                        self.rejects.flush()
+                if self.progress:
+                    self.progress(self.summary)
+        except QuotaExceeded as exc:
+            self.summary.stopped = (f"Marketo daily API quota used up (607); run the same command again after "
+                                    f"{exc.resets_at:%Y-%m-%d %H:%M %Z} to continue where this run stopped")
+        except DailyLimitExceeded as exc:
+            self.summary.stopped = (f"Salesforce daily API request limit reached ({exc}); run the same command "
+                                    "again after the limit resets to continue where this run stopped")
+        self._collect()
+        return self.summary
+
+    def _collect(self) -> None:
+        if self.salesforce:
+            self.summary.salesforce = dict(self.salesforce.counts)
+            self.summary.salesforce_status = dict(self.salesforce.by_status)
+        if self.marketo:
+            self.summary.marketo = dict(self.marketo.counts)
+            self.summary.marketo_status = dict(self.marketo.by_status)
+
+
+def default_ledger(sync_name: str) -> Path:
+    """``.provisioner/<sync-name>.ledger.sqlite`` in the working folder."""
+    return Path(".provisioner") / f"{sync_name}.ledger.sqlite"
+
+
+def default_rejects(sync_name: str) -> Path:
+    return Path(".provisioner") / f"{sync_name}.rejects-{datetime.now():%Y%m%d-%H%M%S}.csv"
+
+
+def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str], *, sync_name: str | None = None,
+             ledger_path: str | None = None, rejects_path: str | None = None, dry_run: bool = False,
+             targets: tuple[str, ...] = ("salesforce", "marketo"),
+             progress: Callable[[Summary], None] | None = None) -> Summary:
+    """Load the manifests, connect the targets the Sync manifest names, and sync ``data``."""
+    from ..workflow import load_valid
+    from .config import build_config
+    from .marketo_sink import MarketoSink
+    from .salesforce_sink import SalesforceSink
+
+    loaded = load_valid(manifest_paths)
+    config = build_config(loaded.manifests, sync_name)
+    ledger = Ledger(ledger_path or default_ledger(config.name))
+    rejects = Rejects(rejects_path or default_rejects(config.name))
+    try:
+        sf = mk = None
+        if config.salesforce and "salesforce" in targets:
+            from ..providers.salesforce.connection import SalesforceConnection
+            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run)
+        if config.marketo and "marketo" in targets:
+            from ..providers.marketo.client import connect
+            mk = MarketoSink(connect(env), config, ledger, dry_run)
+        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress).run(data)
+        return summary
+    finally:
+        ledger.close()
+        rejects.close()

@@ -1,0 +1,92 @@
+"""The durable ledger: one SQLite row per input key per target, with its state, reason and content hash.
+
+States: ``pending`` (seen, not yet written), ``sent`` (a write-once call is in flight: reconcile by
+reading back before sending again), ``confirmed`` (the target has it), ``rejected`` (with a reason).
+WAL mode and a commit after every batch make a kill -9 lose at most the batch in flight, which the
+next run sends again (every write but Marketo activities is an idempotent upsert).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (
+    target TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL,
+    reason TEXT, ref TEXT, payload TEXT, source TEXT, updated REAL NOT NULL,
+    PRIMARY KEY (target, key));
+CREATE INDEX IF NOT EXISTS rows_state ON rows (target, state);
+"""
+DONE = ("confirmed", "rejected")
+
+
+def content_hash(data: Any) -> str:
+    """A stable hash of a row's values (key order does not matter)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+class Ledger:
+    """Per-target row states in one SQLite file (created with its folder when missing)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        self.commit()
+        self.db.close()
+
+    def commit(self) -> None:
+        """Make everything recorded so far durable (called after each batch)."""
+        self.db.execute("COMMIT")
+        self.db.execute("BEGIN")
+
+    def lookup(self, target: str, keys: Iterable[str]) -> dict[str, tuple[str, str, str | None]]:
+        """``key → (hash, state, ref)`` for the keys the ledger knows."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, str, str | None]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, digest, state, ref in self.db.execute(
+                    f"SELECT key, hash, state, ref FROM rows WHERE target=? AND key IN ({marks})", [target, *chunk]):
+                found[key] = (digest, state, ref)
+        return found
+
+    def is_done(self, target: str, key: str, digest: str, known: dict[str, tuple[str, str, str | None]]) -> bool:
+        entry = known.get(key)
+        return entry is not None and entry[0] == digest and entry[1] in DONE
+
+    def mark(self, target: str, key: str, digest: str, state: str, reason: str | None = None,
+             ref: str | None = None, payload: Any = None, source: str | None = None) -> None:
+        """Record the state of one key (keeps an earlier ``ref`` when none is given)."""
+        self.db.execute(
+            "INSERT INTO rows (target, key, hash, state, reason, ref, payload, source, updated) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(target, key) DO UPDATE SET hash=excluded.hash, "
+            "state=excluded.state, reason=excluded.reason, ref=COALESCE(excluded.ref, rows.ref), "
+            "payload=excluded.payload, source=COALESCE(excluded.source, rows.source), updated=excluded.updated",
+            (target, key, digest, state, reason, ref, None if payload is None else json.dumps(payload), source,
+             time.time()))
+
+    def in_state(self, target: str, state: str) -> Iterator[tuple[str, str, Any, float]]:
+        """``(key, hash, payload, updated)`` of every key of ``target`` in ``state``."""
+        for key, digest, payload, updated in self.db.execute(
+                "SELECT key, hash, payload, updated FROM rows WHERE target=? AND state=?", (target, state)).fetchall():
+            yield key, digest, json.loads(payload) if payload else None, updated
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``target → state → rows``."""
+        out: dict[str, dict[str, int]] = {}
+        for target, state, n in self.db.execute("SELECT target, state, COUNT(*) FROM rows GROUP BY target, state"):
+            out.setdefault(target, {})[state] = n
+        return out

@@ -1,0 +1,288 @@
+"""Marketo side of the sync: leads by email (300 per call), program member status (forward only),
+custom object records (createOrUpdate on the dedupe fields) and custom activities (write-once).
+
+Calls go one at a time through the shared :class:`MarketoClient`, so one email is never in two
+requests at once. A 607 (daily quota) propagates as ``QuotaExceeded`` and stops the run cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..providers.marketo.client import MarketoClient
+from ..providers.marketo.errors import WriteOutcomeUnknown
+from .config import SyncConfig
+from .ledger import Ledger
+from .work import Item
+
+MAX = 300
+ALREADY_AT_OR_PAST = "1037"
+
+
+def _chunks(items: list[Any], size: int = MAX) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _reasons(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(result.get("reasons") or result.get("errors") or [])
+
+
+def _message(result: dict[str, Any]) -> str:
+    return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in _reasons(result)) or str(result.get("status"))
+
+
+class MarketoSink:
+    """Writes work items for the ``mk.*`` targets; lead ids and programs found are kept in memory."""
+
+    def __init__(self, client: MarketoClient, config: SyncConfig, ledger: Ledger, dry_run: bool = False) -> None:
+        assert config.marketo is not None
+        self.client, self.config, self.target, self.ledger, self.dry_run = \
+            client, config, config.marketo, ledger, dry_run
+        self.lead_ids: dict[str, int | None] = {}
+        self.programs: dict[str, int | None] = {}
+        self._activity_type: int | None = None
+        self.counts: dict[str, int] = {"leads upserted": 0}
+        self.by_status: dict[str, int] = {}
+
+    # -- leads -----------------------------------------------------------------------------
+    def upsert_leads(self, items: list[Item], wanted_emails: list[str]) -> None:
+        """Upsert the ``mk.lead`` items (one record per email) and learn the id of every wanted email."""
+        records: dict[str, dict[str, Any]] = {}
+        owners: dict[str, list[Item]] = {}
+        for item in items:
+            email = item.row.data["email"].lower()
+            record = records.setdefault(email, {"email": item.row.data["email"]})
+            record.update({f: item.row.data[c] for f, c in self.target.lead_mapping.items()
+                           if item.row.data.get(c) and f != "email"})
+            owners.setdefault(email, []).append(item)
+        for email in wanted_emails:
+            email = email.lower()
+            if email not in records and email not in self.lead_ids:
+                known = self.ledger.lookup("mk.lead", [email]).get(email)
+                if known and known[2]:
+                    self.lead_ids[email] = int(known[2])
+                else:
+                    records[email] = {"email": email}
+        if self.dry_run:
+            for email, its in owners.items():
+                for i in its:
+                    i.confirm()
+            for email in records:
+                self.lead_ids.setdefault(email, -1)
+            return
+        emails = list(records)
+        for chunk in _chunks(emails):
+            result = self.client.post_json("/rest/v1/leads.json", {
+                "action": "createOrUpdate", "lookupField": "email", "input": [records[e] for e in chunk]},
+                idempotent=True)  # an upsert by email: sending it again does no harm (one request at a time)
+            for email, r in zip(chunk, result):
+                ok = r.get("status") in ("created", "updated") and r.get("id") is not None
+                self.lead_ids[email] = int(r["id"]) if ok else None
+                if ok:
+                    self.counts["leads upserted"] += 1
+                for i in owners.get(email, []):
+                    if ok:
+                        i.confirm(str(r["id"]))
+                    else:
+                        i.reject(_message(r))
+                if ok and email not in owners:
+                    self.ledger.mark("mk.lead", email, "", "confirmed", ref=str(r["id"]))
+
+    # -- programs --------------------------------------------------------------------------
+    def ensure_programs(self, sessions: list[str]) -> None:
+        """A program per session: found by name, or cloned from the template program into its folder."""
+        for name in dict.fromkeys(sessions):
+            if name in self.programs:
+                continue
+            found = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+            if found:
+                self.programs[name] = int(found[0]["id"])
+                continue
+            if self.dry_run:
+                self.programs[name] = -1
+                continue
+            template = self.client.get("/rest/asset/v1/program/byName.json", {"name": self.target.program_template})
+            if not template:
+                self.programs[name] = None
+                continue
+            folder = template[0].get("folder") or {}
+            cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
+                "name": name, "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
+                "description": f"{self.target.program_template}: {name} (provisioner sync)"})
+            self.programs[name] = int(cloned[0]["id"]) if cloned else None
+
+    # -- writes ------------------------------------------------------------------------------
+    def write(self, items: list[Item]) -> None:
+        """Write every ``mk.*`` item of one batch; each ends confirmed, rejected, or (activities) sent."""
+        if not items:
+            return
+        self.upsert_leads([i for i in items if i.target == "mk.lead"], [i.row.data["email"] for i in items])
+        rest = [i for i in items if i.target != "mk.lead"]
+        ready = []
+        for item in rest:
+            lead = self.lead_ids.get(item.row.data["email"].lower())
+            if lead is None:
+                item.reject("the Marketo lead could not be upserted")
+            else:
+                item.extra["lead"] = lead
+                ready.append(item)
+        self._members([i for i in ready if i.target == "mk.member"])
+        self._objects([i for i in ready if i.target == "mk.object"])
+        self._activities([i for i in ready if i.target == "mk.activity"])
+
+    def _members(self, items: list[Item]) -> None:
+        if not items:
+            return
+        self.ensure_programs([i.row.data["session"] for i in items])
+        groups: dict[tuple[int, str], list[Item]] = {}
+        for item in items:
+            program = self.programs.get(item.row.data["session"])
+            status = self.config.status_to_marketo.get(item.row.data["status"])
+            if program is None:
+                item.reject(f"no Marketo program {item.row.data['session']!r} and the template could not be cloned")
+            elif status is None:
+                item.reject(f"status {item.row.data['status']!r} has no Marketo status in the status map")
+            else:
+                groups.setdefault((program, status), []).append(item)
+        for (program, status), group in groups.items():
+            if self.dry_run:
+                for i in group:
+                    i.confirm()
+                self.by_status[status] = self.by_status.get(status, 0) + len(group)
+                continue
+            for chunk in _chunks(group):
+                leads = list(dict.fromkeys(i.extra["lead"] for i in chunk))
+                result = self.client.post_json(f"/rest/v1/programs/{program}/members/status.json",
+                                               {"statusName": status, "input": [{"leadId": x} for x in leads]},
+                                               idempotent=True)  # forward-only upsert: repeating is harmless
+                by_lead = {int(r.get("leadId", -1)): r for r in result}
+                for i in chunk:
+                    r = by_lead.get(int(i.extra["lead"]), {})
+                    codes = {str(x.get("code")) for x in _reasons(r)}
+                    if r.get("status") in ("created", "updated") or ALREADY_AT_OR_PAST in codes:
+                        i.confirm()
+                        self.by_status[status] = self.by_status.get(status, 0) + 1
+                    else:
+                        i.reject(_message(r) if r else "no result for this lead")
+
+    def _objects(self, items: list[Item]) -> None:
+        obj = self.target.custom_object
+        if not items:
+            return
+        if obj is None:
+            for i in items:
+                i.reject("the Sync manifest names no Marketo custom object")
+            return
+        fields = {f.name: f for f in obj.fields}
+        link = next((f.name for f in obj.fields if f.data_type == "link"), None)
+        records: dict[str, dict[str, Any]] = {}
+        owners: dict[str, list[Item]] = {}
+        for item in items:
+            record = {k: v for k, v in item.row.data.items() if k in fields and v != "" and k != link}
+            if link:
+                record[link] = item.extra["lead"]
+            dedupe = json.dumps([record.get(d) for d in obj.dedupe_fields])
+            records.setdefault(dedupe, {}).update(record)
+            owners.setdefault(dedupe, []).append(item)
+        keys = list(records)
+        if self.dry_run:
+            for i in items:
+                i.confirm()
+            return
+        for chunk in _chunks(keys):
+            result = self.client.post_json(f"/rest/v1/customobjects/{obj.api_name}.json", {
+                "action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": [records[k] for k in chunk]},
+                idempotent=True)
+            for key, r in zip(chunk, result):
+                for i in owners[key]:
+                    if r.get("status") in ("created", "updated"):
+                        i.confirm(str(r.get("marketoGUID") or ""))
+                    else:
+                        i.reject(_message(r))
+
+    # -- activities (write-once) -----------------------------------------------------------
+    def activity_type_id(self) -> int | None:
+        """The numeric id of the manifest's custom activity type (activities need it, not the apiName)."""
+        if self._activity_type is None and self.target.activity is not None:
+            for t in self.client.get("/rest/v1/activities/types.json"):
+                if t.get("apiName") == self.target.activity.api_name:
+                    self._activity_type = int(t["id"])
+        return self._activity_type
+
+    def activity_record(self, item: Item) -> dict[str, Any]:
+        """The activity for one engagement row (its date from the row, so a read-back can find it)."""
+        act = self.target.activity
+        assert act is not None
+        data = item.row.data
+        names = {a.api_name for a in act.attributes}
+        when = data.get("time") or data.get("activity_date") or "2000-01-01T00:00:00Z"
+        return {"leadId": int(item.extra["lead"]), "activityDate": when, "activityTypeId": self.activity_type_id(),
+                "primaryAttributeValue": data[act.primary_attribute.api_name],
+                "attributes": [{"apiName": k, "value": v} for k, v in data.items() if k in names and v != ""]}
+
+    def _activities(self, items: list[Item]) -> None:
+        if not items:
+            return
+        if self.target.activity is None or self.activity_type_id() is None:
+            for i in items:
+                i.reject("the custom activity type is not in Marketo (apply the Marketo manifest first)")
+            return
+        if self.dry_run:
+            for i in items:
+                i.confirm()
+            return
+        for chunk in _chunks(items):
+            payloads = [self.activity_record(i) for i in chunk]
+            for i, p in zip(chunk, payloads):  # in flight: a crash from here on is reconciled by reading back
+                self.ledger.mark(i.target, i.key, i.digest, "sent", payload=p, source=i.row.where)
+            self.ledger.commit()
+            try:
+                result = self.client.post_json("/rest/v1/activities/external.json", {"input": payloads})
+            except WriteOutcomeUnknown:
+                self.reconcile([(i.key, i.digest, p) for i, p in zip(chunk, payloads)])
+                for i in chunk:
+                    i.state = "reconciled"
+                continue
+            for i, r in zip(chunk, result):
+                if r.get("status") == "added":
+                    i.confirm(str(r.get("id")))
+                else:
+                    i.reject(_message(r))
+
+    def reconcile(self, sent: list[tuple[str, str, dict[str, Any]]], since: float | None = None) -> tuple[int, int]:
+        """Settle activities left ``sent``: found in Marketo → confirmed; not found → back to pending.
+
+        Returns ``(confirmed, pending)``. Matching is on lead, type, primary value and date.
+        """
+        if not sent:
+            return 0, 0
+        type_id = self.activity_type_id()
+        start = datetime.fromtimestamp(since, timezone.utc) if since else datetime.now(timezone.utc)
+        start -= timedelta(hours=1)
+        token = self.client.envelope("GET", "/rest/v1/activities/pagingtoken.json",
+                                     params={"sinceDatetime": start.strftime("%Y-%m-%dT%H:%M:%SZ")})["nextPageToken"]
+        leads = sorted({int(p["leadId"]) for _, _, p in sent})
+        seen: set[tuple[int, str, str]] = set()
+        for start_i in range(0, len(leads), 30):
+            page_token = token
+            while True:
+                env = self.client.envelope("GET", "/rest/v1/activities.json", params={
+                    "nextPageToken": page_token, "activityTypeIds": str(type_id),
+                    "leadIds": ",".join(str(x) for x in leads[start_i:start_i + 30])})
+                for a in env.get("result") or []:
+                    seen.add((int(a["leadId"]), str(a.get("primaryAttributeValue")), str(a.get("activityDate"))))
+                if not env.get("moreResult"):
+                    break
+                page_token = env["nextPageToken"]
+        confirmed = pending = 0
+        for key, digest, p in sent:
+            if (int(p["leadId"]), str(p["primaryAttributeValue"]), str(p["activityDate"])) in seen:
+                self.ledger.mark("mk.activity", key, digest, "confirmed")
+                confirmed += 1
+            else:
+                self.ledger.mark("mk.activity", key, digest, "pending")
+                pending += 1
+        self.ledger.commit()
+        return confirmed, pending

@@ -1,0 +1,292 @@
+"""Salesforce side of the sync: match people by email, create the missing, enrich, campaigns, members,
+engagement and poll records — all in sObject Collections of 200 (one chunked IN query per object per batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Callable, Sequence
+
+from ..manifest.model import ManifestSet, SalesforceManifest
+from ..providers.salesforce.connection import SalesforceConnection
+from ..providers.salesforce.data_client import RecordResult
+from .config import SyncConfig
+from .work import Item
+
+Person = tuple[str, str]  # (Contact|Lead, Id)
+
+
+def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class SalesforceSink:
+    """Writes work items for the ``sf.*`` targets; keeps people and campaigns found so far in memory."""
+
+    def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False) -> None:
+        assert config.salesforce is not None
+        self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
+        self.people: dict[str, Person | None] = {}
+        self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
+        self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
+        self.by_status: dict[str, int] = {}
+
+    # -- people ---------------------------------------------------------------------------
+    def match(self, emails: list[str]) -> None:
+        """Find Contacts, then (unconverted) Leads, for emails not looked up yet; the oldest record wins."""
+        todo = [e for e in dict.fromkeys(e.lower() for e in emails) if e not in self.people]
+        if not todo:
+            return
+        found: dict[str, Person] = {}
+        for obj, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
+            wanted = [e for e in todo if e not in found]
+            if not wanted:
+                break
+            rows = self.conn.data.query_in(
+                f"SELECT Id, Email, CreatedDate FROM {obj} WHERE Email IN ({{values}}){extra} "
+                "ORDER BY CreatedDate ASC, Id ASC", wanted, what=f"match {obj} by email")
+            for r in rows:
+                email = (r.get("Email") or "").lower()
+                if email in wanted and email not in found:
+                    found[email] = (obj, r["Id"])
+                    self.counts[f"matched {obj}"] += 1
+        for email in todo:
+            self.people[email] = found.get(email)
+
+    def create_missing(self, items: list[Item]) -> None:
+        """Create a Lead (or Contact) for every email still unmatched, with the manifest's fallbacks."""
+        obj = self.target.create_as
+        mapping = self.target.mappings.get(obj, {"Email": "email"})
+        first: dict[str, Item] = {}
+        for item in items:
+            email = item.row.data["email"].lower()
+            if self.people.get(email) is None:
+                if email not in first or (item.row.kind == "registration" and first[email].row.kind != "registration"):
+                    first[email] = item
+        if not first:
+            return
+        records = []
+        for email, item in first.items():
+            record = {field: item.row.data[col] for field, col in mapping.items() if item.row.data.get(col)}
+            record["Email"] = item.row.data["email"]
+            for field, fallback in self.target.fallbacks.items():
+                if (obj == "Lead" or field != "Company") and not record.get(field):
+                    record[field] = fallback
+            records.append(record)
+        if self.dry_run:
+            self.counts["created"] += len(records)
+            for email in first:
+                self.people[email] = (obj, f"(new {obj})")
+            return
+
+        def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
+            emails = [r["Email"].lower() for r in batch]
+            rows = self.conn.data.query_in(f"SELECT Id, Email FROM {obj} WHERE Email IN ({{values}}) "
+                                           "ORDER BY CreatedDate ASC", emails, what="find created people")
+            ids: dict[str, str] = {}
+            for r in rows:
+                ids.setdefault((r.get("Email") or "").lower(), r["Id"])
+            if all(e in ids for e in emails):
+                return [RecordResult(ids[e], True, created=True) for e in emails]
+            return None
+
+        results = self.conn.data.create(obj, records, verify=already)
+        for (email, item), result in zip(first.items(), results):
+            if result.success and result.id:
+                self.people[email] = (obj, result.id)
+                self.counts["created"] += 1
+            else:
+                self.people[email] = None
+                item.extra["person_error"] = result.message()
+
+    def enrich(self, items: list[Item]) -> None:
+        """Update matched (not newly created) people with the mapped fields of their registration rows."""
+        updates: dict[str, tuple[str, dict[str, Any]]] = {}
+        for item in items:
+            if item.row.kind != "registration" or item.extra.get("created"):
+                continue
+            person = self.people.get(item.row.data["email"].lower())
+            if person is None or person[1].startswith("("):
+                continue
+            obj, pid = person
+            mapping = self.target.mappings.get(obj, {})
+            values = {f: item.row.data[c] for f, c in mapping.items() if item.row.data.get(c) and f != "Email"}
+            if values:
+                updates.setdefault(pid, (obj, {}))[1].update(values)
+        if self.dry_run:
+            return
+        for obj in ("Contact", "Lead"):
+            records = [dict(values, Id=pid) for pid, (o, values) in updates.items() if o == obj]
+            if records:
+                self.conn.data.update(obj, records)  # a failed enrichment does not stop the membership
+
+    # -- campaigns ------------------------------------------------------------------------
+    def ensure_campaigns(self, sessions: list[str], manifests_factory: Callable[[], None] | None = None) -> None:
+        """A campaign per session: found by name, or created from the template's statuses via plan/apply."""
+        todo = [s for s in dict.fromkeys(sessions) if s not in self.campaigns]
+        if not todo:
+            return
+        self.conn.forget_campaign_names(todo)
+        found = self.conn.read_campaigns(todo)
+        missing = [s for s in todo if not found.get(s)]
+        if missing and not self.dry_run:
+            self._create_campaigns(missing)
+            self.conn.forget_campaign_names(missing)
+            found.update(self.conn.read_campaigns(missing))
+        for s in todo:
+            c = found.get(s)
+            if c:
+                self.campaigns[s] = (c["Id"], {st["Label"] for st in c["statuses"]})
+            elif self.dry_run:
+                self.campaigns[s] = ("(new campaign)", set(self.target.campaign_template.labels()))
+            else:
+                self.campaigns[s] = None
+
+    def _create_campaigns(self, names: list[str]) -> None:
+        from ..plan import make_plan
+        from ..plan.engine import apply_saved_plan
+        from ..providers.salesforce.provider import SalesforceProvider
+        from ..providers.salesforce.resources.campaign import KIND as CAMPAIGN
+        from ..providers.salesforce.resources.campaign_status import KIND as STATUS
+
+        template = self.target.campaign_template
+        manifest = SalesforceManifest("sync-campaigns", template.location, campaign_statuses=tuple(
+            replace(template, campaign=name, description=f"{template.campaign}: {name} (provisioner sync)")
+            for name in names))
+        provider = SalesforceProvider()
+        kinds = [k for k in provider.kinds() if k.name in (CAMPAIGN, STATUS)]
+        desired = provider.desired(ManifestSet(salesforce=[manifest]))
+        plan = make_plan(kinds, desired, {"salesforce": self.conn})
+        apply_saved_plan(plan, plan, kinds, {"salesforce": self.conn}, allow_destroy=False)
+
+    # -- members, engagement, polls --------------------------------------------------------
+    def write(self, items: list[Item]) -> None:
+        """Write every ``sf.*`` item of one batch; each ends confirmed or rejected."""
+        if not items:
+            return
+        self.match([i.row.data["email"] for i in items])
+        self.create_missing(items)
+        self.enrich([i for i in items if i.target == "sf.member"])
+        self.ensure_campaigns([i.row.data["session"] for i in items])
+        ready: list[Item] = []
+        for item in items:
+            person = self.people.get(item.row.data["email"].lower())
+            campaign = self.campaigns.get(item.row.data["session"])
+            if person is None:
+                item.reject(f"could not create the {self.target.create_as}: "
+                            f"{item.extra.get('person_error') or 'no record'}")
+            elif campaign is None:
+                item.reject(f"no campaign {item.row.data['session']!r} and it could not be created")
+            else:
+                item.extra["person"], item.extra["campaign"] = person, campaign
+                item.extra["member_key"] = f"{campaign[0]}_{person[1]}"
+                ready.append(item)
+        self._members([i for i in ready if i.target in ("sf.member", "sf.replay")])
+        self._records("sf.engagement", [i for i in ready if i.target == "sf.engagement"])
+        self._records("sf.poll", [i for i in ready if i.target == "sf.poll"])
+
+    def _members(self, items: list[Item]) -> None:
+        external = self.target.member_external_id
+        records: dict[str, dict[str, Any]] = {}
+        owners: dict[str, list[Item]] = {}
+        for item in items:
+            (obj, pid), (cid, labels) = item.extra["person"], item.extra["campaign"]
+            key = item.extra["member_key"]
+            record = records.setdefault(key, {external: key, "CampaignId": cid,
+                                              "LeadId" if obj == "Lead" else "ContactId": pid})
+            if item.target == "sf.member":
+                status = self.config.status_to_salesforce.get(item.row.data["status"])
+                if status is None or status not in labels:
+                    item.reject(f"status {item.row.data['status']!r} maps to no status of campaign "
+                                f"{item.row.data['session']!r}")
+                    continue
+                record["Status"] = status
+            elif self.target.replay_field:
+                record[self.target.replay_field] = item.row.data["status"]
+            else:
+                item.reject("the Sync manifest names no replayStatusField")
+                continue
+            owners.setdefault(key, []).append(item)
+        sendable = [records[k] for k in owners]
+        if self.dry_run:
+            for key, its in owners.items():
+                self._count_status(records[key])
+                for i in its:
+                    i.confirm()
+            return
+        results = self._upsert("CampaignMember", external, sendable, not_updateable=("CampaignId", "LeadId",
+                                                                                       "ContactId"))
+        for record, result in zip(sendable, results):
+            for i in owners[record[external]]:
+                if result.success:
+                    i.confirm(result.id)
+                else:
+                    i.reject(result.message())
+            if result.success:
+                self._count_status(record)
+
+    def _count_status(self, record: dict[str, Any]) -> None:
+        if "Status" in record:
+            self.by_status[record["Status"]] = self.by_status.get(record["Status"], 0) + 1
+
+    def _records(self, target: str, items: list[Item]) -> None:
+        obj = self.target.engagement if target == "sf.engagement" else self.target.polls
+        if not items:
+            return
+        if obj is None:
+            for i in items:
+                i.reject(f"the Sync manifest names no Salesforce object for {target.split('.')[1]} rows")
+            return
+        names = {f.name for f in obj.fields}
+        records: dict[str, dict[str, Any]] = {}
+        owners: dict[str, list[Item]] = {}
+        for item in items:
+            data = item.row.data
+            (pobj, pid) = item.extra["person"]
+            key = f"{item.extra['member_key']}_{data['entry_id']}"
+            record = records.setdefault(key, {"external_id__c": key})
+            if "campaign_member" in names:
+                record["campaign_member__c"] = item.extra["member_key"]
+            if "Lead" in names and pobj == "Lead":
+                record["Lead__c"] = pid
+            if target == "sf.poll":
+                n = data["poll_number"]
+                for part in ("type", "question", "answer"):
+                    if f"poll_{n}_{part}" in names and data.get(part):
+                        record[f"poll_{n}_{part}__c"] = data[part]
+                for column in ("entry_id", "entry_name", "email"):
+                    if column in names and data.get(column):
+                        record[f"{column}__c"] = data[column]
+            else:
+                for column, value in data.items():
+                    f = self.config.salesforce_field(obj, column)
+                    if f is not None and value != "" and f.type != "Lookup" and f.name != "external_id":
+                        record[f.api_name] = value
+            owners.setdefault(key, []).append(item)
+        sendable = [records[k] for k in owners]
+        if self.dry_run:
+            for its in owners.values():
+                for i in its:
+                    i.confirm()
+            return
+        results = self._upsert(obj.api_name, "external_id__c", sendable)
+        for record, result in zip(sendable, results):
+            for i in owners[record["external_id__c"]]:
+                if result.success:
+                    i.confirm(result.id)
+                else:
+                    i.reject(result.message())
+
+    def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
+                not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:
+        """Upsert on ``external`` 200 per call; records that exist get a second try without create-only fields."""
+        results = self.conn.data.upsert(sobject, external, records)
+        if not_updateable:
+            retry = [i for i, r in enumerate(results)
+                     if not r.success and any(e.get("statusCode") == "INVALID_FIELD_FOR_INSERT_UPDATE"
+                                              for e in r.errors)]
+            if retry:
+                trimmed = [{k: v for k, v in records[i].items() if k not in not_updateable} for i in retry]
+                for i, result in zip(retry, self._upsert(sobject, external, trimmed)):
+                    results[i] = result
+        return results

@@ -1,0 +1,28 @@
+"""Work items: one input row bound for one target, with its idempotency key and content hash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .sources import Row
+
+
+@dataclass
+class Item:
+    """One row for one target; the sinks set ``state`` (confirmed/rejected) and ``reason``."""
+
+    target: str
+    key: str
+    digest: str
+    row: Row
+    state: str = "pending"
+    reason: str | None = None
+    ref: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def confirm(self, ref: str | None = None) -> None:
+        self.state, self.ref = "confirmed", ref or self.ref
+
+    def reject(self, reason: str) -> None:
+        self.state, self.reason = "rejected", reason
