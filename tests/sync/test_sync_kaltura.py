@@ -124,3 +124,28 @@ def test_a_second_run_writes_nothing(synced: Any) -> None:
               if n != before["salesforce"]["calls"]["by_route"].get(r) and not r.startswith("GET")]
     assert after["marketo"]["calls"]["total"] == before["marketo"]["calls"]["total"]
     assert writes == [] or all("query" in w or "oauth" in w.lower() or "login" in w.lower() for w in writes)
+
+
+def test_cli_dry_run_reports_matches_and_writes_nothing(provisioned: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    box, _ = provisioned
+    env_file = box.write_env_file(tmp_path / "sandbox.env")
+    env = dict(__import__("os").environ)
+    for line in env_file.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, _, v = line.removeprefix("export ").partition("=")
+            env[k.strip()] = v.strip().strip("'\"")
+    before = box.stats()
+    code = (
+        "import sys; from click.testing import CliRunner; from provisioner.sync.command import sync; "
+        "r = CliRunner().invoke(sync, sys.argv[1:]); print(r.output); sys.exit(r.exit_code)")
+    out = subprocess.run([sys.executable, "-c", code, *DATA, *sum((["--manifest", m] for m in MANIFESTS), []),
+                          "--dry-run", "--ledger", str(tmp_path / "dry.sqlite")],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Dry run (nothing written)" in out.stdout and "matched" in out.stdout
+    after = box.stats()
+    posts = {r: n for r, n in after["marketo"]["calls"]["by_route"].items()
+             if r.startswith("POST") and "token" not in r and n != before["marketo"]["calls"]["by_route"].get(r)}
+    assert posts == {}

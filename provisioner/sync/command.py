@@ -1,0 +1,77 @@
+"""``provisioner sync``: parse options, run the sync, render the summary, pick the exit code."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection);
+3 stopped by a daily API limit: run the same command again later to continue."""
+
+
+@click.command("sync", epilog=EXIT_HELP)
+@click.argument("data", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--manifest", "manifests", multiple=True, required=True, type=click.Path(exists=True),
+              help="Manifest file or folder (the Sync manifest and the Salesforce/Marketo manifests it names).")
+@click.option("--sync", "sync_name", default=None, help="Name of the Sync manifest when several are given.")
+@click.option("--ledger", default=None, help="SQLite ledger (default .provisioner/<sync-name>.ledger.sqlite).")
+@click.option("--rejects", default=None, help="Rejects CSV (default .provisioner/<sync-name>.rejects-<time>.csv).")
+@click.option("--dry-run", is_flag=True, help="Match people and count what would be written; write nothing.")
+@click.option("--only", type=click.Choice(["salesforce", "marketo"]), default=None, help="Sync one target only.")
+def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
+         rejects: str | None, dry_run: bool, only: str | None) -> None:
+    """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
+    from ..workflow import WorkflowError, read_env
+    from .config import SyncConfigError
+    from .engine import Summary, run_sync
+
+    interactive = sys.stderr.isatty()
+    last = [0.0]
+
+    def progress(s: Summary) -> None:
+        now = time.monotonic()
+        if interactive or now - last[0] >= 5:
+            last[0] = now
+            done = ", ".join(f"{t} {n}" for t, n in sorted(s.confirmed.items()))
+            prefix = "\r" if interactive else ""
+            click.echo(f"{prefix}rows read {s.rows}: {done or 'nothing new yet'}", err=True, nl=not interactive)
+
+    targets = (only,) if only else ("salesforce", "marketo")
+    try:
+        summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
+                           rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress)
+    except (WorkflowError, SyncConfigError, ConnectionError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if interactive:
+        click.echo("", err=True)
+    render(summary)
+    sys.exit(3 if summary.stopped else 0)
+
+
+def render(s: "object") -> None:
+    """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
+    from .engine import Summary
+    assert isinstance(s, Summary)
+    title = "Dry run (nothing written)" if s.dry_run else "Sync finished" if not s.stopped else "Sync stopped"
+    click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")
+    if s.salesforce:
+        click.echo(f"  Salesforce: matched {s.salesforce.get('matched Contact', 0)} to Contacts, "
+                   f"{s.salesforce.get('matched Lead', 0)} to Leads; created {s.salesforce.get('created', 0)}.")
+        for status, n in sorted(s.salesforce_status.items()):
+            click.echo(f"    campaign members {status}: {n}")
+    if s.marketo:
+        click.echo(f"  Marketo: {s.marketo.get('leads upserted', 0)} leads upserted.")
+        for status, n in sorted(s.marketo_status.items()):
+            click.echo(f"    program members {status}: {n}")
+    for target, n in sorted(s.confirmed.items()):
+        click.echo(f"  {target}: {n} {'would be written' if s.dry_run else 'confirmed'}")
+    rejected = sum(s.rejected.values())
+    if rejected:
+        where = "" if s.dry_run else f" (see {s.rejects_file})"
+        click.echo(f"  Rejected: {rejected} ({', '.join(f'{t} {n}' for t, n in sorted(s.rejected.items()))}){where}")
+    if s.stopped:
+        click.echo(f"  {s.stopped}")
+    click.echo(f"  Ledger: {s.ledger_file}")
