@@ -365,6 +365,8 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
 
 from .export.command import export as _export_command
 cli.add_command(_export_command)
+from .sync.command import sync as _sync_command
+cli.add_command(_sync_command)
 
 
 def main() -> None:
