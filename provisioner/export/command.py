@@ -71,3 +71,34 @@ def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], perm
     except (ExportError, ConnectionError_) as exc:
         _fail(str(exc))
     click.echo(text, nl=False)
+
+
+@export.command("marketo")
+@click.option("--channel", "channels", multiple=True, metavar="NAME", help="Channel and its statuses (repeatable).")
+@click.option("--program", "programs", multiple=True, metavar="NAME",
+              help="Program: type, channel, folder, description (repeatable).")
+@click.option("--custom-object", "custom_objects", multiple=True, metavar="API_NAME",
+              help="Custom object type and its fields (repeatable).")
+@click.option("--activity", "activities", multiple=True, metavar="API_NAME",
+              help="Custom activity type and its attributes (repeatable).")
+@click.option("--name", "name", default="exported-marketo", show_default=True, callback=_check_name,
+              help="metadata.name of the manifest.")
+def export_marketo(channels: tuple[str, ...], programs: tuple[str, ...], custom_objects: tuple[str, ...],
+                   activities: tuple[str, ...], name: str) -> None:
+    """Export channels, programs, custom objects and activities from the instance in MARKETO_* variables.
+
+    Example: provisioner export marketo --channel "Kaltura Event" --program "Kaltura Event Template"
+    --custom-object kalturaUserSessionEngagement --activity userSessionEngagement > marketo.yaml
+    """
+    from ..providers.base import ConnectionError_
+    from ..providers.marketo.provider import PROVIDER
+    from ..workflow import read_env
+    from .errors import ExportError
+    from .marketo import MarketoExport
+
+    request = MarketoExport(list(channels), list(programs), list(custom_objects), list(activities), name)
+    try:
+        text = request.render(PROVIDER.connect(read_env()))
+    except (ExportError, ConnectionError_) as exc:
+        _fail(str(exc))
+    click.echo(text, nl=False)
