@@ -16,9 +16,23 @@ MODELINE = f"# yaml-language-server: $schema={SCHEMA_URL}"
 _WIDTH = 1_000_000  # never fold a line: one entry stays on one line
 
 
+class _OneLineDumper(yaml.SafeDumper):
+    """SafeDumper that writes a string with line breaks double-quoted (``\\n``), so an entry stays on one line."""
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data or "\r" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_OneLineDumper.add_representer(str, _str)
+
+
 def flow(value: Any) -> str:
     """``value`` (a scalar, list or mapping) as one line of flow-style YAML, keys in insertion order."""
-    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=_WIDTH, allow_unicode=True)
+    text = yaml.dump(value, Dumper=_OneLineDumper, default_flow_style=True, sort_keys=False, width=_WIDTH,
+                     allow_unicode=True)
     if text.endswith("\n...\n"):  # a bare scalar document ends with an explicit end marker
         text = text[: -len("\n...\n")]
     return text.strip()

@@ -114,7 +114,7 @@ def changed_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         saved = conn.metadata.upsert([conn.metadata.make("CustomField", **dict(entry_id, fullName=name, length=40))])
         assert all(r.success for r in saved)
         for md in ({"fullName": "Kaltura_Score__c", "label": "Kaltura Score", "type": "Number", "precision": 10,
-                    "scale": 2, "description": "Added in Setup: by hand, {years ago}", "trackHistory": True},
+                    "scale": 2, "description": "Added in Setup: by hand,\n{years ago}", "trackHistory": True},
                    {"fullName": "Last_Session__c", "label": "Last Session", "type": "Lookup",
                     "referenceTo": "UserSessionEngagement__c", "relationshipName": "Leads_Last_Session",
                     "relationshipLabel": "Leads (last session)",
@@ -133,7 +133,7 @@ def test_export_shows_changes_made_by_hand(changed_org: Sandbox, tmp_path: Path)
     assert objects["UserSessionEngagement"]["entry_id"]["length"] == 40
     score = objects["Lead"]["Kaltura_Score"]
     assert (score["label"], score["length"], score["decimalPlaces"]) == ("Kaltura Score", 8, 2)
-    assert score["description"] == "Added in Setup: by hand, {years ago}"
+    assert score["description"] == "Added in Setup: by hand,\n{years ago}"
     assert "# Kaltura_Score__c: left out (not managed by provisioner): trackHistory" in result.stdout
     # a lookup to an exported custom object is kept, with its target written without __c
     assert objects["Lead"]["Last_Session"]["referenceTo"] == "UserSessionEngagement"
