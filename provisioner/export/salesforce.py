@@ -285,6 +285,12 @@ def field_entry(md: dict[str, Any], custom_names: set[str]) -> tuple[dict[str, A
             notes.append(f"{full}: left out deleteConstraint {live['deleteConstraint']!r}")
     if ftype == "Picklist":
         entry["values"] = live["values"]
+        definition = ((md.get("valueSet") or {}).get("valueSetDefinition") or {})
+        odd = [str(v.get("fullName")) for v in _as_list(definition.get("value"))
+               if (v.get("label") not in (None, v.get("fullName"))) or v.get("default") in (True, "true")]
+        if odd:
+            notes.append(f"{full}: left out the labels and default flags of values {', '.join(odd)} "
+                         "(a manifest lists value names only)")
     if live["description"]:
         entry["description"] = live["description"]
     if live["helpText"]:

@@ -103,6 +103,20 @@ def test_a_missing_object_campaign_or_permission_set_exits_1(org: Sandbox) -> No
         assert result.stdout == ""
 
 
+CONTACT_FIELDS = (
+    {"fullName": "Tier__c", "type": "Picklist", "label": "Tier", "valueSet": {"restricted": True, "valueSetDefinition": {
+        "value": [{"fullName": "Gold", "label": "Gold!", "default": True}, {"fullName": "Silver", "label": "Silver"}]}}},
+    {"fullName": "Opted_In__c", "type": "Checkbox", "label": "Opted In", "defaultValue": "true"},
+    {"fullName": "Notes__c", "type": "LongTextArea", "label": "Notes", "length": 5000, "visibleLines": 4},
+)
+
+
+def _add_by_hand(box: Sandbox, obj: str, md: dict[str, object]) -> None:
+    added = requests.post(f"{box.salesforce_url}/__sandbox/fields", json={"object": obj, "metadata": md},
+                          verify=box.ca_bundle, timeout=30)
+    assert added.status_code == 200, added.text
+
+
 @pytest.fixture(scope="module")
 def changed_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """A built org that an admin then changed by hand."""
@@ -119,9 +133,9 @@ def changed_org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
                     "referenceTo": "UserSessionEngagement__c", "relationshipName": "Leads_Last_Session",
                     "relationshipLabel": "Leads (last session)",
                     "deleteConstraint": "SetNull"}):
-            added = requests.post(f"{box.salesforce_url}/__sandbox/fields", json={"object": "Lead", "metadata": md},
-                                  verify=box.ca_bundle, timeout=30)
-            assert added.status_code == 200, added.text
+            _add_by_hand(box, "Lead", md)
+        for md in CONTACT_FIELDS:
+            _add_by_hand(box, "Contact", md)
         yield box
 
 
@@ -154,3 +168,19 @@ def test_a_lookup_to_an_object_not_exported_is_left_out_with_a_comment(changed_o
     path = tmp_path / "lead.yaml"
     path.write_text(result.stdout)
     assert run(changed_org.env(), "validate", str(path)).exit_code == 0
+
+
+def test_picklist_checkbox_and_long_text_fields_round_trip(changed_org: Sandbox, tmp_path: Path) -> None:
+    result = run(changed_org.env(), "export", "salesforce", "--object", "Contact")
+    assert result.exit_code == 0, result.output
+    fields = yaml.safe_load(result.stdout)["spec"]["objects"][0]["fields"]
+    assert fields == [
+        {"name": "Tier", "type": "Picklist", "restricted": True, "values": ["Gold", "Silver"]},
+        {"name": "Opted_In", "label": "Opted In", "type": "Checkbox", "defaultValue": True},
+        {"name": "Notes", "type": "LongTextArea", "length": 5000, "visibleLines": 4},
+    ]
+    assert "# Tier__c: left out the labels and default flags of values Gold" in result.stdout
+    path = tmp_path / "contact.yaml"
+    path.write_text(result.stdout)
+    planned = run(changed_org.env(), "plan", str(path), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
