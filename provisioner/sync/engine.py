@@ -68,8 +68,9 @@ class SyncRun:
 
     def __init__(self, config: SyncConfig, ledger: Ledger, rejects: Rejects, salesforce: Any = None,
                  marketo: Any = None, dry_run: bool = False,
-                 progress: Callable[[Summary], None] | None = None) -> None:
+                 progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS) -> None:
         self.config, self.ledger, self.rejects = config, ledger, rejects
+        self.batch_rows = batch_rows
         self.salesforce, self.marketo, self.dry_run = salesforce, marketo, dry_run
         self.progress = progress
         self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run)
@@ -145,7 +146,7 @@ class SyncRun:
 
         self.reconcile_sent()
         try:
-            for batch in _batched(read_rows(paths), BATCH_ROWS):
+            for batch in _batched(read_rows(paths), self.batch_rows):
                 todo = self.items(batch)
                 sf = [i for i in todo if i.target.startswith("sf.")]
                 mk = [i for i in todo if i.target.startswith("mk.")]
@@ -191,7 +192,7 @@ def default_rejects(sync_name: str) -> Path:
 def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str], *, sync_name: str | None = None,
              ledger_path: str | None = None, rejects_path: str | None = None, dry_run: bool = False,
              targets: tuple[str, ...] = ("salesforce", "marketo"),
-             progress: Callable[[Summary], None] | None = None) -> Summary:
+             progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS) -> Summary:
     """Load the manifests, connect the targets the Sync manifest names, and sync ``data``."""
     from ..workflow import load_valid
     from .config import build_config
@@ -210,7 +211,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.client import connect
             mk = MarketoSink(connect(env), config, ledger, dry_run)
-        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress).run(data)
+        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows).run(data)
         return summary
     finally:
         ledger.close()

@@ -1,0 +1,89 @@
+"""kill -9 at random points, then run again: the orgs end as after one uninterrupted run, with no duplicates."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from make_fixture import main as make_fixture
+from synchelp import ServedSandbox, duplicates, run_sync_cli
+
+from provisioner.sandbox.runtime import Sandbox
+
+SEEDS = range(10)
+SERVE = ("--latency-ms", "2")
+BATCH = ("--batch-rows", "20")
+PEOPLE = 30  # small data keeps each seed fast; the special people (shared email, converted Lead, o'brien) stay
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return make_fixture(n=PEOPLE, folder=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def base_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state file with the Kaltura setup applied and the seed people (Contact+Lead sharing an email, a
+    converted Lead) created: every run below starts from a copy of it."""
+    from conftest import apply_manifests, manifests_channels, seed_people
+    folder = tmp_path_factory.mktemp("base")
+    with Sandbox(state_file=folder / "base.json", marketo_channels=manifests_channels()) as box:
+        apply_manifests(box.env())
+        seed_people(box)
+    return folder / "base.json"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(base_state: Path, small_data: list[str], tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[Any, float]]:
+    folder = tmp_path_factory.mktemp("clean")
+    box = ServedSandbox(base_state, folder, *SERVE)
+    try:
+        started = time.monotonic()
+        proc = run_sync_cli(box.env, folder, *BATCH, data=small_data)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        yield box.snapshot(), time.monotonic() - started
+    finally:
+        box.stop()
+
+
+def test_the_uninterrupted_run_has_no_duplicates(uninterrupted: Any) -> None:
+    snap, _ = uninterrupted
+    assert duplicates(snap) == {}
+    assert sum(snap["mk.activities"].values()) == PEOPLE // 2 and sum(snap["CampaignMember"].values()) == PEOPLE + 3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_killed_at_random_points_ends_like_the_uninterrupted_run(seed: int, base_state: Path, uninterrupted: Any,
+                                                                 small_data: list[str], tmp_path: Path) -> None:
+    expected, duration = uninterrupted
+    rng = random.Random(seed)
+    box = ServedSandbox(base_state, tmp_path, *SERVE)
+    try:
+        kills = 0
+        planned = rng.choice((1, 2))  # kill once or twice, at a random moment of the run
+        for attempt in range(planned + 3):
+            proc = run_sync_cli(box.env, tmp_path, *BATCH, data=small_data)
+            if attempt < planned:
+                time.sleep(rng.uniform(0.3, max(0.4, 0.8 * duration)))
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    kills += 1
+            out, err = proc.communicate(timeout=120)
+            if proc.returncode == 0:
+                break
+            assert proc.returncode == -signal.SIGKILL, out + err
+        else:
+            pytest.fail("the sync never finished")
+        assert kills >= 1 or planned == 0
+        snap = box.snapshot()
+        assert duplicates(snap) == {}
+        for kind in expected:
+            assert snap[kind] == expected[kind], (kind, seed, kills)
+    finally:
+        box.stop()
