@@ -7,7 +7,8 @@ import time
 
 import click
 
-EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection);
+EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection,
+retries exhausted: run again to continue);
 3 stopped by a daily API limit: run the same command again later to continue."""
 
 
@@ -51,14 +52,14 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     if interactive:
         click.echo("", err=True)
     render(summary)
-    sys.exit(3 if summary.stopped else 0)
+    sys.exit(1 if summary.failed else 3 if summary.stopped else 0)
 
 
 def render(s: "object") -> None:
     """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
     from .engine import Summary
     assert isinstance(s, Summary)
-    title = "Dry run (nothing written)" if s.dry_run else "Sync finished" if not s.stopped else "Sync stopped"
+    title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
     click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")
     if s.salesforce:
         click.echo(f"  Salesforce: matched {s.salesforce.get('matched Contact', 0)} to Contacts, "
@@ -77,4 +78,6 @@ def render(s: "object") -> None:
         click.echo(f"  Rejected: {rejected} ({', '.join(f'{t} {n}' for t, n in sorted(s.rejected.items()))}){where}")
     if s.stopped:
         click.echo(f"  {s.stopped}")
+    if s.failed:
+        click.echo(f"  Error: {s.failed}")
     click.echo(f"  Ledger: {s.ledger_file}")

@@ -45,6 +45,7 @@ class Summary:
     rejects_file: str = ""
     ledger_file: str = ""
     stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
+    failed: str | None = None  # an error that ended the run early (retries exhausted)
     dry_run: bool = False
 
 
@@ -141,6 +142,7 @@ class SyncRun:
 
     def run(self, paths: Iterable[str | Path]) -> Summary:
         """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
+        from ..providers.base import ConnectionError_
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
@@ -168,6 +170,8 @@ class SyncRun:
         except DailyLimitExceeded as exc:
             self.summary.stopped = (f"Salesforce daily API request limit reached ({exc}); run the same command "
                                     "again after the limit resets to continue where this run stopped")
+        except ConnectionError_ as exc:  # retries exhausted: what is done is recorded; a re-run continues
+            self.summary.failed = f"{exc}; everything confirmed so far is in the ledger, run again to continue"
         self._collect()
         return self.summary
 

@@ -108,9 +108,13 @@ class MarketoSink:
                 self.programs[name] = None
                 continue
             folder = template[0].get("folder") or {}
-            cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
-                "name": name, "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
-                "description": f"{self.target.program_template}: {name} (provisioner sync)"})
+            try:
+                cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
+                    "name": name,
+                    "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
+                    "description": f"{self.target.program_template}: {name} (provisioner sync)"})
+            except WriteOutcomeUnknown:  # names are unique: look the program up instead of cloning twice
+                cloned = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
             self.programs[name] = int(cloned[0]["id"]) if cloned else None
 
     # -- writes ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -13,6 +14,9 @@ from provisioner.plan import apply_saved_plan
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sandbox.seed import channels_from_manifests
 from provisioner.workflow import connect_session
+
+from make_fixture import main as make_fixture
+from synchelp import BATCH, SERVE, PEOPLE, ServedSandbox, run_sync_cli
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "kaltura-salesforce-polls.yaml.j2",
@@ -55,3 +59,36 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sand
     with Sandbox(tmp / "sandbox", marketo_channels=manifests_channels()) as box:
         apply_manifests(box.env())
         yield box, seed_people(box)
+
+
+@pytest.fixture(scope="session")
+def small_data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The fixture's generator with fewer people, for the subprocess tests."""
+    return make_fixture(n=PEOPLE, folder=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def base_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state file with the Kaltura setup applied and the seed people (Contact+Lead sharing an email, a
+    converted Lead) created: every run below starts from a copy of it."""
+    folder = tmp_path_factory.mktemp("base")
+    with Sandbox(state_file=folder / "base.json", marketo_channels=manifests_channels()) as box:
+        apply_manifests(box.env())
+        seed_people(box)
+    return folder / "base.json"
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(base_state: Path, small_data: list[str], tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[Any, float]]:
+    """The org snapshot after one uninterrupted run of ``small_data`` (and how long it took)."""
+    folder = tmp_path_factory.mktemp("clean")
+    box = ServedSandbox(base_state, folder, *SERVE)
+    try:
+        started = time.monotonic()
+        proc = run_sync_cli(box.env, folder, *BATCH, data=small_data)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        yield box.snapshot(), time.monotonic() - started
+    finally:
+        box.stop()

@@ -21,6 +21,9 @@ MANIFESTS = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "k
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = [str(FIXTURES / f"kaltura-export-{k}.csv") for k in ("registrations", "engagement", "polls")]
 CLI = "from provisioner.cli import main; main()"
+SERVE = ("--latency-ms", "2")  # sandbox serve options of the subprocess tests
+BATCH = ("--batch-rows", "20")  # small batches: many ledger commits, many points to be killed at
+PEOPLE = 30  # small data keeps each run fast; the special people (shared email, converted Lead, o'brien) stay
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -6,50 +6,12 @@ import random
 import signal
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from make_fixture import main as make_fixture
-from synchelp import ServedSandbox, duplicates, run_sync_cli
-
-from provisioner.sandbox.runtime import Sandbox
+from synchelp import BATCH, PEOPLE, SERVE, ServedSandbox, duplicates, run_sync_cli
 
 SEEDS = range(10)
-SERVE = ("--latency-ms", "2")
-BATCH = ("--batch-rows", "20")
-PEOPLE = 30  # small data keeps each seed fast; the special people (shared email, converted Lead, o'brien) stay
-
-
-@pytest.fixture(scope="module")
-def small_data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    return make_fixture(n=PEOPLE, folder=tmp_path_factory.mktemp("data"))
-
-
-@pytest.fixture(scope="module")
-def base_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A state file with the Kaltura setup applied and the seed people (Contact+Lead sharing an email, a
-    converted Lead) created: every run below starts from a copy of it."""
-    from conftest import apply_manifests, manifests_channels, seed_people
-    folder = tmp_path_factory.mktemp("base")
-    with Sandbox(state_file=folder / "base.json", marketo_channels=manifests_channels()) as box:
-        apply_manifests(box.env())
-        seed_people(box)
-    return folder / "base.json"
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(base_state: Path, small_data: list[str], tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[tuple[Any, float]]:
-    folder = tmp_path_factory.mktemp("clean")
-    box = ServedSandbox(base_state, folder, *SERVE)
-    try:
-        started = time.monotonic()
-        proc = run_sync_cli(box.env, folder, *BATCH, data=small_data)
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, out + err
-        yield box.snapshot(), time.monotonic() - started
-    finally:
-        box.stop()
 
 
 def test_the_uninterrupted_run_has_no_duplicates(uninterrupted: Any) -> None:

@@ -1,0 +1,39 @@
+"""Faults (--fault-rate 0.2) and a Marketo daily quota that runs out mid-run: the first run stops cleanly and
+says when to resume; the next finishes; nothing is lost or duplicated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from synchelp import BATCH, ServedSandbox, duplicates, run_sync_cli
+
+
+def test_quota_stop_then_resume_under_faults(base_state: Path, small_data: list[str], uninterrupted: Any,
+                                             tmp_path: Path) -> None:
+    expected, _ = uninterrupted
+    box = ServedSandbox(base_state, tmp_path, "--fault-rate", "0.2", "--seed", "11", "--latency-ms", "1")
+    try:
+        box.admin("marketo", "POST", "limits", {"daily_quota": 12})  # runs out part-way through the Marketo writes
+        first = run_sync_cli(box.env, tmp_path, *BATCH, data=small_data)
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 3, out + err
+        assert "Sync stopped" in out and "607" in out and "run the same command again after" in out
+        box.admin("marketo", "POST", "limits", {"daily_quota": 50_000})  # midnight came: a new day's quota
+        codes = []
+        for _ in range(6):  # faults may still end a run early (exit 1 or 3): each re-run continues
+            again = run_sync_cli(box.env, tmp_path, *BATCH, data=small_data)
+            out, err = again.communicate(timeout=120)
+            codes.append(again.returncode)
+            if again.returncode == 0:
+                break
+            assert again.returncode in (1, 3), out + err
+        assert codes[-1] == 0, codes
+        stats = box.admin("salesforce", "GET", "stats"), box.admin("marketo", "GET", "stats")
+        assert all(s["faults"]["total"] > 0 for s in stats)  # the faults really happened, and were survived
+        snap = box.snapshot()
+        assert duplicates(snap) == {}
+        for kind in expected:
+            assert snap[kind] == expected[kind], kind
+    finally:
+        box.stop()
