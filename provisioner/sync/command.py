@@ -21,10 +21,12 @@ retries exhausted: run again to continue);
 @click.option("--rejects", default=None, help="Rejects CSV (default .provisioner/<sync-name>.rejects-<time>.csv).")
 @click.option("--dry-run", is_flag=True, help="Match people and count what would be written; write nothing.")
 @click.option("--only", type=click.Choice(["salesforce", "marketo"]), default=None, help="Sync one target only.")
-@click.option("--batch-rows", type=click.IntRange(1, 100_000), default=600, show_default=True,
+@click.option("--bulk-threshold", type=click.IntRange(0), default=2000, show_default=True,
+              help="Records of one object in one batch above which Salesforce Bulk API 2.0 is used.")
+@click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
-         rejects: str | None, dry_run: bool, only: str | None, batch_rows: int) -> None:
+         rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..workflow import WorkflowError, read_env
     from .config import SyncConfigError
@@ -45,7 +47,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     try:
         summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
                            rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress,
-                           batch_rows=batch_rows)
+                           batch_rows=batch_rows, bulk_threshold=bulk_threshold)
     except (WorkflowError, SyncConfigError, ConnectionError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

@@ -23,13 +23,23 @@ def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
 class SalesforceSink:
     """Writes work items for the ``sf.*`` targets; keeps people and campaigns found so far in memory."""
 
-    def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False) -> None:
+    def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False,
+                 bulk_threshold: int = 2000) -> None:
         assert config.salesforce is not None
+        self.bulk_threshold = bulk_threshold  # above this many records per object per batch: Bulk API 2.0
+        self._bulk: Any = None
         self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
         self.people: dict[str, Person | None] = {}
         self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
+
+    def bulk(self) -> Any:
+        """The Bulk API 2.0 client, made on first use."""
+        if self._bulk is None:
+            from ..providers.salesforce.bulk2 import Bulk2Client
+            self._bulk = Bulk2Client(self.conn.sf, self.conn.relogin)
+        return self._bulk
 
     # -- people ---------------------------------------------------------------------------
     def match(self, emails: list[str]) -> None:
@@ -90,7 +100,15 @@ class SalesforceSink:
                 return [RecordResult(ids[e], True, created=True) for e in emails]
             return None
 
-        results = self.conn.data.create(obj, records, verify=already)
+        if len(records) > self.bulk_threshold:
+            results = self.bulk().insert(obj, records, "Email")
+            missing = [i for i, r in enumerate(results) if not r.success and r.errors
+                       and str(r.errors[0].get("statusCode", "")).startswith("BULK_JOB")]
+            if missing:  # the job itself failed: fall back to collections for those
+                for i, r in zip(missing, self.conn.data.create(obj, [records[i] for i in missing], verify=already)):
+                    results[i] = r
+        else:
+            results = self.conn.data.create(obj, records, verify=already)
         for (email, item), result in zip(first.items(), results):
             if result.success and result.id:
                 self.people[email] = (obj, result.id)
@@ -280,10 +298,13 @@ class SalesforceSink:
     def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
                 not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:
         """Upsert on ``external`` 200 per call; records that exist get a second try without create-only fields."""
-        results = self.conn.data.upsert(sobject, external, records)
+        if len(records) > self.bulk_threshold:
+            results = self.bulk().upsert(sobject, external, records)  # failed rows come back as rejects
+        else:
+            results = self.conn.data.upsert(sobject, external, records)
         if not_updateable:
             retry = [i for i, r in enumerate(results)
-                     if not r.success and any(e.get("statusCode") == "INVALID_FIELD_FOR_INSERT_UPDATE"
+                     if not r.success and any("INVALID_FIELD_FOR_INSERT_UPDATE" in f"{e.get('statusCode')} {e.get('message')}"
                                               for e in r.errors)]
             if retry:
                 trimmed = [{k: v for k, v in records[i].items() if k not in not_updateable} for i in retry]

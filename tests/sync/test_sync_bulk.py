@@ -1,0 +1,38 @@
+"""Above the threshold Salesforce writes go through Bulk API 2.0 jobs and end the same as through collections."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import requests
+from synchelp import duplicates, org_snapshot
+
+from provisioner.sandbox.runtime import Sandbox
+from provisioner.sync.engine import run_sync
+from provisioner.sync.ledger import Ledger
+
+MANIFESTS = __import__("synchelp").MANIFESTS
+
+
+def test_bulk_jobs_give_the_same_orgs_as_collections(base_state: Path, small_data: list[str], uninterrupted: Any,
+                                                     tmp_path: Path) -> None:
+    expected, _ = uninterrupted
+    shutil.copy(base_state, tmp_path / "state.json")
+    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
+    with Sandbox(state_file=tmp_path / "state.json") as box:
+        summary = run_sync(small_data, MANIFESTS, box.env(), ledger_path=str(tmp_path / "l.sqlite"),
+                           rejects_path=str(tmp_path / "r.csv"), bulk_threshold=5)
+        routes = box.stats()["salesforce"]["calls"]["by_route"]
+        get = lambda w: requests.get(f"{w}/__sandbox/state", verify=box.ca_bundle, timeout=30).json()  # noqa: E731
+        snap = org_snapshot(get(box.salesforce_url), get(box.marketo_url))
+    assert any("jobs/ingest" in r for r in routes), routes
+    assert not any("composite/sobjects/CampaignMember" in r for r in routes)
+    assert duplicates(snap) == {}
+    for kind in expected:
+        assert snap[kind] == expected[kind], kind
+    assert summary.rejected == {"input": 6}  # 4 bad rows, and 2 polls of the entry whose id is too long
+    ledger = Ledger(tmp_path / "l.sqlite")
+    assert set(ledger.counts()["sf.member"]) == {"confirmed"}
+    ledger.close()
