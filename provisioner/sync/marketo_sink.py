@@ -43,6 +43,7 @@ class MarketoSink:
         self.lead_ids: dict[str, int | None] = {}
         self.programs: dict[str, int | None] = {}
         self._activity_type: int | None = None
+        self._template: list[Any] | None = None  # the template program, looked up once
         self.counts: dict[str, int] = {"leads upserted": 0}
         self.by_status: dict[str, int] = {}
 
@@ -103,7 +104,10 @@ class MarketoSink:
             if self.dry_run:
                 self.programs[name] = -1
                 continue
-            template = self.client.get("/rest/asset/v1/program/byName.json", {"name": self.target.program_template})
+            if self._template is None:
+                self._template = self.client.get("/rest/asset/v1/program/byName.json",
+                                                 {"name": self.target.program_template})
+            template = self._template
             if not template:
                 self.programs[name] = None
                 continue

@@ -30,6 +30,7 @@ class SalesforceSink:
         self._bulk: Any = None
         self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
         self.people: dict[str, Person | None] = {}
+        self.created: set[str] = set()  # emails of people this run created (nothing to enrich)
         self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
@@ -112,6 +113,7 @@ class SalesforceSink:
         for (email, item), result in zip(first.items(), results):
             if result.success and result.id:
                 self.people[email] = (obj, result.id)
+                self.created.add(email)
                 self.counts["created"] += 1
             else:
                 self.people[email] = None
@@ -121,7 +123,7 @@ class SalesforceSink:
         """Update matched (not newly created) people with the mapped fields of their registration rows."""
         updates: dict[str, tuple[str, dict[str, Any]]] = {}
         for item in items:
-            if item.row.kind != "registration" or item.extra.get("created"):
+            if item.row.kind != "registration" or item.row.data["email"].lower() in self.created:
                 continue
             person = self.people.get(item.row.data["email"].lower())
             if person is None or person[1].startswith("("):
