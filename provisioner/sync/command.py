@@ -33,15 +33,18 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     from .engine import Summary, run_sync
 
     interactive = sys.stderr.isatty()
+    bars = ProgressBars(list(data)) if interactive else None
     last = [0.0]
 
     def progress(s: Summary) -> None:
+        if bars is not None:
+            bars.update(s)
+            return
         now = time.monotonic()
-        if interactive or now - last[0] >= 5:
+        if now - last[0] >= 5:  # not a terminal: a plain line every few seconds
             last[0] = now
             done = ", ".join(f"{t} {n}" for t, n in sorted(s.confirmed.items()))
-            prefix = "\r" if interactive else ""
-            click.echo(f"{prefix}rows read {s.rows}: {done or 'nothing new yet'}", err=True, nl=not interactive)
+            click.echo(f"rows read {s.rows}: {done or 'nothing new yet'}", err=True)
 
     targets = (only,) if only else ("salesforce", "marketo")
     try:
@@ -51,10 +54,42 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     except (WorkflowError, SyncConfigError, ConnectionError) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-    if interactive:
-        click.echo("", err=True)
+    finally:
+        if bars is not None:
+            bars.stop()
     render(summary)
     sys.exit(1 if summary.failed else 3 if summary.stopped else 0)
+
+
+class ProgressBars:
+    """One rich progress bar for the rows read (against the files' line count) and one per target."""
+
+    def __init__(self, files: list[str]) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        total = 0
+        for name in files:  # a streaming line count: cheap next to the sync itself
+            with open(name, "rb") as handle:
+                total += sum(1 for _ in handle) - (0 if name.endswith((".jsonl", ".ndjson")) else 1)
+        self.progress = Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True))
+        self.rows = self.progress.add_task("rows read", total=max(total, 1))
+        self.targets: dict[str, object] = {}
+        self.progress.start()
+
+    def update(self, s: "object") -> None:
+        from .engine import Summary
+        assert isinstance(s, Summary)
+        self.progress.update(self.rows, completed=s.rows)
+        for target in sorted(set(s.confirmed) | set(s.rejected)):
+            if target not in self.targets:
+                self.targets[target] = self.progress.add_task(target, total=None)
+            self.progress.update(self.targets[target],  # type: ignore[arg-type]
+                                 completed=s.confirmed.get(target, 0) + s.rejected.get(target, 0))
+
+    def stop(self) -> None:
+        self.progress.stop()
 
 
 def render(s: "object") -> None:
