@@ -74,7 +74,7 @@ class Ledger:
             "INSERT INTO rows (target, key, hash, state, reason, ref, payload, source, updated) "
             "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(target, key) DO UPDATE SET hash=excluded.hash, "
             "state=excluded.state, reason=excluded.reason, ref=COALESCE(excluded.ref, rows.ref), "
-            "payload=excluded.payload, source=COALESCE(excluded.source, rows.source), updated=excluded.updated",
+            "payload=COALESCE(excluded.payload, rows.payload), source=COALESCE(excluded.source, rows.source), updated=excluded.updated",
             (target, key, digest, state, reason, ref, None if payload is None else json.dumps(payload), source,
              time.time()))
 

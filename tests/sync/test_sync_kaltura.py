@@ -149,3 +149,25 @@ def test_cli_dry_run_reports_matches_and_writes_nothing(provisioned: Any, tmp_pa
     posts = {r: n for r, n in after["marketo"]["calls"]["by_route"].items()
              if r.startswith("POST") and "token" not in r and n != before["marketo"]["calls"]["by_route"].get(r)}
     assert posts == {}
+
+
+def test_activities_in_flight_at_a_crash_are_read_back_not_sent_twice(synced: Any) -> None:
+    """A crash between the activities call and the ledger commit leaves rows 'sent': the next run reads
+    Marketo's activities back and confirms them instead of writing them again (activities are write-once)."""
+    import sqlite3
+    box, _, _, tmp = synced
+    db = sqlite3.connect(str(tmp / "ledger.sqlite"))
+    with db:
+        stuck = db.execute("UPDATE rows SET state='sent' WHERE target='mk.activity'").rowcount
+    db.close()
+    assert stuck == 60
+    before = box.stats()["marketo"]["calls"]["by_route"]
+    run_sync(DATA, MANIFESTS, box.env(), ledger_path=str(tmp / "ledger.sqlite"), rejects_path=str(tmp / "r3.csv"))
+    after = box.stats()["marketo"]["calls"]["by_route"]
+    written = [r for r in after if "activities/external.json" in r and after[r] != before.get(r)]
+    assert written == []
+    assert any("activities.json" in r and after[r] != before.get(r) for r in after)  # read back
+    db = sqlite3.connect(str(tmp / "ledger.sqlite"))
+    states = dict(db.execute("SELECT state, COUNT(*) FROM rows WHERE target='mk.activity' GROUP BY state"))
+    db.close()
+    assert states == {"confirmed": 60}
