@@ -135,7 +135,8 @@ class SyncRun:
             if i.state == "reconciled":
                 continue
             if i.state == "rejected":
-                self.rejects.add(i.row, i.target, i.reason or "rejected")
+                if not self.dry_run:
+                    self.rejects.add(i.row, i.target, i.reason or "rejected")
                 self.summary.rejected[i.target] = self.summary.rejected.get(i.target, 0) + 1
             elif i.state == "confirmed":
                 self.summary.confirmed[i.target] = self.summary.confirmed.get(i.target, 0) + 1

@@ -1,0 +1,48 @@
+"""Input files: CSV and JSON Lines are read row by row with their line numbers; bad rows get a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provisioner.manifest import load
+from provisioner.sync.checks import check_row
+from provisioner.sync.config import build_config
+from provisioner.sync.sources import read_rows
+from synchelp import MANIFESTS
+
+
+def config():  # type: ignore[no-untyped-def]
+    return build_config(load(MANIFESTS).manifests)
+
+
+def test_jsonl_rows_keep_their_line_and_a_broken_line_is_a_reject_not_a_crash(tmp_path: Path) -> None:
+    data = tmp_path / "export.jsonl"
+    data.write_text(
+        '{"kind": "registration", "email": "a@example.com", "session": "S", "status": "Confirmed email"}\n'
+        "\n"
+        '{"kind": "registration", "email": "b@example.com", "session": "S", \n'
+        '{"kind": "engagement", "email": "c@example.com", "session": "S", "entry_id": "1_abcdefghij",'
+        ' "plays": 3}\n', encoding="utf-8")
+    rows = list(read_rows([data]))
+    assert [r.line for r in rows] == [1, 3, 4]
+    cfg = config()
+    assert check_row(rows[0], cfg) is None
+    assert "not JSON" in (check_row(rows[1], cfg) or "")
+    assert "Text(11)" in (check_row(rows[2], cfg) or "")  # 12 characters
+
+
+def test_csv_kind_column_and_checks_against_manifest_types(tmp_path: Path) -> None:
+    data = tmp_path / "mixed.csv"
+    data.write_text("kind,email,session,status,entry_id,plays,live_minutes_viewed,poll_number\n"
+                    "registration,o'brien@example.com,S,During-event visit,,,,\n"
+                    "engagement,x@example.com,S,,1_00000001,2.5,,\n"
+                    "engagement,x@example.com,S,,1_00000001,2,12345678901234567,\n"
+                    "poll,x@example.com,S,,1_00000001,,,11\n"
+                    "registration,y@example.com,S,Teleported,,,,\n", encoding="utf-8")
+    cfg = config()
+    reasons = [check_row(r, cfg) for r in read_rows([data])]
+    assert reasons[0] is None  # an apostrophe is a valid address
+    assert "decimals" in (reasons[1] or "")  # plays is Number(18,0)
+    assert "Number(16,2)" in (reasons[2] or "")
+    assert "poll_number" in (reasons[3] or "")
+    assert "status map" in (reasons[4] or "")
