@@ -13,6 +13,7 @@ from typing import Any
 
 from ..providers.marketo.client import MarketoClient
 from ..providers.marketo.errors import WriteOutcomeUnknown
+from .cache import Bounded
 from .config import SyncConfig
 from .ledger import Ledger
 from .work import Item
@@ -40,7 +41,7 @@ class MarketoSink:
         assert config.marketo is not None
         self.client, self.config, self.target, self.ledger, self.dry_run = \
             client, config, config.marketo, ledger, dry_run
-        self.lead_ids: dict[str, int | None] = {}
+        self.lead_ids: dict[str, int | None] = Bounded(100_000)  # the ledger keeps every id (ref) too
         self.programs: dict[str, int | None] = {}
         self._activity_type: int | None = None
         self._template: list[Any] | None = None  # the template program, looked up once
@@ -126,6 +127,7 @@ class MarketoSink:
         """Write every ``mk.*`` item of one batch; each ends confirmed, rejected, or (activities) sent."""
         if not items:
             return
+        self.lead_ids.trim()  # type: ignore[attr-defined]
         self.upsert_leads([i for i in items if i.target == "mk.lead"], [i.row.data["email"] for i in items])
         rest = [i for i in items if i.target != "mk.lead"]
         ready = []
