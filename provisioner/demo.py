@@ -2,7 +2,7 @@
 
 No credentials and no ports left open: the emulated Salesforce org and Marketo instance run
 inside this process for the length of the demo, and every step uses the same code paths as
-the real commands (validate, plan, apply, plan again).
+the real commands (validate, plan, apply, plan again, sync twice).
 """
 
 from __future__ import annotations
@@ -33,13 +33,37 @@ def find_manifests(explicit: str | None = None) -> Path:
     raise DemoError("cannot find the shipped manifests: run the demo from the repository root, or pass --manifests DIR")
 
 
+def find_export(manifests: Path) -> Path:
+    """The bundled example export (examples/kaltura-export beside the manifests folder)."""
+    for candidate in (manifests.resolve().parent / "examples" / "kaltura-export", Path("examples") / "kaltura-export"):
+        if candidate.is_dir() and any(candidate.glob("*.csv")):
+            return candidate
+    raise DemoError("cannot find examples/kaltura-export: run the demo from the repository root")
+
+
+def _sync(files: list[str], folder: Path, env: dict[str, str], ledger: Path, rejects: Path) -> object:
+    from .sync.engine import run_sync
+
+    return run_sync(files, [str(folder)], env, sync_name="kaltura-sync", ledger_path=str(ledger),
+                    rejects_path=str(rejects))
+
+
+def _render_sync(summary: object) -> None:
+    from .sync.command import render
+
+    render(summary)
+
+
 def _step(echo: Echo, number: int, title: str) -> None:
     echo("")
     echo(f"── {number}. {title} " + "─" * max(0, 66 - len(title)))
 
 
 def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False) -> int:
-    """Run the story; returns 0 when every step did what it should."""
+    """Run the story; returns 0 when every step did what it should.
+
+    Writes the sync's rejects file to .provisioner/demo-rejects.csv so it can be opened afterwards.
+    """
     started = time.perf_counter()
     folder = find_manifests(manifests_dir)
     echo("provisioner demo: the CRM setup of three event integrations, as code, against a built-in sandbox.")
@@ -114,7 +138,29 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo("  No changes. Your org matches the manifests.")
         echo("  (in CI: provisioner plan manifests/ --detailed-exitcode exits 0 here, 2 when something drifted)")
 
-    _step(echo, 5, "Done")
+        _step(echo, 5, "Sync a small Kaltura export into both")
+        export = find_export(folder)
+        files = sorted(str(p) for p in export.glob("*.csv"))
+        echo(f"  {len(files)} files from {export}: registrations, engagement and polls (one bad entry_id and one")
+        echo("  unknown status are in there on purpose). People are matched by email; a campaign per session")
+        echo("  is created from the template campaign; statuses go through the manifest's status map.")
+        rejects = Path(".provisioner") / "demo-rejects.csv"
+        rejects.parent.mkdir(exist_ok=True)
+        summary = _sync(files, folder, box.env(), Path(tmp) / "ledger.sqlite", rejects)
+        _render_sync(summary)
+        if summary.failed or summary.stopped:
+            raise DemoError(f"sync did not finish: {summary.failed or summary.stopped}")
+        echo(f"  (the same as: provisioner sync {export}/*.csv --manifest {folder} --sync kaltura-sync)")
+
+        _step(echo, 6, "Sync the same export again: nothing is sent twice")
+        again_summary = _sync(files, folder, box.env(), Path(tmp) / "ledger.sqlite", rejects.with_name("demo-rejects-2.csv"))
+        sent = sum(again_summary.confirmed.values())
+        if sent:
+            raise DemoError(f"the second sync sent {sent} rows again")
+        echo(f"  {again_summary.rows} rows read; their {again_summary.skipped} deliveries to Salesforce and Marketo are "
+             "already confirmed in the ledger, so 0 were sent.")
+
+    _step(echo, 7, "Done")
     echo(f"  The sandbox is stopped; nothing was left running. {time.perf_counter() - started:.1f} s in all.")
     echo("  Next: point the tool at a real sandbox org (see README: Connecting to real orgs).")
     return 0

@@ -21,12 +21,15 @@ def _listening_ports() -> set[int]:
     return ports
 
 
-def test_demo_tells_the_story_and_leaves_no_port_open() -> None:
+def test_demo_tells_the_story_and_leaves_no_port_open(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["demo", "--manifests", str(REPO / "manifests")], env={})
     assert result.exit_code == 0, result.output
     out = result.output
     steps = ["1. Validate the manifests", "2. Plan against an empty org", "3. Apply the plan",
-             "4. Plan again", "No changes. Your org matches the manifests."]
+             "4. Plan again", "No changes. Your org matches the manifests.", "5. Sync a small Kaltura export",
+             "Sync finished: 15 rows read", "Rejected: 2", "6. Sync the same export again", "so 0 were sent",
+             "7. Done"]
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "Plan: 99 to add, 0 to change, 0 to destroy." in out
@@ -35,6 +38,8 @@ def test_demo_tells_the_story_and_leaves_no_port_open() -> None:
     assert len(ports) == 2  # the org and the instance it announced
     assert not ports & _listening_ports()  # both closed when the demo ended
     assert "Traceback" not in out
+    rejects = (tmp_path / ".provisioner" / "demo-rejects.csv").read_text()
+    assert "entry_id is 19 characters; the field is Text(11)" in rejects and "Maybe later" in rejects
 
 
 def test_demo_without_manifests_says_where_to_run_it(tmp_path: Path) -> None:
