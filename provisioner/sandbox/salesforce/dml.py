@@ -142,6 +142,24 @@ def _apply_values(store: OrgStore, obj: SObjectType, values: dict[str, Any], cre
     return converted
 
 
+def _valid(store: OrgStore, obj: SObjectType, candidate: dict[str, Any], current: dict[str, Any] | None,
+           outcome: "Outcome") -> bool:
+    """The checks every insert and update passes, in Salesforce's order: required fields, the
+    object's data rules, then uniqueness. The first failing step's errors go on ``outcome``."""
+    problem = _missing_required(obj, candidate)
+    if problem:
+        outcome.errors.append(problem)
+        return False
+    outcome.errors.extend(rules_data.before_write(store, obj, candidate, current))
+    if outcome.errors:
+        return False
+    problem = _unique_violation(store, obj, candidate)
+    if problem:
+        outcome.errors.append(problem)
+        return False
+    return True
+
+
 def _missing_required(obj: SObjectType, record: dict[str, Any]) -> dict[str, Any] | None:
     missing = [f.name for f in obj.fields.values()
                if not f.nillable and f.createable and not f.defaulted_on_create and record.get(f.name) in (None, "")]
@@ -194,16 +212,7 @@ def insert(store: OrgStore, obj: SObjectType, values: dict[str, Any]) -> Outcome
         if f.default_value is not None:
             candidate[f.name] = f.default_value
     candidate.update(converted)
-    problem = _missing_required(obj, candidate)
-    if problem:
-        outcome.errors.append(problem)
-        return outcome
-    outcome.errors.extend(rules_data.before_write(store, obj, candidate, None))
-    if outcome.errors:
-        return outcome
-    problem = _unique_violation(store, obj, candidate)
-    if problem:
-        outcome.errors.append(problem)
+    if not _valid(store, obj, candidate, None, outcome):
         return outcome
     record = store.insert_raw(obj.name, candidate)
     _fill_generated(obj, record)
@@ -255,16 +264,7 @@ def update(store: OrgStore, obj: SObjectType, record_id: str, values: dict[str, 
         return outcome
     candidate = dict(current)
     candidate.update(converted)
-    problem = _missing_required(obj, candidate)
-    if problem:
-        outcome.errors.append(problem)
-        return outcome
-    outcome.errors.extend(rules_data.before_write(store, obj, candidate, current))
-    if outcome.errors:
-        return outcome
-    problem = _unique_violation(store, obj, candidate)
-    if problem:
-        outcome.errors.append(problem)
+    if not _valid(store, obj, candidate, current, outcome):
         return outcome
     old = dict(current)
     store.unindex(obj.name, current)
