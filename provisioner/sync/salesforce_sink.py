@@ -149,9 +149,11 @@ class SalesforceSink:
             return
         self.conn.forget_campaign_names(todo)
         found = self.conn.read_campaigns(todo)
-        missing = [s for s in todo if not found.get(s)]
+        wanted = set(self.target.campaign_template.labels())
+        # Missing, or created by a run that was killed before its statuses were: converge both.
+        missing = [s for s in todo if not found.get(s) or not wanted <= {st["Label"] for st in found[s]["statuses"]}]
         if missing and not self.dry_run:
-            self._create_campaigns(missing)
+            self._create_campaigns(missing, {s: found[s] for s in missing if found.get(s)})
             self.conn.forget_campaign_names(missing)
             found.update(self.conn.read_campaigns(missing))
         for s in todo:
@@ -163,7 +165,9 @@ class SalesforceSink:
             else:
                 self.campaigns[s] = None
 
-    def _create_campaigns(self, names: list[str]) -> None:
+    def _create_campaigns(self, names: list[str], existing: dict[str, dict[str, Any]] | None = None) -> None:
+        """Create (or complete) session campaigns with the template's statuses; an existing one keeps its type
+        and description."""
         from ..plan import make_plan
         from ..plan.engine import apply_saved_plan
         from ..providers.salesforce.provider import SalesforceProvider
@@ -171,8 +175,12 @@ class SalesforceSink:
         from ..providers.salesforce.resources.campaign_status import KIND as STATUS
 
         template = self.target.campaign_template
+        existing = existing or {}
         manifest = SalesforceManifest("sync-campaigns", template.location, campaign_statuses=tuple(
-            replace(template, campaign=name, description=f"{template.campaign}: {name} (provisioner sync)")
+            replace(template, campaign=name,
+                    type=existing[name].get("Type") if name in existing else template.type,
+                    description=existing[name].get("Description") if name in existing
+                    else f"{template.campaign}: {name} (provisioner sync)")
             for name in names))
         provider = SalesforceProvider()
         kinds = [k for k in provider.kinds() if k.name in (CAMPAIGN, STATUS)]

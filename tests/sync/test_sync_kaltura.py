@@ -171,3 +171,27 @@ def test_activities_in_flight_at_a_crash_are_read_back_not_sent_twice(synced: An
     states = dict(db.execute("SELECT state, COUNT(*) FROM rows WHERE target='mk.activity' GROUP BY state"))
     db.close()
     assert states == {"confirmed": 60}
+
+
+def test_a_session_campaign_left_without_its_statuses_is_completed(tmp_path) -> None:
+    """A run killed between creating a session's campaign and its statuses must not strand the members."""
+    from provisioner.manifest import load
+    from provisioner.providers.salesforce.connection import SalesforceConnection
+    from provisioner.sandbox.runtime import Sandbox
+    from provisioner.sandbox.seed import channels_from_manifests
+    from provisioner.sync.config import build_config
+    from provisioner.sync.salesforce_sink import SalesforceSink
+
+    from synchelp import MANIFESTS
+
+    model = load(MANIFESTS).manifests
+    with Sandbox(tmp_path / "sb", marketo_channels=channels_from_manifests(model)) as box:
+        conn = SalesforceConnection.from_env(box.env())
+        # What the killed run left: the campaign, with only the "Sent"/"Responded" every campaign starts with.
+        assert conn.data.create("Campaign", [{"Name": "Half-made Session", "Type": "Webinar"}])[0].success
+        sink = SalesforceSink(conn, build_config(model, "kaltura-sync"))
+        sink.ensure_campaigns(["Half-made Session"])
+        campaign_id, labels = sink.campaigns["Half-made Session"]
+        assert set(model.campaign("Kaltura Event Template").labels()) <= labels
+        rows = conn.data.query(f"SELECT Label FROM CampaignMemberStatus WHERE CampaignId = '{campaign_id}'")
+        assert len(rows) == len({r["Label"] for r in rows})  # no status twice
