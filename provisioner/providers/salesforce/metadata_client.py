@@ -104,8 +104,7 @@ class MetadataClient:
         found: dict[str, dict[str, Any] | None] = {name: None for name in full_names}
         for batch in chunks(list(full_names)):
             records = self._call("readMetadata", type_name, list(batch), what=f"read {type_name}")
-            records = records if isinstance(records, list) else [records] if records is not None else []
-            for record in records:
+            for record in as_list(records):  # one name may come back as an object, several as a list
                 data = to_plain(record)
                 name = (data or {}).get("fullName")
                 if name:  # a missing component comes back with an empty fullName
@@ -122,7 +121,7 @@ class MetadataClient:
         results: list[ComponentResult] = []
         for batch in chunks(list(full_names)):
             raw = self._call("deleteMetadata", type_name, list(batch), what=f"delete {type_name}")
-            for item in _as_list(raw):
+            for item in as_list(raw):
                 result = _result(item)
                 if not result.success and all(e.get("statusCode") == "INVALID_CROSS_REFERENCE_KEY"
                                                for e in result.errors):
@@ -134,7 +133,7 @@ class MetadataClient:
         results: list[ComponentResult] = []
         for batch in chunks(list(components)):
             raw = self._call(operation, list(batch), what=operation)
-            results.extend(_result(item) for item in _as_list(raw))
+            results.extend(_result(item) for item in as_list(raw))
         return results
 
     def list(self, queries: Sequence[tuple[str, str | None]]) -> list[dict[str, Any]]:
@@ -145,11 +144,12 @@ class MetadataClient:
             raw = self._call("listMetadata", [query_type(type=t, folder=f) for t, f in batch],
                              float(self._service._binding_options["address"].rsplit("/", 1)[-1]),
                              what="listMetadata")
-            out.extend(to_plain(item) for item in _as_list(raw))
+            out.extend(to_plain(item) for item in as_list(raw))
         return out
 
 
-def _as_list(raw: Any) -> list[Any]:
+def as_list(raw: Any) -> list[Any]:
+    """None → [], one item → [item], a list as it is (SOAP returns one record unwrapped)."""
     if raw is None:
         return []
     return raw if isinstance(raw, list) else [raw]

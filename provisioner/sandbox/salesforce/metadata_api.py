@@ -221,8 +221,7 @@ class MetadataService:
 
     # -- delete -------------------------------------------------------------------
     def _delete(self, op: Any) -> Response:
-        type_name = soap.child_text(op, "type") or ""
-        names = [c.text or "" for c in op if isinstance(c.tag, str) and soap.local(c) == "fullNames"]
+        type_name, names = _named_components(op)
         problem = self._call_limits(len(names), {type_name})
         if problem:
             return problem
@@ -262,8 +261,7 @@ class MetadataService:
 
     # -- read / list / describe ------------------------------------------------------
     def _read(self, op: Any) -> Response:
-        type_name = soap.child_text(op, "type") or ""
-        names = [c.text or "" for c in op if isinstance(c.tag, str) and soap.local(c) == "fullNames"]
+        type_name, names = _named_components(op)
         problem = self._call_limits(len(names), {type_name})
         if problem:
             return problem
@@ -337,6 +335,12 @@ class MetadataService:
                 f"<partialSaveAllowed>true</partialSaveAllowed><testRequired>false</testRequired></result>"
                 f"</describeMetadataResponse>")
         return Response.xml(soap.envelope(body))
+
+
+def _named_components(op: Any) -> tuple[str, list[str]]:
+    """The ``type`` and ``fullNames`` of a readMetadata/deleteMetadata request."""
+    type_name = soap.child_text(op, "type") or ""
+    return type_name, [c.text or "" for c in op if isinstance(c.tag, str) and soap.local(c) == "fullNames"]
 
 
 def _save_result(full_name: str, errors: Errors, created: bool | None) -> str:

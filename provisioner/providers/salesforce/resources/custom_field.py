@@ -7,6 +7,7 @@ from typing import Any
 from ....plan.classify import classify_default
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
+from ..metadata_client import as_list
 from ..normalize import field_metadata, live_field_attributes
 from .common import metadata_results
 
@@ -22,8 +23,7 @@ class CustomFieldKind:
         live: dict[str, Live] = {}
         for d in desired:
             obj = objects.get(d.attributes["object"]) or {}
-            fields = obj.get("fields") or []
-            fields = fields if isinstance(fields, list) else [fields]
+            fields = as_list(obj.get("fields"))
             wanted = d.attributes["apiName"].lower()
             md = next((f for f in fields if str(f.get("fullName", "")).rsplit(".", 1)[-1].lower() == wanted), None)
             if md is None:

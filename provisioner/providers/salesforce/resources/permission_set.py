@@ -12,16 +12,11 @@ from typing import Any
 
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
+from ..metadata_client import as_list
 from ..soql import quote
 from .common import metadata_results
 
 KIND = "salesforce.permission_set"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 class PermissionSetKind:
@@ -41,7 +36,7 @@ class PermissionSetKind:
                 continue
             grants = sorted(({"field": p.get("field"), "readable": bool(p.get("readable")),
                               "editable": bool(p.get("editable"))}
-                             for p in _as_list(md.get("fieldPermissions")) if p.get("readable") or p.get("editable")),
+                             for p in as_list(md.get("fieldPermissions")) if p.get("readable") or p.get("editable")),
                             key=lambda p: p["field"])
             live[d.address] = Live(d.address, {
                 "name": d.attributes["name"], "label": md.get("label"), "description": md.get("description") or None,
