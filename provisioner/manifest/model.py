@@ -115,7 +115,8 @@ class CampaignStatus:
 
 @dataclass(frozen=True)
 class CampaignStatuses:
-    """A template campaign and its member statuses, in sort order."""
+    """A campaign and its member statuses, in sort order: a setup's template campaign, or a
+    per-event campaign (which adds status, dates, parent and the active flag)."""
 
     campaign: str
     location: Location
@@ -123,6 +124,11 @@ class CampaignStatuses:
     type: str = "Webinar"
     description: str | None = None
     remove_others: bool = False
+    status: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    parent: str | None = None
+    is_active: bool | None = None
 
     def labels(self) -> list[str]:
         return [s.label for s in self.statuses]
@@ -175,6 +181,9 @@ class MarketoProgram:
     location: Location
     description: str | None = None
     ensure: str = "present"
+    clone_from: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -310,7 +319,8 @@ class _Builder:
             CampaignStatus(s["label"], self.at(*base, "statuses", j), s.get("responded", False), s.get("default", False))
             for j, s in enumerate(c["statuses"]))
         return CampaignStatuses(c["campaign"], self.at(*base), statuses, c.get("type", "Webinar"),
-                                c.get("description"), c.get("removeOthers", False))
+                                c.get("description"), c.get("removeOthers", False), c.get("status"),
+                                c.get("startDate"), c.get("endDate"), c.get("parent"), c.get("isActive"))
 
     def _object(self, i: int, o: dict[str, Any]) -> SalesforceObject:
         base = ("spec", "objects", i)
@@ -345,7 +355,8 @@ class _Builder:
             for i, c in enumerate(spec.get("channels", [])))
         programs = tuple(
             MarketoProgram(p["name"], p["type"], p["channel"], p["folder"], self.at("spec", "programs", i),
-                           p.get("description"), p.get("ensure", "present"))
+                           p.get("description"), p.get("ensure", "present"), p.get("cloneFrom"),
+                           p.get("startDate"), p.get("endDate"))
             for i, p in enumerate(spec.get("programs", [])))
         objects = tuple(self._custom_object(i, o) for i, o in enumerate(spec.get("customObjects", [])))
         activities = tuple(self._activity(i, a) for i, a in enumerate(spec.get("customActivities", [])))

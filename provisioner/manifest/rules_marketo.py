@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .dates import date_range_problems
 from .findings import Finding
 from .yaml_loader import Document
 
@@ -18,6 +19,9 @@ _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: Which channel programType each program type needs.
 PROGRAM_CHANNEL_TYPES = {"Event": "event", "Event with Webinar": "webinar", "Default": "program",
                          "Engagement": "nurture", "Email": "email"}
+
+#: Program types whose start and end dates the asset API sets.
+DATED_PROGRAM_TYPES = ("Event", "Event with Webinar")
 
 
 def endpoint_problem(endpoint: str) -> tuple[str, str] | None:
@@ -80,6 +84,14 @@ def check_marketo(doc: Document) -> list[Finding]:
             if name not in names:
                 add(base + ("dedupeFields", j), f"dedupe field '{name}' is not a field of '{obj['apiName']}'",
                     "list names from 'fields'")
+    for i, program in enumerate(spec.get("programs", [])):
+        for key, message, hint in date_range_problems(program):
+            add(("spec", "programs", i, key), message, hint)
+        dated = [k for k in ("startDate", "endDate") if k in program]
+        if dated and program["type"] not in DATED_PROGRAM_TYPES:
+            add(("spec", "programs", i, dated[0]), f"program '{program['name']}' is of type {program['type']}; "
+                f"Marketo keeps start and end dates on {' and '.join(DATED_PROGRAM_TYPES)} programs only",
+                "remove the dates, or use an event program", key=True)
     for i, act in enumerate(spec.get("customActivities", [])):
         base = ("spec", "customActivities", i)
         attributes = act.get("attributes", [])
@@ -113,8 +125,17 @@ def check_marketo_set(docs: list[Document]) -> list[Finding]:
                 findings.append(Finding(d.location(("spec", kind, i, "apiName")), f"'{name}' is declared twice",
                                         f"the first is at {seen[name]}", "marketo"))
             seen.setdefault(name, d.location(("spec", kind, i)))
+    programs = {p["name"]: p for d in docs for p in d.data["spec"].get("programs", [])}
     for d in docs:
         for i, program in enumerate(d.data["spec"].get("programs", [])):
+            source = programs.get(program.get("cloneFrom", ""))
+            if source is not None and (source["type"], source["channel"]) != (program["type"], program["channel"]):
+                findings.append(Finding(d.location(("spec", "programs", i, "cloneFrom")),
+                                        f"program '{program['name']}' is cloned from '{source['name']}' "
+                                        f"({source['type']}, channel {source['channel']}) but declares "
+                                        f"{program['type']}, channel {program['channel']}",
+                                        "a clone keeps its source's type and channel: declare the same ones",
+                                        "marketo"))
             channel = channels.get(program["channel"])
             path = ("spec", "programs", i, "channel")
             if channel is None:

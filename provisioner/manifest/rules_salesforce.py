@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from .dates import date_range_problems
 from .findings import Finding
 from .model import NUMERIC_TYPES, STANDARD_OBJECTS
 from .yaml_loader import Document
@@ -170,7 +171,11 @@ def _check_field(doc: Document, path: tuple[Any, ...], field: dict[str, Any], kn
 
 
 def _check_statuses(doc: Document, base: tuple[Any, ...], campaign: dict[str, Any]) -> list[Finding]:
-    findings: list[Finding] = []
+    findings: list[Finding] = [Finding(doc.location(base + (key,)), message, hint, "salesforce")
+                               for key, message, hint in date_range_problems(campaign)]
+    if campaign.get("parent") == campaign["campaign"]:
+        findings.append(Finding(doc.location(base + ("parent",)), f"campaign '{campaign['campaign']}' is its own parent",
+                                "name another campaign, or leave parent out", "salesforce"))
     statuses = campaign["statuses"]
     defaults = [j for j, s in enumerate(statuses) if s.get("default")]
     name = campaign["campaign"]

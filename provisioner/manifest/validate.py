@@ -31,21 +31,27 @@ class LoadResult:
 
 def load(paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, Any] | None = None) -> LoadResult:
     """Read, check and build everything under ``paths``; every finding is collected, not just the first."""
-    result = LoadResult()
-    files, result.findings = discover(paths)
-    valid: list[Document] = []
+    files, findings = discover(paths)
+    documents: list[Document] = []
     for path in files:
-        result.files.append(str(path))
         try:
-            documents = read_documents(path, variables)
+            documents.extend(read_documents(path, variables))
         except ManifestError as exc:
-            result.findings.extend(exc.findings)
-            continue
-        for doc in documents:
-            schema_findings = check_document(doc)
-            result.findings.extend(schema_findings)
-            if not schema_findings:
-                valid.append(doc)
+            findings.extend(exc.findings)
+    return check_documents(documents, [str(p) for p in files], findings)
+
+
+def check_documents(documents: list[Document], files: list[str] | None = None,
+                    findings: list[Finding] | None = None) -> LoadResult:
+    """Schema, rules and cross-references over documents already parsed (from files, or rendered
+    in memory by `event new`), then the model of those that passed the schema."""
+    result = LoadResult(findings=list(findings or []), files=list(files or []))
+    valid: list[Document] = []
+    for doc in documents:
+        schema_findings = check_document(doc)
+        result.findings.extend(schema_findings)
+        if not schema_findings:
+            valid.append(doc)
     sf_docs = [d for d in valid if d.data["kind"] == "Salesforce"]
     mk_docs = [d for d in valid if d.data["kind"] == "Marketo"]
     for doc in sf_docs:

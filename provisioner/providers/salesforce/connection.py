@@ -92,14 +92,15 @@ class SalesforceConnection:
         if missing:
             rows = self.data.query_in(
                 "SELECT Id, Label, SortOrder, IsDefault, HasResponded, CampaignId, Campaign.Name, Campaign.Type, "
-                "Campaign.Description, Campaign.CreatedDate FROM CampaignMemberStatus "
+                "Campaign.Description, Campaign.CreatedDate, Campaign.Status, Campaign.StartDate, Campaign.EndDate, "
+                "Campaign.IsActive, Campaign.ParentId, Campaign.Parent.Name FROM CampaignMemberStatus "
                 "WHERE Campaign.Name IN ({values}) ORDER BY SortOrder ASC", missing, what="read campaigns")
             campaigns: dict[str, dict[str, Any]] = {}
             for row in rows:
                 parent = row.get("Campaign") or {}
                 found = campaigns.setdefault(row["CampaignId"], {
-                    "Id": row["CampaignId"], "Name": parent.get("Name"), "Type": parent.get("Type"),
-                    "Description": parent.get("Description"), "CreatedDate": parent.get("CreatedDate"),
+                    **{k: v for k, v in parent.items() if k not in ("attributes", "Parent")},
+                    "Id": row["CampaignId"], "ParentName": (parent.get("Parent") or {}).get("Name"),
                     "statuses": []})
                 found["statuses"].append({k: v for k, v in row.items() if k != "Campaign"})
             for name in missing:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...manifest.model import ManifestSet, SalesforceManifest, object_api_name
+from ...manifest.model import CampaignStatuses, ManifestSet, SalesforceManifest, object_api_name
 from ...plan.resource import Desired, ResourceKind
 from .normalize import field_attributes, object_attributes
 from .resources.campaign import KIND as CAMPAIGN, CampaignKind
@@ -31,6 +31,17 @@ def status_address(campaign: str, label: str) -> str:
     return f"{STATUS}.{quoted(campaign)}.{quoted(label)}"
 
 
+def campaign_attributes(campaign: CampaignStatuses) -> dict[str, Any]:
+    """A campaign in manifest terms; the per-event attributes only where the manifest sets them."""
+    attributes: dict[str, Any] = {"name": campaign.campaign, "type": campaign.type,
+                                  "description": campaign.description or None}
+    for key, value in (("status", campaign.status), ("startDate", campaign.start_date),
+                       ("endDate", campaign.end_date), ("parent", campaign.parent), ("isActive", campaign.is_active)):
+        if value is not None:
+            attributes[key] = value
+    return attributes
+
+
 def _manifest_resources(m: SalesforceManifest, seen_objects: set[str]) -> list[Desired]:
     out: list[Desired] = []
     for obj in m.objects:
@@ -52,9 +63,9 @@ def _manifest_resources(m: SalesforceManifest, seen_objects: set[str]) -> list[D
                                ensure=f.ensure,
                                depends_on=depends, location=f.location))
     for campaign in m.campaign_statuses:
-        out.append(Desired(campaign_address(campaign.campaign), CAMPAIGN,
-                           {"name": campaign.campaign, "type": campaign.type,
-                            "description": campaign.description or None}, location=campaign.location))
+        out.append(Desired(campaign_address(campaign.campaign), CAMPAIGN, campaign_attributes(campaign),
+                           depends_on=(campaign_address(campaign.parent),) if campaign.parent else (),
+                           location=campaign.location))
         for order, status in enumerate(campaign.statuses, start=1):
             out.append(Desired(status_address(campaign.campaign, status.label), STATUS,
                                {"campaign": campaign.campaign, "label": status.label, "order": order,

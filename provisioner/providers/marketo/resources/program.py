@@ -1,5 +1,7 @@
-"""``marketo.program``: created in a folder given as a path (missing folders are created), description
-updated in place; a different type or channel is a replacement because Marketo fixes both at creation."""
+"""``marketo.program``: created in a folder given as a path (missing folders are created), or cloned from
+another program (``cloneFrom``, Marketo's clone endpoint, for per-event programs); description and the
+start/end dates of event programs updated in place; a different type or channel is a replacement
+because Marketo fixes both at creation."""
 
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ def desired_program(program: MarketoProgram, declared_channels: set[str]) -> Des
     attrs: dict[str, Any] = {"type": program.type, "channel": program.channel, "folder": _path(program.folder)}
     if program.description is not None:
         attrs["description"] = program.description
+    for key, value in (("startDate", program.start_date), ("endDate", program.end_date),
+                       ("cloneFrom", program.clone_from)):
+        if value is not None:
+            attrs[key] = value
     channel = address(CHANNEL_KIND, program.channel)
     return Desired(address(KIND, program.name), KIND, attrs, ensure=program.ensure,
                    depends_on=(channel,) if channel in declared_channels else (), location=program.location)
@@ -96,6 +102,48 @@ class Folders:
         self.ids.pop(path, None)
 
 
+#: From this many programs, reads browse the instance (200 a call) instead of one ``byName`` call each.
+BROWSE_FROM = 10
+
+
+def _name(program_address: str) -> str:
+    name = program_address[len(KIND) + 1:]
+    return json.loads(name) if name.startswith('"') else name
+
+
+def _dated(d: Desired) -> bool:
+    """Browse results carry no dates: a program whose dates are managed is read by name."""
+    return "startDate" in d.attributes or "endDate" in d.attributes
+
+
+def _same_precision(live: Any, wanted: str) -> Any:
+    """A live date in the precision the manifest writes (``2026-12-10`` vs ``2026-12-10T00:00:00Z``)."""
+    if isinstance(live, str) and len(wanted) == 10:
+        return live[:10]
+    return live
+
+
+def _browse(conn: MarketoClient, names: set[str]) -> dict[str, dict[str, Any] | None]:
+    """Programs among ``names`` found by browsing, and the names known absent (None).
+
+    Browsing stops as soon as every name is found, and after as many pages as the names would
+    have cost one by one halved: on a large instance what is left is read by name, so this never
+    costs more than 1.5 times the ``byName`` reads it replaces. An empty dict means: nothing learned.
+    """
+    seen: dict[str, dict[str, Any] | None] = {}
+    budget = max(1, len(names) // 2)
+    for page in range(budget):
+        records = conn.get(f"{A}/programs.json", {"maxReturn": 200, "offset": page * 200}) or []
+        for record in records:
+            if record.get("name") in names:
+                seen[record["name"]] = record
+        if len(seen) == len(names):
+            return seen
+        if len(records) < 200:  # the last page: every other name is absent
+            return {**{n: None for n in names}, **seen}
+    return seen
+
+
 class ProgramKind:
     """Read with ``program/byName`` (one call a program) plus at most one folder call per distinct folder."""
 
@@ -106,23 +154,31 @@ class ProgramKind:
         # The folders seen by the last read; the engine re-reads just before applying, so apply
         # reuses them instead of looking the same paths up again.
         self._folders: Folders | None = None
+        self._sources: dict[str, int | None] = {}  # cloneFrom name → program id, looked up once per apply
 
     def read(self, conn: MarketoClient, desired: list[Desired]) -> dict[str, Live]:
+        """Many programs (per-event runs): browse 200 a page, then ``byName`` only where dates are needed."""
         folders = self._folders = Folders(conn)
+        names = {d.address: _name(d.address) for d in desired}
+        browsed = _browse(conn, set(names.values())) if len(desired) >= BROWSE_FROM else {}
         found: dict[str, Live] = {}
         for d in desired:
-            name = d.address[len(KIND) + 1:]
-            name = json.loads(name) if name.startswith('"') else name
-            records = [p for p in conn.get(f"{A}/program/byName.json", {"name": name}) if p.get("name") == name]
-            if not records:
+            name = names[d.address]
+            program = browsed.get(name)
+            if name not in browsed or (program is not None and _dated(d)):
+                records = [p for p in conn.get(f"{A}/program/byName.json", {"name": name}) if p.get("name") == name]
+                program = records[0] if records else None
+            if program is None:
                 if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
                     found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']} will be created"})
                 continue
-            program = records[0]
             folder = program.get("folder") or {}
             path = folders.path_of(int(folder.get("value"))) if folder.get("value") is not None else ""
             attrs = {"type": program.get("type"), "channel": program.get("channel"), "folder": path,
                      "description": program.get("description") or ""}
+            for key in ("startDate", "endDate"):
+                if key in d.attributes:
+                    attrs[key] = _same_precision(program.get(key), d.attributes[key])
             found[d.address] = Live(d.address, attrs, {"id": program.get("id")})
         return found
 
@@ -145,6 +201,7 @@ class ProgramKind:
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight()
+        self._sources = {}
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
         results = []
         for change in changes:
@@ -168,24 +225,54 @@ class ProgramKind:
         if "create" in change.actions:
             created_folder = folders.find(after["folder"]) is None
             folder_id = folders.ensure(after["folder"])
-            form = {"name": name, "type": after["type"], "channel": after["channel"],
-                    "folder": json.dumps({"id": folder_id, "type": "Folder"}),
-                    "description": after.get("description", "")}
-            # Not idempotent (names are unique): after a lost reply, re-read by name before creating again.
-            try:
-                created = write_verified(lambda: conn.post_form(f"{A}/programs.json", form),
-                                         lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
-            except MarketoError as exc:
-                if "channel" in exc.message.lower() and "not found" in exc.message.lower():
-                    return Result(change.address, False, change.action,
-                                  f"{exc}; create the channel by hand first (the manual step for "
-                                  f"{address(CHANNEL_KIND, after['channel'])}), then apply again")
-                raise
+            folder = json.dumps({"id": folder_id, "type": "Folder"})
+            if after.get("cloneFrom"):
+                created = self._clone(conn, name, after, folder)
+                if isinstance(created, Result):
+                    return created
+            else:
+                form = {"name": name, "type": after["type"], "channel": after["channel"], "folder": folder,
+                        "description": after.get("description", "")}
+                # Not idempotent (names are unique): after a lost reply, re-read by name before creating again.
+                try:
+                    created = write_verified(lambda: conn.post_form(f"{A}/programs.json", form),
+                                             lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
+                except MarketoError as exc:
+                    if "channel" in exc.message.lower() and "not found" in exc.message.lower():
+                        return Result(change.address, False, change.action,
+                                      f"{exc}; create the channel by hand first (the manual step for "
+                                      f"{address(CHANNEL_KIND, after['channel'])}), then apply again")
+                    raise
+            if created is None:
+                created = conn.get(f"{A}/program/byName.json", {"name": name})
             note = f"id {created[0]['id']}" if created else "created (confirmed by re-reading)"
+            if after.get("cloneFrom"):
+                note += f", cloned from {after['cloneFrom']}"
+            dates = {k: after[k] for k in ("startDate", "endDate") if after.get(k)}
+            if dates and created:
+                conn.post_form(f"{A}/program/{created[0]['id']}.json", dates, idempotent=True)
             if created_folder:
                 note += f"; folder {after['folder']} created"
             return Result(change.address, True, change.action, note)
-        # update: only the description can change in place (idempotent: the same value twice is harmless)
-        conn.post_form(f"{A}/program/{program_id}.json", {"description": after.get("description", "")},
-                       idempotent=True)
+        # update: description and dates change in place (idempotent: the same values twice are harmless)
+        form = {"description": after.get("description", "")}
+        form.update({k: after[k] for k in ("startDate", "endDate") if after.get(k)})
+        conn.post_form(f"{A}/program/{program_id}.json", form, idempotent=True)
         return Result(change.address, True, change.action)
+
+    def _clone(self, conn: MarketoClient, name: str, after: dict[str, Any], folder: str) -> Any:
+        """Clone ``cloneFrom`` into ``folder`` as ``name``: the clone keeps its source's contents."""
+        source_name = after["cloneFrom"]
+        if source_name not in self._sources:
+            found = [p for p in conn.get(f"{A}/program/byName.json", {"name": source_name})
+                     if p.get("name") == source_name]
+            self._sources[source_name] = int(found[0]["id"]) if found else None
+        source = self._sources[source_name]
+        if source is None:
+            return Result(address(KIND, name), False, "create",
+                          f"the program to clone, '{source_name}', does not exist; apply the setup manifests "
+                          "that declare it first")
+        form = {"name": name, "folder": folder, "description": after.get("description", "")}
+        # Not idempotent (names are unique): after a lost reply, re-read by name before cloning again.
+        return write_verified(lambda: conn.post_form(f"{A}/program/{source}/clone.json", form),
+                              lambda: bool(conn.get(f"{A}/program/byName.json", {"name": name})))
