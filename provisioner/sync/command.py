@@ -22,7 +22,8 @@ retries exhausted: run again to continue);
 @click.option("--dry-run", is_flag=True, help="Match people and count what would be written; write nothing.")
 @click.option("--only", type=click.Choice(["salesforce", "marketo"]), default=None, help="Sync one target only.")
 @click.option("--bulk-threshold", type=click.IntRange(0), default=2000, show_default=True,
-              help="Records of one object in one batch above which Salesforce Bulk API 2.0 is used.")
+              help="Records of one object in one batch above which Salesforce Bulk API 2.0 and Marketo bulk "
+                   "imports (leads, program members, custom objects) are used.")
 @click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,

@@ -2,7 +2,7 @@
 
 ``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Batches are 10,000 rows by default;
 within one, each object's records go in collections of 200 (Marketo: 300 per call), or in one Bulk API
-2.0 job above ``BULK_THRESHOLD``. The ledger commits after each batch.
+2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The ledger commits after each batch.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .sources import Row, read_rows
 from .work import Item
 
 BATCH_ROWS = 10_000
-BULK_THRESHOLD = 2_000  # records per object per batch above which Bulk API 2.0 is used
+BULK_THRESHOLD = 2_000  # records per object per batch above which Bulk API 2.0 / a Marketo bulk import is used
 DEFAULT_KEYS = {"registration": ["session", "email"], "replay": ["session", "email"],
                 "engagement": ["session", "email", "entry_id"], "poll": ["session", "email", "entry_id", "poll_number"]}
 TARGETS = {
@@ -87,6 +87,7 @@ class SyncRun:
         """Settle activities a killed run left in flight, before anything is sent again."""
         if not self.marketo or self.dry_run:
             return
+        self.marketo.settle_imports()  # bulk imports a killed run left queued: let Marketo finish them first
         sent = list(self.ledger.in_state("mk.activity", "sent"))
         if sent:
             self.marketo.reconcile([(k, d, p) for k, d, p, _ in sent], since=min(u for *_, u in sent))
@@ -220,7 +221,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
             sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold)
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.client import connect
-            mk = MarketoSink(connect(env), config, ledger, dry_run)
+            mk = MarketoSink(connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)
         summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows).run(data)
         return summary
     finally:

@@ -1,18 +1,26 @@
 """Marketo side of the sync: leads by email (300 per call), program member status (forward only),
 custom object records (createOrUpdate on the dedupe fields) and custom activities (write-once).
 
-Calls go one at a time through the shared :class:`MarketoClient`, so one email is never in two
-requests at once. A 607 (daily quota) propagates as ``QuotaExceeded`` and stops the run cleanly.
+Above ``bulk_threshold`` records of a kind in one batch, leads, program members and custom object
+records go through bulk imports (:mod:`..providers.marketo.bulk_import`) instead; activities have no
+bulk import and stay on REST, 300 per call. REST calls go one at a time through the shared
+:class:`MarketoClient`, and a bulk lead import never holds an email a REST call of the same moment
+holds, so one email is never in two requests at once. Each import is recorded in the ledger while
+in flight: a run killed meanwhile leaves it there, and the next run waits for Marketo to finish it
+before sending anything (then sends its rows again, which is harmless: every import is an upsert).
+A 607 (daily quota) propagates as ``QuotaExceeded`` and stops the run cleanly.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from ..providers.marketo.client import MarketoClient
-from ..providers.marketo.errors import WriteOutcomeUnknown
+from ..providers.marketo.bulk_import import FAILURE_REASON, MAX_FILE_BYTES, WARNING_REASON, BulkImporter, Import, csv_files
+from ..providers.marketo.errors import MarketoError, WriteOutcomeUnknown
 from .cache import Bounded
 from .config import SyncConfig
 from .ledger import Ledger
@@ -20,6 +28,11 @@ from .work import Item
 
 MAX = 300
 ALREADY_AT_OR_PAST = "1037"
+#: Records of one kind in one batch above which a bulk import is used (leads whose id the batch does
+#: not need, each program member (program, status) group, custom object records). An import costs
+#: one call plus its status polls; REST costs one call per 300 records.
+BULK_THRESHOLD = 2_000
+log = logging.getLogger(__name__)
 
 
 def _chunks(items: list[Any], size: int = MAX) -> list[list[Any]]:
@@ -30,6 +43,10 @@ def _reasons(result: dict[str, Any]) -> list[dict[str, Any]]:
     return list(result.get("reasons") or result.get("errors") or [])
 
 
+def _dedupe_key(values: list[Any]) -> str:
+    return json.dumps(["" if v is None else str(v) for v in values])
+
+
 def _message(result: dict[str, Any]) -> str:
     return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in _reasons(result)) or str(result.get("status"))
 
@@ -37,10 +54,16 @@ def _message(result: dict[str, Any]) -> str:
 class MarketoSink:
     """Writes work items for the ``mk.*`` targets; lead ids and programs found are kept in memory."""
 
-    def __init__(self, client: MarketoClient, config: SyncConfig, ledger: Ledger, dry_run: bool = False) -> None:
+    def __init__(self, client: MarketoClient, config: SyncConfig, ledger: Ledger, dry_run: bool = False,
+                 bulk_threshold: int = BULK_THRESHOLD, importer: BulkImporter | None = None,
+                 max_file_bytes: int = MAX_FILE_BYTES) -> None:
         assert config.marketo is not None
         self.client, self.config, self.target, self.ledger, self.dry_run = \
             client, config, config.marketo, ledger, dry_run
+        self.bulk_threshold, self.max_file_bytes = bulk_threshold, max_file_bytes
+        self.importer = importer or BulkImporter(client)
+        self.importer.on_submit = self._recorded  # in the ledger at once: a re-run waits for it (settle_imports)
+        self.bulk_failed: set[str] = set()  # emails whose lead failed in this batch's lead import
         self.lead_ids: dict[str, int | None] = Bounded(100_000)  # the ledger keeps every id (ref) too
         self.programs: dict[str, int | None] = {}
         self._activity_type: int | None = None
@@ -49,8 +72,13 @@ class MarketoSink:
         self.by_status: dict[str, int] = {}
 
     # -- leads -----------------------------------------------------------------------------
-    def upsert_leads(self, items: list[Item], wanted_emails: list[str]) -> None:
-        """Upsert the ``mk.lead`` items (one record per email) and learn the id of every wanted email."""
+    def upsert_leads(self, items: list[Item], wanted_emails: list[str], bulk_ok: bool = False) -> list[Import] | None:
+        """Upsert the ``mk.lead`` items (one record per email) and learn the id of every wanted email.
+
+        With ``bulk_ok``, the records whose id is not wanted go in a bulk lead import when there are more
+        than the threshold; the import is returned still running (:meth:`finish_lead_import` settles it).
+        Its emails and the REST call's are disjoint, so no email is in two requests at once.
+        """
         records: dict[str, dict[str, Any]] = {}
         owners: dict[str, list[Item]] = {}
         for item in items:
@@ -59,8 +87,8 @@ class MarketoSink:
             record.update({f: item.row.data[c] for f, c in self.target.lead_mapping.items()
                            if item.row.data.get(c) and f != "email"})
             owners.setdefault(email, []).append(item)
-        for email in wanted_emails:
-            email = email.lower()
+        wanted = dict.fromkeys(e.lower() for e in wanted_emails)
+        for email in wanted:
             if email not in records and email not in self.lead_ids:
                 known = self.ledger.lookup("mk.lead", [email]).get(email)
                 if known and known[2]:
@@ -73,8 +101,15 @@ class MarketoSink:
                     i.confirm()
             for email in records:
                 self.lead_ids.setdefault(email, -1)
-            return
-        emails = list(records)
+            return None
+        loose = [e for e in records if e not in wanted]  # written, but no id needed in this batch
+        started = None
+        if bulk_ok and len(loose) > self.bulk_threshold:
+            started = self._import_leads(loose, records, owners)
+            loose_set = set(loose)
+            emails = [e for e in records if e not in loose_set]
+        else:
+            emails = list(records)
         for chunk in _chunks(emails):
             result = self.client.post_json("/rest/v1/leads.json", {
                 "action": "createOrUpdate", "lookupField": "email", "input": [records[e] for e in chunk]},
@@ -91,6 +126,75 @@ class MarketoSink:
                         i.reject(_message(r))
                 if ok and email not in owners:
                     self.ledger.mark("mk.lead", email, "", "confirmed", ref=str(r["id"]))
+        return started
+
+    def _import_leads(self, emails: list[str], records: dict[str, dict[str, Any]],
+                      owners: dict[str, list[Item]]) -> list[Import]:
+        """Bulk lead import(s) of ``emails`` (lookupField email: an upsert, so a re-run after a crash that
+        left one in flight just imports the same rows again)."""
+        header = ["email", *dict.fromkeys(f for e in emails for f in records[e] if f != "email")]
+        started, at = [], 0
+        for data, n in csv_files(header, (records[e] for e in emails), self.max_file_bytes):
+            started.append(self.importer.submit("leads", data, n, tag=(emails[at:at + n], owners)))
+            at += n
+        return started
+
+    def finish_lead_import(self, imports: list[Import] | None) -> None:
+        """Wait for the lead imports; failed rows reject their items, the others are confirmed."""
+        if not imports:
+            return
+        self.importer.wait(imports)
+        for imp in imports:
+            emails, owners = imp.tag
+            failed = self._fold(imp, lambda row: (row.get("email") or "").lower())
+            for email in emails:
+                reason = failed.get(email) or failed.get("*") if imp.status == "Complete" else \
+                    f"bulk lead import {imp.batch_id} {imp.status}: {imp.message}"
+                if reason is None:
+                    self.counts["leads upserted"] += 1
+                else:
+                    self.lead_ids[email] = None
+                    self.bulk_failed.add(email)
+                for i in owners.get(email, []):
+                    if reason is None:
+                        i.confirm()
+                    else:
+                        i.reject(reason)
+
+    def _fold(self, imp: Import, key: Callable[[dict[str, str]], str]) -> dict[str, str]:
+        """``key → reason`` of an import's failed rows; warnings are counted and logged (not failures)."""
+        failed = {key(r): r.get(FAILURE_REASON) or "failed in the bulk import" for r in self.importer.failures(imp)}
+        if imp.failed and not failed:
+            failed = {"*": f"bulk import {imp.batch_id}: {imp.failed} rows failed but no failures file"}
+        for row in self.importer.warnings(imp):
+            self.counts["bulk import warnings"] = self.counts.get("bulk import warnings", 0) + 1
+            log.warning("Marketo bulk import %s: warning for %s: %s", imp.batch_id, key(row),
+                        row.get(WARNING_REASON))
+        self.ledger.mark("mk.import", str(imp.batch_id), "", "confirmed")
+        return failed
+
+    def settle_imports(self) -> int:
+        """Wait for imports a killed run left in Marketo's queue before anything is sent again, so no email
+        is in a new request while an old import may still write it. Returns how many were waited for."""
+        left = list(self.ledger.in_state("mk.import", "sent"))
+        if not left or self.dry_run:
+            return 0
+        imports = [Import(p["kind"], int(key), p["status_path"], 0) for key, _, p, _ in left]
+        for imp in imports:
+            try:
+                self.importer.poll(imp)
+            except MarketoError:  # unknown to Marketo (e.g. never queued): nothing to wait for
+                imp.status = "Unknown"
+        self.importer.wait(imports)
+        for imp in imports:
+            self.ledger.mark("mk.import", str(imp.batch_id), "", "confirmed")
+        self.ledger.commit()
+        return len(imports)
+
+    def _recorded(self, imp: Import) -> None:
+        self.ledger.mark("mk.import", str(imp.batch_id), "", "sent",
+                         payload={"kind": imp.kind, "status_path": imp.status_path})
+        self.ledger.commit()
 
     # -- programs --------------------------------------------------------------------------
     def ensure_programs(self, sessions: list[str]) -> None:
@@ -124,27 +228,54 @@ class MarketoSink:
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: list[Item]) -> None:
-        """Write every ``mk.*`` item of one batch; each ends confirmed, rejected, or (activities) sent."""
+        """Write every ``mk.*`` item of one batch; each ends confirmed, rejected, or (activities) sent.
+
+        Order: the leads first (REST for the people whose id this batch needs, a bulk lead import for
+        the rest above the threshold, and it must finish before anything else names those emails),
+        then program member and custom object imports started, the REST calls made while they run,
+        and last the imports' failures folded in.
+        """
         if not items:
             return
         self.lead_ids.trim()  # type: ignore[attr-defined]
-        self.upsert_leads([i for i in items if i.target == "mk.lead"], [i.row.data["email"] for i in items])
-        rest = [i for i in items if i.target != "mk.lead"]
+        self.bulk_failed = set()
+        members = self._member_groups([i for i in items if i.target == "mk.member"])
+        bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}
+        objects = [i for i in items if i.target == "mk.object"]
+        bulk_objects = not self.dry_run and len(objects) > self.bulk_threshold
+        rest_members = [i for k, g in members.items() if k not in bulk_members for i in g]
+        need_ids = [i.row.data["email"] for i in items if i.target in ("mk.object", "mk.activity")]
+        need_ids += [i.row.data["email"] for i in rest_members]
+        lead_import = self.upsert_leads([i for i in items if i.target == "mk.lead"], need_ids, bulk_ok=True)
+        self.finish_lead_import(lead_import)
+        started: list[Import] = []
+        for (program, status), group in bulk_members.items():
+            started += self._import_members(program, status, group)
         ready = []
-        for item in rest:
+        for item in [i for i in items if i.target in ("mk.object", "mk.activity")] + rest_members:
             lead = self.lead_ids.get(item.row.data["email"].lower())
             if lead is None:
                 item.reject("the Marketo lead could not be upserted")
             else:
                 item.extra["lead"] = lead
                 ready.append(item)
-        self._members([i for i in ready if i.target == "mk.member"])
-        self._objects([i for i in ready if i.target == "mk.object"])
+        ready_objects = [i for i in ready if i.target == "mk.object"]
+        if bulk_objects and ready_objects:
+            started += self._import_objects(ready_objects)
+        else:
+            self._objects(ready_objects)
+        self._members_rest([i for i in ready if i.target == "mk.member"])
         self._activities([i for i in ready if i.target == "mk.activity"])
+        if started:
+            self.importer.wait(started)
+            for imp in started:
+                settle, chunk = imp.tag
+                settle(imp, chunk)
 
-    def _members(self, items: list[Item]) -> None:
+    def _member_groups(self, items: list[Item]) -> dict[tuple[int, str], list[Item]]:
+        """Member items by (program, Marketo status); those without either are rejected here."""
         if not items:
-            return
+            return {}
         self.ensure_programs([i.row.data["session"] for i in items])
         groups: dict[tuple[int, str], list[Item]] = {}
         for item in items:
@@ -156,6 +287,44 @@ class MarketoSink:
                 item.reject(f"status {item.row.data['status']!r} has no Marketo status in the status map")
             else:
                 groups.setdefault((program, status), []).append(item)
+        return groups
+
+    def _import_members(self, program: int, status: str, group: list[Item]) -> list[Import]:
+        """Program member import(s) of one (program, status) group, by email. The leads exist already (the
+        lead import finished first), and the import is forward-only like the REST call: a re-run is safe."""
+        owners: dict[str, list[Item]] = {}
+        for item in group:
+            email = item.row.data["email"].lower()
+            if email in self.bulk_failed or self.lead_ids.get(email, 0) is None:
+                item.reject("the Marketo lead could not be upserted")
+            else:
+                owners.setdefault(email, []).append(item)
+        emails = list(owners)
+
+        def settle(imp: Import, chunk: list[str]) -> None:
+            failed = self._fold(imp, lambda row: (row.get("email") or "").lower())
+            for email in chunk:
+                reason = failed.get(email) or failed.get("*") if imp.status == "Complete" else \
+                    f"bulk program member import {imp.batch_id} {imp.status}: {imp.message}"
+                for i in owners[email]:
+                    if reason is None:
+                        i.confirm()
+                        self.by_status[status] = self.by_status.get(status, 0) + 1
+                    else:
+                        i.reject(reason)
+
+        started, at = [], 0
+        for data, n in csv_files(["email"], ({"email": e} for e in emails), self.max_file_bytes):
+            started.append(self.importer.submit("programMembers", data, n, program_id=program, status=status,
+                                                tag=(settle, emails[at:at + n])))
+            at += n
+        return started
+
+    def _members_rest(self, items: list[Item]) -> None:
+        groups: dict[tuple[int, str], list[Item]] = {}
+        for item in items:
+            program = self.programs[item.row.data["session"]]
+            groups.setdefault((program, self.config.status_to_marketo[item.row.data["status"]]), []).append(item)
         for (program, status), group in groups.items():
             if self.dry_run:
                 for i in group:
@@ -177,14 +346,13 @@ class MarketoSink:
                     else:
                         i.reject(_message(r) if r else "no result for this lead")
 
-    def _objects(self, items: list[Item]) -> None:
+    def _object_records(self, items: list[Item]) -> tuple[dict[str, dict[str, Any]], dict[str, list[Item]]] | None:
+        """Custom object records by dedupe key, and the items of each; ``None`` when there is no object."""
         obj = self.target.custom_object
-        if not items:
-            return
         if obj is None:
             for i in items:
                 i.reject("the Sync manifest names no Marketo custom object")
-            return
+            return None
         fields = {f.name: f for f in obj.fields}
         link = next((f.name for f in obj.fields if f.data_type == "link"), None)
         records: dict[str, dict[str, Any]] = {}
@@ -193,9 +361,49 @@ class MarketoSink:
             record = {k: v for k, v in item.row.data.items() if k in fields and v != "" and k != link}
             if link:
                 record[link] = item.extra["lead"]
-            dedupe = json.dumps([record.get(d) for d in obj.dedupe_fields])
+            dedupe = _dedupe_key([record.get(d) for d in obj.dedupe_fields])
             records.setdefault(dedupe, {}).update(record)
             owners.setdefault(dedupe, []).append(item)
+        return records, owners
+
+    def _import_objects(self, items: list[Item]) -> list[Import]:
+        """Custom object import(s) (upserts on the dedupe fields: a re-run after a crash is harmless)."""
+        built = self._object_records(items)
+        if built is None:
+            return []
+        records, owners = built
+        obj = self.target.custom_object
+        assert obj is not None
+        keys = list(records)
+        header = list(dict.fromkeys(f for k in keys for f in records[k]))
+
+        def settle(imp: Import, chunk: list[str]) -> None:
+            failed = self._fold(imp, lambda row: _dedupe_key([row.get(d) for d in obj.dedupe_fields]))
+            for key in chunk:
+                reason = failed.get(key) or failed.get("*") if imp.status == "Complete" else \
+                    f"bulk custom object import {imp.batch_id} {imp.status}: {imp.message}"
+                for i in owners[key]:
+                    if reason is None:
+                        i.confirm()
+                    else:
+                        i.reject(reason)
+
+        started, at = [], 0
+        for data, n in csv_files(header, (records[k] for k in keys), self.max_file_bytes):
+            started.append(self.importer.submit("customObject", data, n, api_name=obj.api_name,
+                                                tag=(settle, keys[at:at + n])))
+            at += n
+        return started
+
+    def _objects(self, items: list[Item]) -> None:
+        if not items:
+            return
+        built = self._object_records(items)
+        if built is None:
+            return
+        records, owners = built
+        obj = self.target.custom_object
+        assert obj is not None
         keys = list(records)
         if self.dry_run:
             for i in items:

@@ -95,6 +95,44 @@ class MarketoClient:
         return self.envelope("POST", path, params=params, form=data, files=files,
                              idempotent=idempotent).get("result") or []
 
+    def get_text(self, path: str) -> str:
+        """GET a file reply (a bulk import's ``failures.json``/``warnings.json`` are CSV, not envelopes),
+        with the same token, limiter and retry rules as :meth:`envelope`; an envelope error raises."""
+        url = self.settings.endpoint + path
+        attempt, renewals = 0, 0
+        while True:
+            attempt += 1
+            token = self.access_token()
+            try:
+                with self.limiter.slot():
+                    self._bump_calls()
+                    response = self.session.get(url, headers={"Authorization": f"Bearer {token}"},
+                                                timeout=self.timeout_s)
+            except requests.RequestException as exc:
+                code, message = transport_failure(exc, self.settings.endpoint)
+            else:
+                data = _json(response) if "json" in response.headers.get("Content-Type", "") else None
+                if response.status_code == 200 and not isinstance(data, dict):
+                    return response.text
+                if response.status_code != 200:
+                    code, message = f"HTTP {response.status_code}", f"HTTP {response.status_code} {response.reason}"
+                else:
+                    assert isinstance(data, dict)
+                    first = (data.get("errors") or [{}])[0]
+                    code, message = str(first.get("code", "unknown")), str(first.get("message", "unknown error"))
+            if code in TOKEN_CODES and renewals < 2:
+                renewals += 1
+                self._drop_token(token)
+                attempt -= 1
+                continue
+            if code == "607":
+                raise QuotaExceeded(message, quota_reset_after(), path)
+            if is_retryable(code, True) and attempt < self.retry.attempts_for(code):
+                self._count_retry(code)
+                time.sleep(self.retry.delay(attempt, code, self._rng))
+                continue
+            raise MarketoError(code, message, path)
+
     def envelope(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
                  form: Mapping[str, Any] | None = None, files: Mapping[str, Any] | None = None,
                  idempotent: bool | None = None) -> dict[str, Any]:

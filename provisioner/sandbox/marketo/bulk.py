@@ -1,7 +1,10 @@
 """Bulk imports (``/bulk/v1/``): leads, custom objects and program members, processed in the background.
 
 Two workers process at most ``bulk_max_processing`` batches at once after ``bulk_delay_s``; at most
-``bulk_max_queued`` more wait. Clients see ``Queued`` → ``Importing`` → ``Complete`` and must poll.
+``bulk_max_queued`` batches may be in the queue at any time, the processing ones included (Adobe: "A
+maximum of 10 jobs are allowed in the queue at any given time (including the two currently being
+processed)"); one more is refused with 1016. Clients see ``Queued`` → ``Importing`` → ``Complete``
+and must poll.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ class BulkWorkers:
 
 def _rows(ctx: CallContext, fmt: str, max_bytes: int) -> tuple[list[str], list[dict[str, str]]]:
     data = ctx.file("file")
-    if len(data) > max_bytes:
+    if len(data) >= max_bytes:  # "so long as the file totals less than 10MB in size"
         raise ApiError(errors.INVALID_DATA, f"Import file exceeds {max_bytes // (1024 * 1024)} MB")
     try:
         text = data.decode("utf-8-sig")
@@ -97,7 +100,7 @@ def _format(ctx: CallContext) -> str:
 def _enqueue(app: "MarketoApp", kind: str, header: list[str], rows: list[dict[str, str]],
              **extra: Any) -> dict[str, Any]:
     active = [b for b in app.state["batches"].values() if b["status"] in ACTIVE]
-    if len(active) >= app.config.bulk_max_processing + app.config.bulk_max_queued:
+    if len(active) >= app.config.bulk_max_queued:  # the processing ones count: 10 in all, not 2 + 10
         raise ApiError(errors.TOO_MANY_IMPORTS, "Too many imports")
     batch_id = next_id(app.state, "batch")
     batch = {"batchId": batch_id, "importId": str(batch_id), "kind": kind, "status": "Queued", "header": header,

@@ -103,7 +103,7 @@ class MarketoConfig:
     lead_upsert_race_s: float = 0.0
     bulk_delay_s: float = 0.2
     bulk_max_processing: int = 2
-    bulk_max_queued: int = 10
+    bulk_max_queued: int = 10  # imports in the queue at once, the processing ones included (1016 beyond)
 
     def __post_init__(self) -> None:
         self.permissions = frozenset(self.permissions)
