@@ -190,8 +190,7 @@ def apply(paths: tuple[str, ...], auto_approve: bool, allow_destroy: bool, stric
     \b
     Exit codes: 0 applied (or nothing to do); 1 errors, refused plan, or (--strict) manual steps left.
     """
-    from .plan import PlanError, apply_saved_plan, read_plan, render_apply_report, render_plan, render_result
-    from .providers.base import ConnectionError_
+    from .plan import PlanError, read_plan
 
     saved = None
     if _is_plan_file(paths):
@@ -204,22 +203,39 @@ def apply(paths: tuple[str, ...], auto_approve: bool, allow_destroy: bool, stric
         session = _session(paths, var_pairs, vars_file)
     the_plan = _make_plan(session)
     if saved is None:
-        click.echo(render_plan(the_plan, color=_color()), nl=False)
-        if the_plan.summary.add + the_plan.summary.change + the_plan.summary.destroy == 0:
-            sys.exit(EXIT_FINDINGS if strict and the_plan.summary.manual else EXIT_OK)
-        if not auto_approve:
-            if not sys.stdin.isatty():
-                _fail("apply needs confirmation", "run it in a terminal, or pass --auto-approve (CI)")
-            answer = click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted",
-                                  default="", show_default=False)
-            if answer.strip() != "yes":
-                click.echo("Apply cancelled.")
-                sys.exit(EXIT_FINDINGS)
-            saved = the_plan
-            session.reset_reads()
-            the_plan = _make_plan(session)  # the org may have changed while you read the plan
-        else:
-            saved = the_plan
+        confirm_and_apply(session, the_plan, auto_approve, allow_destroy, strict)
+    _apply_and_exit(session, saved, the_plan, allow_destroy, strict)
+
+
+def confirm_and_apply(session: Any, the_plan: Any, auto_approve: bool, allow_destroy: bool = False,
+                      strict: bool = False) -> NoReturn:
+    """Show the plan, ask (unless ``auto_approve``), re-read the orgs, apply, report and exit.
+
+    Shared by `apply PATHS` and `event new`, so both ask, refuse and exit the same way.
+    """
+    from .plan import render_plan
+
+    click.echo(render_plan(the_plan, color=_color()), nl=False)
+    if the_plan.summary.add + the_plan.summary.change + the_plan.summary.destroy == 0:
+        sys.exit(EXIT_FINDINGS if strict and the_plan.summary.manual else EXIT_OK)
+    saved = the_plan
+    if not auto_approve:
+        if not sys.stdin.isatty():
+            _fail("apply needs confirmation", "run it in a terminal, or pass --auto-approve (CI)")
+        answer = click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted",
+                              default="", show_default=False)
+        if answer.strip() != "yes":
+            click.echo("Apply cancelled.")
+            sys.exit(EXIT_FINDINGS)
+        session.reset_reads()
+        the_plan = _make_plan(session)  # the org may have changed while you read the plan
+    _apply_and_exit(session, saved, the_plan, allow_destroy, strict)
+
+
+def _apply_and_exit(session: Any, saved: Any, the_plan: Any, allow_destroy: bool, strict: bool) -> NoReturn:
+    from .plan import PlanError, apply_saved_plan, render_apply_report, render_result
+    from .providers.base import ConnectionError_
+
     click.echo("")
     try:
         report = apply_saved_plan(saved, the_plan, session.kinds, session.connections, allow_destroy=allow_destroy,
@@ -367,6 +383,8 @@ from .export.command import export as _export_command
 cli.add_command(_export_command)
 from .sync.command import sync as _sync_command
 cli.add_command(_sync_command)
+from .events.command import event as _event_command
+cli.add_command(_event_command)
 
 
 def main() -> None:

@@ -74,6 +74,13 @@ def _describe(error: Any, doc: Document) -> list[Finding]:
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return [Finding(doc.location(path), f"{where}: must be {_article(expected)}, got {_kind(error.instance)}",
                         "", "schema")]
+    if validator in ("maxLength", "minLength") and isinstance(error.instance, str):
+        limit = error.validator_value
+        shown = error.instance if len(error.instance) <= 40 else error.instance[:37] + "..."
+        if validator == "maxLength":
+            return [Finding(doc.location(path), f"{where}: {shown!r} is {len(error.instance)} characters, longer than "
+                            f"the {limit} allowed", (schema.get("description") or "").strip(), "schema")]
+        return [Finding(doc.location(path), f"{where}: must not be empty", "", "schema")]
     return [Finding(doc.location(path), f"{where}: {error.message}", "", "schema")]
 
 

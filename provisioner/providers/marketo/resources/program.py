@@ -179,6 +179,8 @@ class ProgramKind:
             for key in ("startDate", "endDate"):
                 if key in d.attributes:
                     attrs[key] = _same_precision(program.get(key), d.attributes[key])
+            if "cloneFrom" in d.attributes:  # how a program is created, not a property of it: never a change
+                attrs["cloneFrom"] = d.attributes["cloneFrom"]
             found[d.address] = Live(d.address, attrs, {"id": program.get("id")})
         return found
 

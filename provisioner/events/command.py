@@ -1,0 +1,129 @@
+"""`provisioner event new`: stamp out per-event campaigns and programs from a template, then plan and apply
+them like any manifest (the same plan, confirmation, exit codes)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .render import TemplateNotFound, find_template
+from .sessions import SessionRow, SessionsFileError, make_row, read_sessions
+from .stamp import EventBatch, EventError, prepare
+
+
+@click.group()
+def event() -> None:
+    """Per-event campaigns and programs from the event templates in templates/."""
+
+
+@event.command("new")
+@click.argument("template")
+@click.option("--var", "var_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A session variable (name, start, end, type, or any the template uses); repeatable.")
+@click.option("--vars-file", type=click.Path(dir_okay=False), default=None, help="YAML file of variables.")
+@click.option("--sessions", "sessions_file", type=click.Path(dir_okay=False), default=None,
+              help="CSV, one row per session: name, start, [end], [type live|on-demand], other variables.")
+@click.option("--manifests", "setup_dir", default="manifests", show_default=True, type=click.Path(),
+              help="The setup manifests the template copies from (template campaign, template program).")
+@click.option("--include-past", is_flag=True, help="Also create live sessions whose start is in the past.")
+@click.option("--partial", is_flag=True, help="Go on with the good rows when some are bad (default: none go on).")
+@click.option("--plan-only", is_flag=True, help="Show the plan and stop.")
+@click.option("--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Write the rendered manifests here for review (one file per session) instead of applying.")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
+@click.option("--detailed-exitcode", is_flag=True, help="With --plan-only: exit 0 no changes, 2 changes, 1 error.")
+def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessions_file: str | None,
+        setup_dir: str, include_past: bool, partial: bool, plan_only: bool, out_dir: str | None,
+        auto_approve: bool, detailed_exitcode: bool) -> None:
+    """Create the campaign and program of one event (--var) or of every session in a CSV (--sessions).
+
+    TEMPLATE is a folder of *.yaml.j2 manifests (or a name under templates/, e.g. kaltura-event).
+    Idempotent by name: sessions that exist are updated only where they differ (a new date),
+    so running it twice creates nothing new. Live sessions that already started are skipped.
+
+    \b
+    Exit codes: 0 done (or nothing to do); 1 bad rows (even with --partial), errors, or cancelled;
+    with --plan-only --detailed-exitcode: 0 no changes, 2 changes.
+    """
+    from ..cli import _color, _fail, _make_plan, confirm_and_apply, parse_vars
+    from ..plan import exit_code_for_plan, render_plan
+    from ..providers.base import ConnectionError_
+    from ..workflow import WorkflowError, connect_session
+
+    variables = parse_vars(var_pairs, vars_file)
+    try:
+        found = find_template(template)
+        rows = _rows(sessions_file, variables)
+        batch = prepare(found, [setup_dir], rows, datetime.now(timezone.utc), include_past, partial)
+    except (TemplateNotFound, SessionsFileError) as exc:
+        _fail(str(exc))
+    except EventError as exc:
+        for finding in exc.findings:
+            click.echo(finding.render(), err=True)
+        _fail(str(exc))
+    _report(batch, sessions_file, partial)
+    if batch.bad and not partial:
+        _fail(f"{len(batch.bad)} of {len(batch.rows)} session(s) are bad; nothing was created",
+              "fix the rows above, or pass --partial to create the good ones and report the rest")
+    if not batch.good:
+        click.echo("No sessions to create.")
+        sys.exit(1 if batch.bad else 0)
+    if out_dir:
+        _write(batch, Path(out_dir), setup_dir)
+        sys.exit(1 if batch.bad else 0)
+    try:
+        session = connect_session(batch.manifests, [str(f) for f in found.files] + [sessions_file or "--var"])
+    except (ConnectionError_, WorkflowError) as exc:
+        _fail(str(exc))
+    the_plan = _make_plan(session)
+    if plan_only:
+        click.echo(render_plan(the_plan, color=_color()), nl=False)
+        code = exit_code_for_plan(the_plan, detailed_exitcode)
+        sys.exit(1 if batch.bad and code == 0 else code)
+    if batch.bad:  # --partial: apply the good rows, but the run still reports failure
+        try:
+            confirm_and_apply(session, the_plan, auto_approve)
+        except SystemExit:
+            sys.exit(1)
+    confirm_and_apply(session, the_plan, auto_approve)
+
+
+def _rows(sessions_file: str | None, variables: dict[str, Any]) -> list[SessionRow]:
+    """The sessions: every row of the CSV (``--var`` values fill missing columns), or one from ``--var``."""
+    if sessions_file:
+        return read_sessions(sessions_file, variables)
+    missing = [k for k in ("name", "start") if not variables.get(k)]
+    if missing:
+        raise SessionsFileError(f"give {' and '.join('--var ' + k + '=…' for k in missing)} for one event, "
+                                "or --sessions FILE.csv for many")
+    return [make_row("--var", variables)]
+
+
+def _report(batch: EventBatch, sessions_file: str | None, partial: bool) -> None:
+    source = sessions_file or "--var"
+    click.echo(f"Event template {batch.template.name}: {len(batch.rows)} session(s) from {source}; "
+               f"{len(batch.good)} to plan, {len(batch.past)} past, {len(batch.bad)} bad.")
+    if batch.past:
+        click.echo("Skipped, already started (pass --include-past to create them anyway):")
+        for row in batch.past:
+            click.echo(f"  {row.where}: \"{row.name}\" started {row.variables.get('start')}")
+    if batch.bad:
+        click.echo("Bad rows" + (" (left out; the rest go on):" if partial else ":"), err=True)
+        for row in batch.bad:
+            for error in row.errors:
+                click.echo(f"  {error.render()}", err=True)
+    click.echo("")
+
+
+def _write(batch: EventBatch, out_dir: Path, setup_dir: str) -> None:
+    """Write the rendered manifests, one file per session, and say how to plan them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = batch.rendered_files()
+    for name, text in files.items():
+        (out_dir / name).write_text(text, "utf-8")
+    click.echo(f"Wrote {len(files)} file(s) to {out_dir}. Review them in a pull request, then:")
+    click.echo(f"  provisioner plan {setup_dir} {out_dir} --out plan.json && provisioner apply plan.json")
