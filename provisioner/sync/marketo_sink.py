@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from ..providers.marketo.client import MarketoClient
-from ..providers.marketo.bulk_import import FAILURE_REASON, MAX_FILE_BYTES, WARNING_REASON, BulkImporter, Import, csv_files
+from ..providers.marketo.bulk_import import (FAILURE_REASON, MAX_FILE_BYTES, WARNING_REASON, BulkImporter, Import,
+                                             csv_files)
 from ..providers.marketo.errors import MarketoError, WriteOutcomeUnknown
 from .cache import Bounded
 from .config import SyncConfig
@@ -217,13 +218,17 @@ class MarketoSink:
                 self.programs[name] = None
                 continue
             folder = template[0].get("folder") or {}
-            try:
-                cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
-                    "name": name,
-                    "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
-                    "description": f"{self.target.program_template}: {name} (provisioner sync)"})
-            except WriteOutcomeUnknown:  # names are unique: look the program up instead of cloning twice
-                cloned = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+            cloned: list[Any] = []
+            for _ in range(3):
+                try:
+                    cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
+                        "name": name,
+                        "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
+                        "description": f"{self.target.program_template}: {name} (provisioner sync)"})
+                except WriteOutcomeUnknown:  # names are unique: look the program up instead of cloning twice
+                    cloned = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+                if cloned:  # not found after an unknown outcome: the clone did not happen, so clone again
+                    break
             self.programs[name] = int(cloned[0]["id"]) if cloned else None
 
     # -- writes ------------------------------------------------------------------------------
