@@ -99,6 +99,8 @@ def render(s: "object") -> None:
     assert isinstance(s, Summary)
     title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
     click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")
+    if s.superseded:
+        click.echo(f"  {s.superseded} rows skipped: a row of the same key with a later time was written before.")
     if s.salesforce:
         click.echo(f"  Salesforce: matched {s.salesforce.get('matched Contact', 0)} to Contacts, "
                    f"{s.salesforce.get('matched Lead', 0)} to Leads; created {s.salesforce.get('created', 0)}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -38,6 +38,7 @@ class Summary:
 
     rows: int = 0
     skipped: int = 0
+    superseded: int = 0  # rows not written because a row of the same key with a later time was
     confirmed: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     salesforce: dict[str, int] = field(default_factory=dict)
@@ -49,6 +50,27 @@ class Summary:
     stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
     failed: str | None = None  # an error that ended the run early (retries exhausted)
     dry_run: bool = False
+
+
+def row_time(row: Row) -> float | None:
+    """The row's ``time`` column as epoch seconds (ISO 8601; no zone means UTC), ``None`` when absent or
+    unreadable — such rows fall back to file order."""
+    text = row.data.get("time", "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _supersedes(new: float | None, old: float | None) -> bool:
+    """Whether a row read later (time ``new``) replaces one read earlier (``old``) of the same key: the latest
+    time wins, and on a tie or without times the later row does."""
+    return new is None or old is None or new >= old
 
 
 def _key(row: Row, fields: list[str]) -> str:
@@ -109,6 +131,7 @@ class SyncRun:
                     self.ledger.mark("input", row.where, digest, "rejected", problem)
                 self.summary.rejected["input"] = self.summary.rejected.get("input", 0) + 1
                 continue
+            at = row_time(row)
             fields = list(self.config.idempotency.get(row.kind) or DEFAULT_KEYS[row.kind])
             if row.kind == "poll" and "poll_number" not in fields:
                 fields.append("poll_number")  # the manifest keys the poll *record*; each poll is its own row
@@ -117,7 +140,9 @@ class SyncRun:
                 data = dict(row.data, _kind=row.kind)
                 if target == "mk.lead":
                     data = {c: row.data.get(c, "") for c in self.config.marketo.lead_mapping.values()}
-                items[(target, key)] = Item(target, key, content_hash(data), row)  # the last row of a key wins
+                earlier = items.get((target, key))
+                if earlier is None or _supersedes(at, earlier.at):  # the latest time wins, not file order
+                    items[(target, key)] = Item(target, key, content_hash(data), row, at=at)
         by_target: dict[str, list[Item]] = {}
         for item in items.values():
             by_target.setdefault(item.target, []).append(item)
@@ -127,6 +152,9 @@ class SyncRun:
             for i in its:
                 if self.ledger.is_done(target, i.key, i.digest, known):
                     self.summary.skipped += 1
+                elif self.ledger.is_newer(known, i.key, i.at):  # an earlier batch or run wrote a later row
+                    self.summary.skipped += 1
+                    self.summary.superseded += 1
                 else:
                     todo.append(i)
         return todo
@@ -144,7 +172,7 @@ class SyncRun:
             else:
                 continue
             if not self.dry_run:
-                self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where)
+                self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
 
     def run(self, paths: Iterable[str | Path]) -> Summary:
         """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""

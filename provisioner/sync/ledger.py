@@ -18,10 +18,13 @@ from typing import Any, Iterable, Iterator
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     target TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL,
-    reason TEXT, ref TEXT, payload TEXT, source TEXT, updated REAL NOT NULL,
+    reason TEXT, ref TEXT, payload TEXT, source TEXT, updated REAL NOT NULL, at REAL,
     PRIMARY KEY (target, key));
 CREATE INDEX IF NOT EXISTS rows_state ON rows (target, state);
 """
+#: ``at``: the row's own ``time`` (epoch seconds) — among rows of one key the latest time wins, across
+#: runs too; added to ledgers made before it had the column.
+Known = tuple[str, str, "str | None", "float | None"]  # (hash, state, ref, at)
 DONE = ("confirmed", "rejected")
 
 
@@ -40,6 +43,8 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        if "at" not in {c[1] for c in self.db.execute("PRAGMA table_info(rows)")}:
+            self.db.execute("ALTER TABLE rows ADD COLUMN at REAL")
         self.db.execute("BEGIN")
 
     def close(self) -> None:
@@ -51,32 +56,42 @@ class Ledger:
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
-    def lookup(self, target: str, keys: Iterable[str]) -> dict[str, tuple[str, str, str | None]]:
-        """``key → (hash, state, ref)`` for the keys the ledger knows."""
+    def lookup(self, target: str, keys: Iterable[str]) -> dict[str, Known]:
+        """``key → (hash, state, ref, at)`` for the keys the ledger knows."""
         keys = list(dict.fromkeys(keys))
-        found: dict[str, tuple[str, str, str | None]] = {}
+        found: dict[str, Known] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for key, digest, state, ref in self.db.execute(
-                    f"SELECT key, hash, state, ref FROM rows WHERE target=? AND key IN ({marks})", [target, *chunk]):
-                found[key] = (digest, state, ref)
+            for key, digest, state, ref, at in self.db.execute(
+                    f"SELECT key, hash, state, ref, at FROM rows WHERE target=? AND key IN ({marks})",
+                    [target, *chunk]):
+                found[key] = (digest, state, ref, at)
         return found
 
-    def is_done(self, target: str, key: str, digest: str, known: dict[str, tuple[str, str, str | None]]) -> bool:
+    def is_done(self, target: str, key: str, digest: str, known: dict[str, Known]) -> bool:
         entry = known.get(key)
         return entry is not None and entry[0] == digest and entry[1] in DONE
 
+    @staticmethod
+    def is_newer(known: dict[str, Known], key: str, at: float | None) -> bool:
+        """Whether the ledger holds a row of ``key`` with a later ``time`` than ``at`` (not a rejected one):
+        the row at ``at`` is then superseded and must not overwrite it."""
+        entry = known.get(key)
+        return (entry is not None and at is not None and entry[3] is not None and entry[3] > at
+                and entry[1] != "rejected")
+
     def mark(self, target: str, key: str, digest: str, state: str, reason: str | None = None,
-             ref: str | None = None, payload: Any = None, source: str | None = None) -> None:
-        """Record the state of one key (keeps an earlier ``ref`` when none is given)."""
+             ref: str | None = None, payload: Any = None, source: str | None = None, at: float | None = None) -> None:
+        """Record the state of one key (keeps an earlier ``ref`` and ``at`` when none is given)."""
         self.db.execute(
-            "INSERT INTO rows (target, key, hash, state, reason, ref, payload, source, updated) "
-            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(target, key) DO UPDATE SET hash=excluded.hash, "
+            "INSERT INTO rows (target, key, hash, state, reason, ref, payload, source, updated, at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(target, key) DO UPDATE SET hash=excluded.hash, "
             "state=excluded.state, reason=excluded.reason, ref=COALESCE(excluded.ref, rows.ref), "
-            "payload=COALESCE(excluded.payload, rows.payload), source=COALESCE(excluded.source, rows.source), updated=excluded.updated",
+            "payload=COALESCE(excluded.payload, rows.payload), source=COALESCE(excluded.source, rows.source), "
+            "updated=excluded.updated, at=COALESCE(excluded.at, rows.at)",
             (target, key, digest, state, reason, ref, None if payload is None else json.dumps(payload), source,
-             time.time()))
+             time.time(), at))
 
     def in_state(self, target: str, state: str) -> Iterator[tuple[str, str, Any, float]]:
         """``(key, hash, payload, updated)`` of every key of ``target`` in ``state``."""

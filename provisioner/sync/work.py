@@ -20,6 +20,7 @@ class Item:
     reason: str | None = None
     ref: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    at: float | None = None  # the row's ``time`` (epoch seconds): the latest row of a key wins
 
     def confirm(self, ref: str | None = None) -> None:
         self.state, self.ref = "confirmed", ref or self.ref
