@@ -32,7 +32,7 @@ def test_demo_tells_the_story_and_leaves_no_port_open(tmp_path: Path, monkeypatc
              "7. Done"]
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions)
-    assert "Plan: 99 to add, 0 to change, 0 to destroy." in out
+    assert "Plan: 100 to add, 0 to change, 0 to destroy." in out
     assert "salesforce.field.CampaignMember.external_id__c" in out
     ports = {int(p) for p in re.findall(r"https://127\.0\.0\.1:(\d+)", out)}
     assert len(ports) == 2  # the org and the instance it announced

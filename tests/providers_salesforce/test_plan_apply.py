@@ -20,7 +20,7 @@ def test_apply_from_empty_org_then_plan_says_no_changes(org: Sandbox, manifests:
     env = org.env()
     first = run(env, "apply", str(manifests), "--auto-approve")
     assert first.exit_code == 0, first.output
-    assert "Apply complete! Resources: 96 added, 0 changed, 0 destroyed." in first.output
+    assert "Apply complete! Resources: 97 added, 0 changed, 0 destroyed." in first.output
     again = run(env, "plan", str(manifests), "--detailed-exitcode")
     assert again.exit_code == 0, again.output
     assert again.output.startswith("No changes.")

@@ -57,8 +57,6 @@ class MarketoClient:
                  session: requests.Session | None = None, timeout_s: float = 60.0) -> None:
         redact.install()  # urllib3 logs request lines, the token request's secret included, at DEBUG
         self.settings = settings
-        if budget is None and settings.calls_per_20s:
-            budget = Budget(calls=settings.calls_per_20s)
         self.limiter = RateLimiter(budget)
         self.retry = retry or RetryPolicy()
         self.session = session or make_session(settings.ca_bundle, pool_size=max(10, self.limiter.budget.concurrent))

@@ -24,13 +24,10 @@ class MarketoSettings:
     client_secret: str = field(repr=False)
     ca_bundle: str | None = None
     warnings: tuple[str, ...] = ()
-    calls_per_20s: int | None = None  # MARKETO_CALLS_PER_20S: this tool's share of the instance's 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "MarketoSettings":
-        """Read MARKETO_ENDPOINT, MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and optional MARKETO_CA_BUNDLE and
-        MARKETO_CALLS_PER_20S (1-100; default 50, half the instance's limit, leaving the rest to the
-        event platform's own integration).
+        """Read MARKETO_ENDPOINT, MARKETO_CLIENT_ID, MARKETO_CLIENT_SECRET and optional MARKETO_CA_BUNDLE.
 
         A missing variable raises :class:`MarketoSettingsError` naming it; a pasted ``/rest`` or
         ``/identity`` suffix is stripped with a warning (logged and kept in ``warnings``).
@@ -44,13 +41,8 @@ class MarketoSettings:
         endpoint, warnings = normalise_endpoint(env["MARKETO_ENDPOINT"].strip())
         for warning in warnings:
             log.warning(warning)
-        share = (env.get("MARKETO_CALLS_PER_20S") or "").strip()
-        if share and not (share.isdigit() and 1 <= int(share) <= 100):
-            raise MarketoSettingsError(f"MARKETO_CALLS_PER_20S must be a whole number from 1 to 100 (Marketo allows "
-                                       f"100 calls per 20 seconds per instance), not {share!r}")
         return cls(endpoint, env["MARKETO_CLIENT_ID"].strip(), env["MARKETO_CLIENT_SECRET"].strip(),
-                   (env.get("MARKETO_CA_BUNDLE") or "").strip() or None, tuple(warnings),
-                   int(share) if share else None)
+                   (env.get("MARKETO_CA_BUNDLE") or "").strip() or None, tuple(warnings))
 
 
 def normalise_endpoint(raw: str) -> tuple[str, list[str]]:
