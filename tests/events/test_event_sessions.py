@@ -78,9 +78,10 @@ def test_fifty_sessions_become_campaigns_and_programs_once(box: Sandbox, tmp_pat
     assert "No changes." in out
     assert calls(box) > before  # it did read the orgs
 
-    # A session moved to another day: its campaign and program are updated in place, nothing is created.
+    # A session moved to another day (a file with just that row: sessions are matched by name): its campaign
+    # and program are updated in place, nothing is created.
     moved = [dict(r, start=r["start"].replace("2099-03-01", "2099-04-02"), end=r["end"].replace("2099-03-01", "2099-04-02"))
-             if r["name"].endswith("Session 01") else r for r in rows]
+             for r in rows if r["name"].endswith("Session 01")]
     write_sessions(sessions, moved)
     code, out = run(box, "event", "new", "kaltura-event", "--sessions", str(sessions), "--auto-approve")
     assert code == 0, out
