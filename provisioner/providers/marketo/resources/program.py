@@ -6,6 +6,7 @@ because Marketo fixes both at creation."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ....manifest.model import MarketoProgram
@@ -111,6 +112,11 @@ def _name(program_address: str) -> str:
     return json.loads(name) if name.startswith('"') else name
 
 
+def _by_name(conn: MarketoClient, name: str) -> dict[str, Any] | None:
+    records = [p for p in conn.get(f"{A}/program/byName.json", {"name": name}) if p.get("name") == name]
+    return records[0] if records else None
+
+
 def _dated(d: Desired) -> bool:
     """Browse results carry no dates: a program whose dates are managed is read by name."""
     return "startDate" in d.attributes or "endDate" in d.attributes
@@ -161,13 +167,15 @@ class ProgramKind:
         folders = self._folders = Folders(conn)
         names = {d.address: _name(d.address) for d in desired}
         browsed = _browse(conn, set(names.values())) if len(desired) >= BROWSE_FROM else {}
+        wanted = [names[d.address] for d in desired
+                  if names[d.address] not in browsed or (browsed[names[d.address]] is not None and _dated(d))]
+        # byName reads side by side: the client's limiter keeps them within Marketo's concurrency and rate.
+        with ThreadPoolExecutor(max_workers=max(1, min(conn.limiter.budget.concurrent, len(wanted)))) as pool:
+            by_name = dict(zip(wanted, pool.map(lambda n: _by_name(conn, n), wanted)))
         found: dict[str, Live] = {}
         for d in desired:
             name = names[d.address]
-            program = browsed.get(name)
-            if name not in browsed or (program is not None and _dated(d)):
-                records = [p for p in conn.get(f"{A}/program/byName.json", {"name": name}) if p.get("name") == name]
-                program = records[0] if records else None
+            program = by_name[name] if name in by_name else browsed.get(name)
             if program is None:
                 if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
                     found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']} will be created"})
