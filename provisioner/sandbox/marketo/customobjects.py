@@ -348,6 +348,22 @@ def sync_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
 
 
+def _dedupe_index(app: "MarketoApp", api_name: str, store: dict[str, Any], dedupe: list[str]
+                  ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Records by dedupe key (beside the state, never in the snapshot; rebuilt when the store is replaced or
+    its size changed elsewhere): an import of many records would otherwise scan the store for each one."""
+    indexes = getattr(app, "_dedupe_indexes", None)
+    if indexes is None:
+        indexes = app._dedupe_indexes = {}  # type: ignore[attr-defined]
+    cached = indexes.get(api_name)
+    if cached is None or cached[0] is not store or cached[1] != len(store) or cached[2] != dedupe:
+        index: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for r in store.values():
+            index.setdefault(tuple(str(r.get(d)) for d in dedupe), []).append(r)
+        cached = indexes[api_name] = [store, len(store), list(dedupe), index]
+    return cached[3]
+
+
 def upsert_records(app: "MarketoApp", api_name: str, records: list[Any], action: str,
                    dedupe_by: str) -> list[dict[str, Any]]:
     """Create/update records of an approved type with per-record outcomes (shared with the bulk import)."""
@@ -365,7 +381,8 @@ def upsert_records(app: "MarketoApp", api_name: str, records: list[Any], action:
             if not problem and missing:
                 problem = reason(errors.MISSING_PARAMETER, f"Value for required field '{missing[0]}' not specified")
             key = tuple(str(record.get(d)) for d in dedupe)
-            existing = next((r for r in store.values() if tuple(str(r.get(d)) for d in dedupe) == key), None)
+            existing = next((r for r in _dedupe_index(app, api_name, store, dedupe).get(key, [])
+                             if tuple(str(r.get(d)) for d in dedupe) == key), None)
         else:
             if not problem and not record.get("marketoGUID"):
                 problem = reason(errors.MISSING_PARAMETER, "Value for required field 'marketoGUID' not specified")
@@ -382,6 +399,10 @@ def upsert_records(app: "MarketoApp", api_name: str, records: list[Any], action:
         if existing is None:
             guid = str(uuid.uuid4())
             store[guid] = {"marketoGUID": guid, "createdAt": stamp, "updatedAt": stamp, **values}
+            cached = getattr(app, "_dedupe_indexes", {}).get(api_name)
+            if cached is not None and cached[0] is store and cached[1] == len(store) - 1:
+                cached[1] += 1  # the index stays current
+                cached[3].setdefault(tuple(str(values.get(d)) for d in dedupe), []).append(store[guid])
             result.append({"seq": seq, "marketoGUID": guid, "status": "created"})
         else:
             existing.update(values)

@@ -45,10 +45,29 @@ def _key(field: str, value: Any) -> str:
     return str(value).lower() if field == "email" else str(value)
 
 
+def _email_index(app: "MarketoApp") -> dict[str, list[dict[str, Any]]]:
+    """Leads by lowercased email, oldest first: kept beside the state (never in the snapshot), rebuilt when
+    the leads dict is replaced or its size changed other than through :func:`upsert_leads` (a million-lead
+    bulk import would otherwise scan every lead for every row)."""
+    leads = app.state["leads"]
+    cached = getattr(app, "_email_index", None)
+    if cached is None or cached[0] is not leads or cached[1] != len(leads):
+        index: dict[str, list[dict[str, Any]]] = {}
+        for lead in leads.values():
+            if lead.get("email") is not None:
+                index.setdefault(_key("email", lead["email"]), []).append(lead)
+        cached = [leads, len(leads), index]
+        app._email_index = cached  # type: ignore[attr-defined]
+    return cached[2]
+
+
 def _leads_matching(app: "MarketoApp", field: str, value: Any) -> list[dict[str, Any]]:
     wanted = _key(field, value)
-    return [lead for lead in app.state["leads"].values() if lead.get(field) is not None
-            and _key(field, lead[field]) == wanted]
+    if field == "id":  # leads are stored by their id
+        lead = app.state["leads"].get(wanted)
+        return [lead] if lead is not None and _key("id", lead.get("id")) == wanted else []
+    candidates = _email_index(app).get(wanted, []) if field == "email" else app.state["leads"].values()
+    return [lead for lead in candidates if lead.get(field) is not None and _key(field, lead[field]) == wanted]
 
 
 def _lead_problem(record: dict[str, Any]) -> dict[str, str] | None:
@@ -118,12 +137,18 @@ def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str
         values = {k: v for k, v in record.items() if k != "id"}
         if matches:
             lead = matches[0]
+            if "email" in values and _key("email", values["email"]) != _key("email", lead.get("email")):
+                app._email_index = None  # type: ignore[attr-defined]  # an email changed: rebuild the index
             lead.update(values)
             lead["updatedAt"] = stamp
             result.append({"seq": seq, "id": lead["id"], "status": "updated"})
         else:
             lid = next_id(app.state, "lead")
+            index = _email_index(app)
             lead = app.state["leads"][str(lid)] = {"id": lid, **values, "createdAt": stamp, "updatedAt": stamp}
+            app._email_index[1] += 1  # type: ignore[attr-defined]  # the index stays current
+            if lead.get("email") is not None:
+                index.setdefault(_key("email", lead["email"]), []).append(lead)
             created[key] = lead
             result.append({"seq": seq, "id": lid, "status": "created"})
     return result
