@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,9 @@ from .manifest import load
 from .plan import apply_saved_plan, render_change, render_result
 from .sandbox.runtime import Sandbox
 from .sandbox.seed import channels_from_manifests
+from .events.render import find_template
+from .events.sessions import make_row
+from .events.stamp import prepare
 from .workflow import connect_session
 
 Echo = Callable[[str], None]
@@ -57,6 +61,39 @@ def _render_sync(summary: object) -> None:
 def _step(echo: Echo, number: int, title: str) -> None:
     echo("")
     echo(f"── {number}. {title} " + "─" * max(0, 66 - len(title)))
+
+
+def _sessions(echo: Echo, folder: Path, env: dict[str, str]) -> None:
+    """Stamp out sessions from templates/kaltura-event, as `provisioner event new --sessions` does."""
+    template = find_template("kaltura-event", [folder.resolve().parent / "templates", Path("templates")])
+    today = date.today()
+    rows = [make_row(f"session {i}", {"name": name, "start": start.isoformat(), "end": "", "type": kind})
+            for i, (name, start, kind) in enumerate([
+                ("Kaltura Summit: Opening Keynote", today + timedelta(days=30), "live"),
+                ("Kaltura Summit: Product Deep Dive", today + timedelta(days=31), "live"),
+                ("Kaltura Summit: Keynote Replay", today - timedelta(days=60), "on-demand"),
+                ("Kaltura Summit: Last Year's Kickoff", today - timedelta(days=365), "live")], 1)]
+    batch = prepare(template, [str(folder)], rows, datetime.now(timezone.utc))
+    if batch.bad:
+        raise DemoError("the demo sessions have errors: " + "; ".join(e.render() for r in batch.bad for e in r.errors))
+    for row in batch.past:
+        echo(f"  Skipped \"{row.name}\": a live session that already started ({row.variables['start']}).")
+    session = connect_session(batch.manifests, [str(f) for f in template.files], env)
+    plan = session.plan()
+    report = apply_saved_plan(plan, plan, session.kinds, session.connections, allow_destroy=False)
+    if not report.ok:
+        raise DemoError("event new failed for " + ", ".join(r.address for r in report.failed))
+    statuses = len(batch.manifests.salesforce[0].campaign_statuses[0].statuses)
+    for row in batch.good:
+        echo(f"  + {row.name} ({row.variables['type']}, {row.variables['start_date']})")
+    echo(f"  Each is a Webinar campaign with the template campaign's {statuses} statuses (same default and")
+    echo("  responded flags) and a Marketo program cloned from \"Kaltura Event Template\" with its dates.")
+    session.reset_reads()
+    pending = [c.address for c in session.plan().changes if not c.is_no_op]
+    if pending:
+        raise DemoError("the sessions still plan changes after apply: " + ", ".join(pending[:5]))
+    echo(f"  Applied: {report.added} added. Planned again: No changes (sessions are matched by name).")
+    echo("  (the same as: provisioner event new kaltura-event --sessions sessions.csv — one row per session)")
 
 
 def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False) -> int:
@@ -138,7 +175,10 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo("  No changes. Your org matches the manifests.")
         echo("  (in CI: provisioner plan manifests/ --detailed-exitcode exits 0 here, 2 when something drifted)")
 
-        _step(echo, 5, "Sync a small Kaltura export into both")
+        _step(echo, 5, "Create three sessions from the event template")
+        _sessions(echo, folder, box.env())
+
+        _step(echo, 6, "Sync a small Kaltura export into both")
         export = find_export(folder)
         files = sorted(str(p) for p in export.glob("*.csv"))
         echo(f"  {len(files)} files from {export}: registrations, engagement and polls (one bad entry_id and one")
@@ -152,7 +192,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
             raise DemoError(f"sync did not finish: {summary.failed or summary.stopped}")
         echo(f"  (the same as: provisioner sync {export}/*.csv --manifest {folder} --sync kaltura-sync)")
 
-        _step(echo, 6, "Sync the same export again: nothing is sent twice")
+        _step(echo, 7, "Sync the same export again: nothing is sent twice")
         again_summary = _sync(files, folder, box.env(), Path(tmp) / "ledger.sqlite", rejects.with_name("demo-rejects-2.csv"))
         sent = sum(again_summary.confirmed.values())
         if sent:
@@ -160,7 +200,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo(f"  {again_summary.rows} rows read; their {again_summary.skipped} deliveries to Salesforce and Marketo are "
              "already confirmed in the ledger, so 0 were sent.")
 
-    _step(echo, 7, "Done")
+    _step(echo, 8, "Done")
     echo(f"  The sandbox is stopped; nothing was left running. {time.perf_counter() - started:.1f} s in all.")
     echo("  Next: point the tool at a real sandbox org (see README: Connecting to real orgs).")
     return 0

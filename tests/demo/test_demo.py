@@ -27,9 +27,11 @@ def test_demo_tells_the_story_and_leaves_no_port_open(tmp_path: Path, monkeypatc
     assert result.exit_code == 0, result.output
     out = result.output
     steps = ["1. Validate the manifests", "2. Plan against an empty org", "3. Apply the plan",
-             "4. Plan again", "No changes. Your org matches the manifests.", "5. Sync a small Kaltura export",
-             "Sync finished: 15 rows read", "Rejected: 2", "6. Sync the same export again", "so 0 were sent",
-             "7. Done"]
+             "4. Plan again", "No changes. Your org matches the manifests.",
+             "5. Create three sessions from the event template", "Skipped \"Kaltura Summit: Last Year's Kickoff\"",
+             "Applied: 54 added. Planned again: No changes", "6. Sync a small Kaltura export",
+             "Sync finished: 15 rows read", "Rejected: 2", "7. Sync the same export again", "so 0 were sent",
+             "8. Done"]
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "Plan: 100 to add, 0 to change, 0 to destroy." in out
