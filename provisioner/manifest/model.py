@@ -123,7 +123,6 @@ class CampaignStatuses:
     statuses: tuple[CampaignStatus, ...]
     type: str = "Webinar"
     description: str | None = None
-    remove_others: bool = False
     status: str | None = None
     start_date: str | None = None
     end_date: str | None = None
@@ -319,7 +318,7 @@ class _Builder:
             CampaignStatus(s["label"], self.at(*base, "statuses", j), s.get("responded", False), s.get("default", False))
             for j, s in enumerate(c["statuses"]))
         return CampaignStatuses(c["campaign"], self.at(*base), statuses, c.get("type", "Webinar"),
-                                c.get("description"), c.get("removeOthers", False), c.get("status"),
+                                c.get("description"), c.get("status"),
                                 c.get("startDate"), c.get("endDate"), c.get("parent"), c.get("isActive"))
 
     def _object(self, i: int, o: dict[str, Any]) -> SalesforceObject:
