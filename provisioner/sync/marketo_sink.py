@@ -174,6 +174,19 @@ class MarketoSink:
         self.ledger.mark("mk.import", str(imp.batch_id), "", "confirmed")
         return failed
 
+    def _settle(self, imp: Import, chunk: list[str], owners: dict[str, list[Item]],
+                key: Callable[[dict[str, str]], str], what: str, confirm: Callable[[Item], None]) -> None:
+        """Confirm the items of one finished import's rows, or reject them with the row's (or the import's) failure."""
+        failed = self._fold(imp, key)
+        for k in chunk:
+            reason = failed.get(k) or failed.get("*") if imp.status == "Complete" else \
+                f"{what} {imp.batch_id} {imp.status}: {imp.message}"
+            for i in owners[k]:
+                if reason is None:
+                    confirm(i)
+                else:
+                    i.reject(reason)
+
     def settle_imports(self) -> int:
         """Wait for imports a killed run left in Marketo's queue before anything is sent again, so no email
         is in a new request while an old import may still write it. Returns how many were waited for."""
@@ -306,17 +319,13 @@ class MarketoSink:
                 owners.setdefault(email, []).append(item)
         emails = list(owners)
 
+        def counted(item: Item) -> None:
+            item.confirm()
+            self.by_status[status] = self.by_status.get(status, 0) + 1
+
         def settle(imp: Import, chunk: list[str]) -> None:
-            failed = self._fold(imp, lambda row: (row.get("email") or "").lower())
-            for email in chunk:
-                reason = failed.get(email) or failed.get("*") if imp.status == "Complete" else \
-                    f"bulk program member import {imp.batch_id} {imp.status}: {imp.message}"
-                for i in owners[email]:
-                    if reason is None:
-                        i.confirm()
-                        self.by_status[status] = self.by_status.get(status, 0) + 1
-                    else:
-                        i.reject(reason)
+            self._settle(imp, chunk, owners, lambda row: (row.get("email") or "").lower(),
+                         "bulk program member import", counted)
 
         started, at = [], 0
         for data, n in csv_files(["email"], ({"email": e} for e in emails), self.max_file_bytes):
@@ -383,15 +392,8 @@ class MarketoSink:
         header = list(dict.fromkeys(f for k in keys for f in records[k]))
 
         def settle(imp: Import, chunk: list[str]) -> None:
-            failed = self._fold(imp, lambda row: _dedupe_key([row.get(d) for d in obj.dedupe_fields]))
-            for key in chunk:
-                reason = failed.get(key) or failed.get("*") if imp.status == "Complete" else \
-                    f"bulk custom object import {imp.batch_id} {imp.status}: {imp.message}"
-                for i in owners[key]:
-                    if reason is None:
-                        i.confirm()
-                    else:
-                        i.reject(reason)
+            self._settle(imp, chunk, owners, lambda row: _dedupe_key([row.get(d) for d in obj.dedupe_fields]),
+                         "bulk custom object import", lambda item: item.confirm())
 
         started, at = [], 0
         for data, n in csv_files(header, (records[k] for k in keys), self.max_file_bytes):
