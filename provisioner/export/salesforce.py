@@ -169,6 +169,9 @@ def find_objects(conn: SalesforceConnection, names: list[str]) -> list[ExportedO
     return out
 
 
+CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")  # the schema's, Salesforce's standard values
+
+
 def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
     """A template campaign and every status it has, in SortOrder (a new campaign's defaults included)."""
     live = live_campaign(record)
@@ -179,6 +182,16 @@ def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
         w.note(6, "left out: the campaign has no Type in Salesforce (a manifest's default, Webinar, would set it)")
     if live["description"]:
         w.key(6, "description", live["description"])
+    if live["status"] in CAMPAIGN_STATUSES:
+        w.key(6, "status", live["status"])
+    elif live["status"]:
+        w.note(6, f"left out: status {live['status']!r} (a custom Campaign Status value; the manifest knows "
+                  f"{', '.join(CAMPAIGN_STATUSES)})")
+    for key in ("startDate", "endDate", "parent"):
+        if live[key]:
+            w.key(6, key, live[key])
+    if live["isActive"] is not None:
+        w.key(6, "isActive", bool(live["isActive"]))
     w.line(6, "statuses:")
     for row in sorted(record.get("statuses") or [], key=lambda r: r["SortOrder"]):
         entry: dict[str, Any] = {"label": row["Label"]}

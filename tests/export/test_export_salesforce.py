@@ -184,3 +184,43 @@ def test_picklist_checkbox_and_long_text_fields_round_trip(changed_org: Sandbox,
     path.write_text(result.stdout)
     planned = run(changed_org.env(), "plan", str(path), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
+
+
+SESSION = """apiVersion: provisioner/v1
+kind: Salesforce
+metadata: {name: summit-keynote}
+spec:
+  campaignMemberStatuses:
+    - campaign: "Summit: Keynote"
+      status: In Progress
+      startDate: "2027-03-01"
+      endDate: "2027-03-02"
+      parent: Kaltura Event Template
+      isActive: false
+      statuses:
+        - {label: Registered, default: true}
+        - {label: Attended, responded: true}
+"""
+
+
+def test_a_session_campaign_exports_its_status_dates_and_parent(changed_org: Sandbox, tmp_path: Path) -> None:
+    manifest = tmp_path / "session.yaml"
+    manifest.write_text(SESSION)
+    applied = run(changed_org.env(), "apply", str(manifest), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    result = run(changed_org.env(), "export", "salesforce", "--campaign", "Summit: Keynote")
+    assert result.exit_code == 0, result.output
+    campaign = yaml.safe_load(result.stdout)["spec"]["campaignMemberStatuses"][0]
+    assert {k: campaign.get(k) for k in ("status", "startDate", "endDate", "parent", "isActive")} == {
+        "status": "In Progress", "startDate": "2027-03-01", "endDate": "2027-03-02",
+        "parent": "Kaltura Event Template", "isActive": False}
+    path = tmp_path / "exported.yaml"
+    path.write_text(result.stdout)
+    planned = run(changed_org.env(), "plan", str(path), "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    # a date moved in Setup shows up in the next export
+    conn = SalesforceConnection.from_env(changed_org.env())
+    found = conn.read_campaigns(["Summit: Keynote"])["Summit: Keynote"]
+    conn.sf.Campaign.update(found["Id"], {"StartDate": "2027-02-28"})
+    again = yaml.safe_load(run(changed_org.env(), "export", "salesforce", "--campaign", "Summit: Keynote").stdout)
+    assert again["spec"]["campaignMemberStatuses"][0]["startDate"] == "2027-02-28"
