@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..manifest.rules_marketo import DATED_PROGRAM_TYPES
 from ..plan.resource import Desired, Live, ResourceKind
 from ..providers.marketo.client import MarketoClient
 from ..providers.marketo.resources.channel import KIND as CHANNEL, ChannelKind
@@ -30,14 +31,15 @@ FIELD_TYPES = ATTRIBUTE_TYPES | {"link"}
 
 
 def read_live(conn: MarketoClient, kind: ResourceKind, kind_name: str, names: list[str],
-              what: str) -> dict[str, dict[str, Any]]:
+              what: str, ask: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Live attributes (manifest terms) of each named resource, through ``kind.read``; ExportError if one is missing.
 
-    Desired entries are marked absent so a read never looks up what a create would need.
+    Desired entries are marked absent so a read never looks up what a create would need; ``ask``
+    names optional attributes a kind reads only when a manifest manages them (a program's dates).
     """
     if not names:
         return {}
-    desired = [Desired(address(kind_name, n), kind_name, {}, ensure="absent") for n in names]
+    desired = [Desired(address(kind_name, n), kind_name, dict(ask or {}), ensure="absent") for n in names]
     live: dict[str, Live] = kind.read(conn, desired)
     missing = [n for n, d in zip(names, desired) if live.get(d.address) is None or live[d.address].attributes is None]
     if missing:
@@ -58,7 +60,8 @@ class MarketoExport:
     def render(self, conn: MarketoClient) -> str:
         """The manifest for the named channels, programs, custom objects and activities."""
         channels = read_live(conn, ChannelKind(), CHANNEL, self.channels, "channel")
-        programs = read_live(conn, ProgramKind(), PROGRAM, self.programs, "program")
+        programs = read_live(conn, ProgramKind(), PROGRAM, self.programs, "program",
+                             ask={"startDate": "", "endDate": ""})
         objects = read_live(conn, CustomObjectKind(), OBJECT, self.custom_objects, "custom object")
         activities = read_live(conn, CustomActivityKind(), ACTIVITY, self.activities, "custom activity")
         w = Writer()
@@ -118,6 +121,10 @@ def _write_program(w: Writer, name: str, live: dict[str, Any]) -> None:
     w.key(6, "folder", live.get("folder") or "")
     if live.get("description"):
         w.key(6, "description", live["description"])
+    if live.get("type") in DATED_PROGRAM_TYPES:
+        for key in ("startDate", "endDate"):
+            if live.get(key):
+                w.key(6, key, str(live[key])[:10])
 
 
 def _approval(w: Writer, live: dict[str, Any]) -> None:

@@ -83,7 +83,9 @@ def test_export_shows_changes_made_by_hand(tmp_path_factory: pytest.TempPathFact
     for box in _built(tmp_path_factory.mktemp("marketo-changed"), Blocked=75):
         client = PROVIDER.connect(box.env())
         program = client.get("/rest/asset/v1/program/byName.json", {"name": "Kaltura Event Template"})[0]
-        client.post_form(f"/rest/asset/v1/program/{program['id']}.json", {"description": "Edited in Marketo: by hand"})
+        client.post_form(f"/rest/asset/v1/program/{program['id']}.json", {"description": "Edited in Marketo: by hand",
+                                                                         "startDate": "2027-05-01",
+                                                                         "endDate": "2027-05-02"})
         schema = "/rest/v1/customobjects/schema/kalturaUserSessionEngagement"
         client.post_json(f"{schema}/addField.json", {"input": [
             {"name": "session_rating", "displayName": "Session Rating", "dataType": "integer"}]})
@@ -94,6 +96,7 @@ def test_export_shows_changes_made_by_hand(tmp_path_factory: pytest.TempPathFact
         spec = yaml.safe_load(result.stdout)["spec"]
         assert {"name": "Blocked", "step": 75} in spec["channels"][0]["statuses"]
         assert spec["programs"][0]["description"] == "Edited in Marketo: by hand"
+        assert (spec["programs"][0]["startDate"], spec["programs"][0]["endDate"]) == ("2027-05-01", "2027-05-02")
         fields = {f["name"]: f for f in spec["customObjects"][0]["fields"]}
         assert fields["session_rating"] == {"name": "session_rating", "displayName": "Session Rating",
                                             "dataType": "integer"}
