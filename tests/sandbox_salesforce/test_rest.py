@@ -115,6 +115,26 @@ def test_soql_escapes_and_operators(sf: Salesforce) -> None:
     assert sf.query(f"SELECT COUNT() FROM Lead WHERE Company = '{tag.upper()}'")["totalSize"] == 3  # case-insensitive
 
 
+def test_lookups_by_email_follow_updates_case_and_or(sf: Salesforce) -> None:
+    """Email = / IN go through an index in the emulator; what they return must not differ from a scan."""
+    tag = unique("idx")
+    first = sf.Lead.create(lead(Email=f"Moved.{tag}@Example.com", LastName="Moved", Company=tag))["id"]
+    sf.Lead.create(lead(Email=f"stays.{tag}@example.com", LastName="Stays", Company=tag))
+    sf.Lead.create(lead(LastName="NoEmail", Company=tag))
+
+    def names(where: str) -> list[str]:
+        return sorted(r["LastName"] for r in sf.query(f"SELECT LastName FROM Lead WHERE {where}")["records"])
+
+    assert names(f"Email IN ('moved.{tag}@example.com', 'STAYS.{tag}@example.com')") == ["Moved", "Stays"]
+    sf.Lead.update(first, {"Email": f"new.{tag}@example.com"})
+    assert names(f"Email = 'moved.{tag}@example.com'") == []
+    assert names(f"Email IN ('new.{tag}@example.com')") == ["Moved"]
+    assert names(f"Email = 'new.{tag}@example.com' OR LastName = 'NoEmail'") == ["Moved", "NoEmail"]
+    # SOQL, unlike SQL, counts a null as different from every value
+    assert names(f"Company = '{tag}' AND Email NOT IN ('new.{tag}@example.com')") == ["NoEmail", "Stays"]
+    assert names(f"Email IN ('stays.{tag}@example.com') AND IsConverted = false") == ["Stays"]
+
+
 def test_soql_errors(rest: Rest) -> None:
     r = rest.query("SELECT Id, Nope__c FROM Lead")
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"

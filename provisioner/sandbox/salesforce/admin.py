@@ -74,8 +74,10 @@ class AdminRoutes:
             lead = store.get("Lead", lead_id)
             if lead is None:
                 return _bad(f"no Lead {lead_id}", status=404)
+            store.unindex("Lead", lead)
             lead.update({"IsConverted": True, "ConvertedDate": _dt.date.today().isoformat(),
                          "ConvertedContactId": body.get("contactId"), "LastModifiedDate": store.now()})
+            store.reindex("Lead", lead)
             return Response.json({"id": lead["Id"], "IsConverted": True})
 
     def _add_field(self, body: dict[str, Any]) -> Response:

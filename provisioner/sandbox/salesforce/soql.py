@@ -387,6 +387,45 @@ def _check_literal(text: str, f: FieldDef, value: Any, column: int) -> None:
                             f"\n{text[:200]}\nERROR at Row:1:Column:{column}\ninvalid ID field: {value}")
 
 
+def _present(value: Any, wanted: set[Any]) -> bool:
+    return value is not None and _norm(value) in wanted
+
+
+INDEXED_TYPES = ("email", "string", "phone", "url")  # text fields a query may look records up by
+
+
+def _candidates(store: OrgStore, resolver: _Resolver, node: Any) -> list[dict[str, Any]] | None:
+    """The records a WHERE clause can match, through an index on a text field it compares with = or IN;
+    None when no part of it can use one (then every record is tested). The full predicate still runs
+    on what this returns, so it only narrows: ``Email IN (...)`` on 500,000 Leads reads a few hundred.
+    """
+    kind = node[0]
+    if kind == "and":
+        left = _candidates(store, resolver, node[1])
+        return left if left is not None else _candidates(store, resolver, node[2])
+    if kind == "or":
+        left, right = _candidates(store, resolver, node[1]), _candidates(store, resolver, node[2])
+        if left is None or right is None:
+            return None
+        return list({r["Id"]: r for r in left + right}.values())
+    if kind == "cmp" and node[1] == "=":
+        (path, column), values = node[2], [node[3]]
+    elif kind == "in":
+        (path, column), values = node[1], list(node[2])
+    else:
+        return None
+    chain, _ = resolver.field(path, column)
+    f = chain[0]
+    if len(chain) != 1 or f.type not in INDEXED_TYPES or f.auto_number or f.name_field or None in values:
+        return None
+    table = resolver.obj.name
+    found: dict[str, dict[str, Any]] = {}
+    for value in {_norm(v) for v in values}:
+        for record in store.lookup(table, f"soql:{f.name}", lambda r, n=f.name: _norm(r.get(n)), value):
+            found[record["Id"]] = record
+    return list(found.values())
+
+
 def _predicate(resolver: _Resolver, node: Any) -> Callable[[dict[str, Any]], bool]:
     kind = node[0]
     if kind in ("and", "or"):
@@ -408,9 +447,14 @@ def _predicate(resolver: _Resolver, node: Any) -> Callable[[dict[str, Any]], boo
         values = node[2]
         for v in values:
             _check_literal(resolver.text, last, v, column)
+        if last.type in ("id", "reference") or any(v is None for v in values):
+            if kind == "in":
+                return lambda r: any(_compare(last, resolver.value(r, chain, objs), "=", v) for v in values)
+            return lambda r: all(_compare(last, resolver.value(r, chain, objs), "!=", v) for v in values)
+        wanted = {_norm(v) for v in values}  # the same equality as _compare's, looked up instead of looped
         if kind == "in":
-            return lambda r: any(_compare(last, resolver.value(r, chain, objs), "=", v) for v in values)
-        return lambda r: all(_compare(last, resolver.value(r, chain, objs), "!=", v) for v in values)
+            return lambda r: _present(resolver.value(r, chain, objs), wanted)
+        return lambda r: (value := resolver.value(r, chain, objs)) is None or _norm(value) not in wanted
     pattern = node[2]
     return lambda r: _like(resolver.value(r, chain, objs), str(pattern))
 
@@ -435,7 +479,8 @@ def execute(store: OrgStore, text: str, api_version: str) -> Result:
     resolver = _Resolver(store, obj, text)
     selected = [(path, *resolver.field(path, column)) for path, column in query.fields]
     keep = _predicate(resolver, query.where) if query.where is not None else (lambda r: True)
-    rows = [r for r in store.all(obj.name) if keep(r)]
+    candidates = _candidates(store, resolver, query.where) if query.where is not None else None
+    rows = [r for r in (store.all(obj.name) if candidates is None else candidates) if keep(r)]
     rows.sort(key=lambda r: r.get("CreatedDate") or "")
     for path, desc, nulls_last, column in reversed(query.order):
         chain, objs = resolver.field(path, column)
