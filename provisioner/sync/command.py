@@ -29,6 +29,7 @@ retries exhausted: run again to continue);
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
          rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
+    from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
     from .config import SyncConfigError
     from .engine import Summary, run_sync
@@ -52,7 +53,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
         summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
                            rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress,
                            batch_rows=batch_rows, bulk_threshold=bulk_threshold)
-    except (WorkflowError, SyncConfigError, ConnectionError) as exc:
+    except (WorkflowError, SyncConfigError, ConnectionError_) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
     finally:

@@ -248,8 +248,8 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
             from ..providers.salesforce.connection import SalesforceConnection
             sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold)
         if config.marketo and "marketo" in targets:
-            from ..providers.marketo.client import connect
-            mk = MarketoSink(connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)
+            from ..providers.marketo.provider import PROVIDER  # the same budget (MARKETO_MAX_*) as plan/apply
+            mk = MarketoSink(PROVIDER.connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)
         summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows).run(data)
         return summary
     finally:

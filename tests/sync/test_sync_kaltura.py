@@ -195,3 +195,17 @@ def test_a_session_campaign_left_without_its_statuses_is_completed(tmp_path) -> 
         assert set(model.campaign("Kaltura Event Template").labels()) <= labels
         rows = conn.data.query(f"SELECT Label FROM CampaignMemberStatus WHERE CampaignId = '{campaign_id}'")
         assert len(rows) == len({r["Label"] for r in rows})  # no status twice
+
+
+def test_a_bad_setting_is_an_error_to_fix_not_a_bug_report(provisioned: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from provisioner.cli import cli
+    box, _ = provisioned
+    env = dict(box.env(), MARKETO_MAX_CALLS_PER_20S="lots")  # sync honours the same budget settings as apply
+    result = CliRunner().invoke(cli, ["sync", *DATA, *sum((["--manifest", m] for m in MANIFESTS), []),
+                                      "--ledger", str(tmp_path / "l.sqlite"), "--rejects", str(tmp_path / "r.csv")],
+                                env=env)
+    assert result.exit_code == 1
+    assert "Error: MARKETO_MAX_CALLS_PER_20S must be a whole number, not 'lots'" in result.output
+    assert "report it" not in result.output and "Traceback" not in result.output
