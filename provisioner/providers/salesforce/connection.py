@@ -7,6 +7,7 @@ apply re-reads live state, and every write clears them too.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Mapping
 
 from ...http import make_session
@@ -31,12 +32,23 @@ class SalesforceConnection:
                              session=self.http, version=self.api_version)
         can_relogin = settings.flow != "access_token"
         self.data = DataClient(self.sf, self.relogin if can_relogin else None)
-        self.metadata = MetadataClient(self.http, self._session.instance_url, self.api_version,
-                                       token=lambda: self._session.access_token,
-                                       relogin=self.relogin if can_relogin else None)
+        self._relogin_or_none = self.relogin if can_relogin else None
+        self._metadata: MetadataClient | None = None
+        self._metadata_lock = threading.Lock()
         self._objects: dict[str, dict[str, Any] | None] = {}
         self._campaigns: dict[str, dict[str, Any] | None] = {}
         self._user_id = self._session.user_id
+
+    @property
+    def metadata(self) -> MetadataClient:
+        """The Metadata API client, built on first use: parsing the WSDL costs about a second and tens of
+        MB, which a sync (data APIs only) never needs."""
+        with self._metadata_lock:
+            if self._metadata is None:
+                self._metadata = MetadataClient(self.http, self._session.instance_url, self.api_version,
+                                                token=lambda: self._session.access_token,
+                                                relogin=self._relogin_or_none)
+            return self._metadata
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], api_version: str | None = None) -> "SalesforceConnection":
