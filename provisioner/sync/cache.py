@@ -1,23 +1,87 @@
-"""A bounded dict (oldest entries dropped first), so the people and lead-id caches stay small on huge inputs."""
+"""What one sync run learned per e-mail (a person's Id, a Marketo lead id), kept for the rest of the run
+without growing with the input: the latest entries in memory, older ones in a temporary SQLite file."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Generic, TypeVar
+import json
+import sqlite3
+import threading
+from itertools import islice
+from typing import Any, Generic, TypeVar
 
-K = TypeVar("K")
 V = TypeVar("V")
+_MISSING = object()
 
 
-class Bounded(OrderedDict, Generic[K, V]):  # type: ignore[type-arg]
-    """An insertion-ordered dict cut back to ``limit`` entries by :meth:`trim` (called between batches, never
-    inside one, so a batch always finds what it put in); a dropped entry is simply looked up again."""
+class RunCache(Generic[V]):
+    """A string-keyed cache for one run: up to ``limit`` entries in memory, the rest spilled to a private
+    temporary SQLite database (deleted when the run ends), so a 1,000,000-row input neither asks the API
+    again for people it already found nor holds them all in memory.
 
-    def __init__(self, limit: int = 100_000) -> None:
-        super().__init__()
+    :meth:`trim` moves the oldest entries out between batches, never inside one. Values must be JSON
+    values (tuples come back as tuples).
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
+        self._recent: dict[str, Any] = {}
+        self._db: sqlite3.Connection | None = None  # opened at the first spill
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._recent or self._load(key) is not _MISSING
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self._recent:
+            return self._recent[key]
+        value = self._load(key)
+        return default if value is _MISSING else value
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._recent[key] = value
+
+    def setdefault(self, key: str, value: Any) -> Any:
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            self._recent[key] = value
+            return value
+        return found
 
     def trim(self) -> None:
-        """Drop the oldest entries beyond ``limit``."""
-        while len(self) > self.limit:
-            self.popitem(last=False)
+        """Spill the oldest in-memory entries beyond ``limit`` to the temporary database."""
+        excess = len(self._recent) - self.limit
+        if excess <= 0:
+            return
+        rows = [(k, json.dumps(self._recent.pop(k))) for k in list(islice(self._recent, excess))]
+        with self._lock:
+            db = self._open()
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO spill (key, value) VALUES (?, ?)", rows)
+            db.execute("COMMIT")
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            # "" is SQLite's private temporary database: a file only it sees, removed on close.
+            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute("CREATE TABLE spill (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        return self._db
+
+    def _load(self, key: str) -> Any:
+        if self._db is None:
+            return _MISSING
+        with self._lock:
+            row = self._db.execute("SELECT value FROM spill WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return _MISSING
+        value = json.loads(row[0])
+        value = tuple(value) if isinstance(value, list) else value
+        self._recent[key] = value  # used again soon, most likely in this batch
+        return value

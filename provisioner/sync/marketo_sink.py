@@ -22,7 +22,7 @@ from ..providers.marketo.client import MarketoClient
 from ..providers.marketo.bulk_import import (FAILURE_REASON, MAX_FILE_BYTES, WARNING_REASON, BulkImporter, Import,
                                              csv_files)
 from ..providers.marketo.errors import MarketoError, WriteOutcomeUnknown
-from .cache import Bounded
+from .cache import RunCache
 from .config import SyncConfig
 from .ledger import Ledger
 from .work import Item
@@ -65,7 +65,7 @@ class MarketoSink:
         self.importer = importer or BulkImporter(client)
         self.importer.on_submit = self._recorded  # in the ledger at once: a re-run waits for it (settle_imports)
         self.bulk_failed: set[str] = set()  # emails whose lead failed in this batch's lead import
-        self.lead_ids: dict[str, int | None] = Bounded(100_000)  # the ledger keeps every id (ref) too
+        self.lead_ids: RunCache[int | None] = RunCache()  # the ledger keeps every id (ref) too
         self.programs: dict[str, int | None] = {}
         self._activity_type: int | None = None
         self._template: list[Any] | None = None  # the template program, looked up once
@@ -255,7 +255,7 @@ class MarketoSink:
         """
         if not items:
             return
-        self.lead_ids.trim()  # type: ignore[attr-defined]
+        self.lead_ids.trim()
         self.bulk_failed = set()
         members = self._member_groups([i for i in items if i.target == "mk.member"])
         bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}

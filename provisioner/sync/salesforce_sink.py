@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection
 from ..providers.salesforce.data_client import RecordResult
-from .cache import Bounded
+from .cache import RunCache
 from .config import SyncConfig
 from .work import Item
 
@@ -30,8 +30,8 @@ class SalesforceSink:
         self.bulk_threshold = bulk_threshold  # above this many records per object per batch: Bulk API 2.0
         self._bulk: Any = None
         self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
-        self.people: dict[str, Person | None] = Bounded(100_000)  # bounded: 1M-row inputs stay small
-        self.created: dict[str, bool] = Bounded(100_000)  # people this run created (nothing to enrich)
+        self.people: RunCache[Person | None] = RunCache()  # 20,000 in memory, the rest on disk
+        self.created: RunCache[bool] = RunCache()  # people this run created (nothing to enrich)
         self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
@@ -193,8 +193,8 @@ class SalesforceSink:
         """Write every ``sf.*`` item of one batch; each ends confirmed or rejected."""
         if not items:
             return
-        self.people.trim()  # type: ignore[attr-defined]
-        self.created.trim()  # type: ignore[attr-defined]
+        self.people.trim()
+        self.created.trim()
         self.match([i.row.data["email"] for i in items])
         self.create_missing(items)
         self.enrich([i for i in items if i.target == "sf.member"])
