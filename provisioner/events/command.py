@@ -84,12 +84,10 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
         click.echo(render_plan(the_plan, color=_color()), nl=False)
         code = exit_code_for_plan(the_plan, detailed_exitcode)
         sys.exit(1 if batch.bad and code == 0 else code)
-    if batch.bad:  # --partial: apply the good rows, but the run still reports failure
-        try:
-            confirm_and_apply(session, the_plan, auto_approve)
-        except SystemExit:
-            sys.exit(1)
-    confirm_and_apply(session, the_plan, auto_approve)
+    try:
+        confirm_and_apply(session, the_plan, auto_approve)
+    except SystemExit as done:  # with --partial, bad rows make the run fail even when the good ones applied
+        sys.exit(1 if batch.bad else done.code)
 
 
 def _rows(sessions_file: str | None, variables: dict[str, Any]) -> list[SessionRow]:
