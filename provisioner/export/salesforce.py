@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..manifest.model import NUMERIC_TYPES, STANDARD_OBJECTS
+from ..manifest.schema_check import load_schema
 from ..plan.resource import Desired
 from ..providers.salesforce.connection import SalesforceConnection
 from ..providers.salesforce.normalize import live_field_attributes, live_object_attributes
@@ -169,9 +170,6 @@ def find_objects(conn: SalesforceConnection, names: list[str]) -> list[ExportedO
     return out
 
 
-CAMPAIGN_STATUSES = ("Planned", "In Progress", "Completed", "Aborted")  # the schema's, Salesforce's standard values
-
-
 def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
     """A template campaign and every status it has, in SortOrder (a new campaign's defaults included)."""
     live = live_campaign(record)
@@ -182,11 +180,12 @@ def _write_campaign(w: Writer, record: dict[str, Any]) -> None:
         w.note(6, "left out: the campaign has no Type in Salesforce (a manifest's default, Webinar, would set it)")
     if live["description"]:
         w.key(6, "description", live["description"])
-    if live["status"] in CAMPAIGN_STATUSES:
+    known = load_schema()["$defs"]["campaignStatuses"]["properties"]["status"]["enum"]
+    if live["status"] in known:
         w.key(6, "status", live["status"])
     elif live["status"]:
         w.note(6, f"left out: status {live['status']!r} (a custom Campaign Status value; the manifest knows "
-                  f"{', '.join(CAMPAIGN_STATUSES)})")
+                  f"{', '.join(known)})")
     for key in ("startDate", "endDate", "parent"):
         if live[key]:
             w.key(6, key, live[key])
