@@ -37,12 +37,6 @@ class RunCache(Generic[V]):
         value = self._load(key)
         return default if value is _MISSING else value
 
-    def __getitem__(self, key: str) -> Any:
-        value = self.get(key, _MISSING)
-        if value is _MISSING:
-            raise KeyError(key)
-        return value
-
     def __setitem__(self, key: str, value: Any) -> None:
         self._recent[key] = value
 
