@@ -1,7 +1,7 @@
 """Contract test: every route the sandbox serves exists in Adobe's OpenAPI documents, reads only declared
 parameters, and answers with responses that validate against the operation's 200-response schema.
 
-The documents are loaded at test time from ../shared/reference/marketo-openapi (not copied).
+The documents are the copy shipped in provisioner/sandbox/data/marketo-openapi (Apache-2.0, with its LICENSE).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Check requests and responses against Adobe's Marketo OpenAPI (Swagger 2.0) documents.
 
-The documents live in ``../shared/reference/marketo-openapi`` beside the repository (override with
-``MARKETO_OPENAPI_DIR``). Use :func:`check_request` in a client's tests to prove every request it
+The documents ship inside the package, in ``provisioner/sandbox/data/marketo-openapi`` with Adobe's
+Apache-2.0 licence (override with ``MARKETO_OPENAPI_DIR``). Use :func:`check_request` in a client's tests to prove every request it
 sends names a documented operation and only documented parameters; use :func:`check_response` to
 validate a reply against the operation's 200-response schema.
 
@@ -42,16 +42,11 @@ class ContractError(AssertionError):
 
 
 def spec_dir() -> Path:
-    """Where the OpenAPI documents are: ``MARKETO_OPENAPI_DIR``, else ``shared/reference/marketo-openapi``
-    beside the checkout this module is in, else beside the current directory (an installed package
-    run from the repository root, as CI does)."""
+    """Where the OpenAPI documents are: ``MARKETO_OPENAPI_DIR`` if set, else the copy in the package."""
     configured = os.environ.get("MARKETO_OPENAPI_DIR")
     if configured:
         return Path(configured)
-    relative = Path("shared") / "reference" / "marketo-openapi"
-    candidates = [Path(__file__).resolve().parents[3].parent / relative, Path.cwd().parent / relative,
-                  Path.cwd() / relative]
-    return next((c for c in candidates if (c / SPEC_FILES[0]).is_file()), candidates[0])
+    return Path(__file__).resolve().parent.parent / "data" / "marketo-openapi"
 
 
 @functools.lru_cache(maxsize=4)
@@ -60,8 +55,8 @@ def load_specs(directory: str | None = None) -> tuple[dict[str, Any], ...]:
     base = Path(directory) if directory else spec_dir()
     missing = [name for name in SPEC_FILES if not (base / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"Marketo OpenAPI documents {missing} not found in {base}: they live in "
-                                "../shared/reference/marketo-openapi beside the repository, or set MARKETO_OPENAPI_DIR")
+        raise FileNotFoundError(f"Marketo OpenAPI documents {missing} not found in {base}: reinstall the "
+                                "package, or point MARKETO_OPENAPI_DIR at a folder holding them")
     return tuple(json.loads((base / name).read_text(encoding="utf-8")) for name in SPEC_FILES)
 
 
