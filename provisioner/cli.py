@@ -379,11 +379,11 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
     click.echo("Sandbox stopped" + (f"; state saved to {state_file}" if state_file else "") + ".", err=True)
 
 
-from .export.command import export as _export_command
+from .commands.export import export as _export_command
 cli.add_command(_export_command)
-from .sync.command import sync as _sync_command
+from .commands.sync import sync as _sync_command
 cli.add_command(_sync_command)
-from .events.command import event as _event_command
+from .commands.event import event as _event_command
 cli.add_command(_event_command)
 
 

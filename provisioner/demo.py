@@ -53,7 +53,7 @@ def _sync(files: list[str], folder: Path, env: dict[str, str], ledger: Path, rej
 
 
 def _render_sync(summary: object) -> None:
-    from .sync.command import render
+    from .commands.sync import render
 
     render(summary)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import click
 
-from .render import TemplateNotFound, find_template
-from .sessions import SessionRow, SessionsFileError, make_row, read_sessions
-from .stamp import EventBatch, EventError, prepare
+from ..events.render import TemplateNotFound, find_template
+from ..events.sessions import SessionRow, SessionsFileError, make_row, read_sessions
+from ..events.stamp import EventBatch, EventError, prepare
 
 
 @click.group()

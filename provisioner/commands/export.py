@@ -61,8 +61,8 @@ def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], perm
     from ..providers.base import ConnectionError_
     from ..providers.salesforce.connection import SalesforceConnection
     from ..workflow import read_env
-    from .errors import ExportError
-    from .salesforce import SalesforceExport
+    from ..export.errors import ExportError
+    from ..export.salesforce import SalesforceExport
 
     request = SalesforceExport(list(objects), list(campaigns), list(permission_sets), name)
     try:
@@ -93,8 +93,8 @@ def export_marketo(channels: tuple[str, ...], programs: tuple[str, ...], custom_
     from ..providers.base import ConnectionError_
     from ..providers.marketo.provider import PROVIDER
     from ..workflow import read_env
-    from .errors import ExportError
-    from .marketo import MarketoExport
+    from ..export.errors import ExportError
+    from ..export.marketo import MarketoExport
 
     request = MarketoExport(list(channels), list(programs), list(custom_objects), list(activities), name)
     try:

@@ -31,8 +31,8 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
-    from .config import SyncConfigError
-    from .engine import Summary, run_sync
+    from ..sync.config import SyncConfigError
+    from ..sync.engine import Summary, run_sync
 
     interactive = sys.stderr.isatty()
     bars = ProgressBars(list(data)) if interactive else None
@@ -81,7 +81,7 @@ class ProgressBars:
         self.progress.start()
 
     def update(self, s: "object") -> None:
-        from .engine import Summary
+        from ..sync.engine import Summary
         assert isinstance(s, Summary)
         self.progress.update(self.rows, completed=s.rows)
         for target in sorted(set(s.confirmed) | set(s.rejected)):
@@ -96,7 +96,7 @@ class ProgressBars:
 
 def render(s: "object") -> None:
     """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
-    from .engine import Summary
+    from ..sync.engine import Summary
     assert isinstance(s, Summary)
     title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
     click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")

@@ -138,7 +138,7 @@ def test_cli_dry_run_reports_matches_and_writes_nothing(provisioned: Any, tmp_pa
             env[k.strip()] = v.strip().strip("'\"")
     before = box.stats()
     code = (
-        "import sys; from click.testing import CliRunner; from provisioner.sync.command import sync; "
+        "import sys; from click.testing import CliRunner; from provisioner.commands.sync import sync; "
         "r = CliRunner().invoke(sync, sys.argv[1:]); print(r.output); sys.exit(r.exit_code)")
     out = subprocess.run([sys.executable, "-c", code, *DATA, *sum((["--manifest", m] for m in MANIFESTS), []),
                           "--dry-run", "--ledger", str(tmp_path / "dry.sqlite")],
