@@ -96,17 +96,25 @@ def _sessions(echo: Echo, folder: Path, env: dict[str, str]) -> None:
     echo("  (the same as: provisioner event new kaltura-event --sessions sessions.csv — one row per session)")
 
 
-def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False) -> int:
+def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False,
+             steps: list[str] | None = None) -> int:
     """Run the story; returns 0 when every step did what it should.
 
-    Writes the sync's rejects file to .provisioner/demo-rejects.csv so it can be opened afterwards.
+    Writes the sync's rejects file to .provisioner/demo-rejects.csv so it can be opened afterwards;
+    each run starts that file afresh. The title of each step begun is appended to ``steps``.
     """
     started = time.perf_counter()
+    begun = steps if steps is not None else []
+
+    def step(number: int, title: str) -> None:
+        begun.append(title)
+        _step(echo, number, title)
+
     folder = find_manifests(manifests_dir)
     echo("provisioner demo: the CRM setup of three event integrations, as code, against a built-in sandbox.")
     echo("Everything runs on this machine: an emulated Salesforce org and Marketo instance over local HTTPS.")
 
-    _step(echo, 1, "Validate the manifests (no network)")
+    step(1, "Validate the manifests (no network)")
     result = load([folder])
     for finding in result.findings:
         echo("  " + finding.render())
@@ -125,7 +133,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo("  Admin > Tags (no API can create them), so the tool only verifies them.")
         session = connect_session(model, result.files, box.env())
 
-        _step(echo, 2, "Plan against an empty org and instance")
+        step(2, "Plan against an empty org and instance")
         plan = session.plan()
         creates = [c for c in plan.changes if c.action == "create"]
         by_kind: dict[str, int] = {}
@@ -146,7 +154,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo(f"  Plan: {s.add} to add, {s.change} to change, {s.destroy} to destroy.")
         echo("  (the same as: provisioner plan manifests/ — add --out plan.json to save it for review)")
 
-        _step(echo, 3, "Apply the plan")
+        step(3, "Apply the plan")
         failures: list[str] = []
 
         def on_result(r: object) -> None:
@@ -166,7 +174,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo(f"  API calls so far: Salesforce {sf_calls}, Marketo {mk.get('calls', {}).get('total', 0)} "
              "(batched: 10 components per metadata call, 200 records per collection call).")
 
-        _step(echo, 4, "Plan again: the org now matches the manifests")
+        step(4, "Plan again: the org now matches the manifests")
         session.reset_reads()
         again = session.plan()
         pending = [c for c in again.changes if not c.is_no_op]
@@ -175,10 +183,10 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo("  No changes. Your org matches the manifests.")
         echo("  (in CI: provisioner plan manifests/ --detailed-exitcode exits 0 here, 2 when something drifted)")
 
-        _step(echo, 5, "Create three sessions from the event template")
+        step(5, "Create three sessions from the event template")
         _sessions(echo, folder, box.env())
 
-        _step(echo, 6, "Sync a small Kaltura export into both")
+        step(6, "Sync a small Kaltura export into both")
         export = find_export(folder)
         files = sorted(str(p) for p in export.glob("*.csv"))
         echo(f"  {len(files)} files from {export}: registrations, engagement and polls (one bad entry_id and one")
@@ -186,13 +194,15 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo("  is created from the template campaign; statuses go through the manifest's status map.")
         rejects = Path(".provisioner") / "demo-rejects.csv"
         rejects.parent.mkdir(exist_ok=True)
+        for old in (rejects, rejects.with_name("demo-rejects-2.csv")):  # a new demo, not the last one's rejects
+            old.unlink(missing_ok=True)
         summary = _sync(files, folder, box.env(), Path(tmp) / "ledger.sqlite", rejects)
         _render_sync(summary)
         if summary.failed or summary.stopped:
             raise DemoError(f"sync did not finish: {summary.failed or summary.stopped}")
         echo(f"  (the same as: provisioner sync {export}/*.csv --manifest {folder} --sync kaltura-sync)")
 
-        _step(echo, 7, "Sync the same export again: nothing is sent twice")
+        step(7, "Sync the same export again: nothing is sent twice")
         again_summary = _sync(files, folder, box.env(), Path(tmp) / "ledger.sqlite", rejects.with_name("demo-rejects-2.csv"))
         sent = sum(again_summary.confirmed.values())
         if sent:
@@ -200,7 +210,7 @@ def run_demo(echo: Echo, manifests_dir: str | None = None, verbose: bool = False
         echo(f"  {again_summary.rows} rows read; their {again_summary.skipped} deliveries to Salesforce and Marketo are "
              "already confirmed in the ledger, so 0 were sent.")
 
-    _step(echo, 8, "Done")
+    step(8, "Done")
     echo(f"  The sandbox is stopped; nothing was left running. {time.perf_counter() - started:.1f} s in all.")
     echo("  Next: point the tool at a real sandbox org (see README: Connecting to real orgs).")
     return 0

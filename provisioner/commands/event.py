@@ -13,6 +13,8 @@ import click
 from ..events.render import TemplateNotFound, find_template
 from ..events.sessions import SessionRow, SessionsFileError, make_row, read_sessions
 from ..events.stamp import EventBatch, EventError, prepare
+from .common import (EXIT_ERROR, EXIT_OK, apply_and_exit, color, compact_option, confirm, echo_json, fail,
+                     format_option, make_plan, parse_vars, target_org_option)
 
 
 @click.group()
@@ -36,58 +38,80 @@ def event() -> None:
               help="Write the rendered manifests here for review (one file per session) instead of applying.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option("--detailed-exitcode", is_flag=True, help="With --plan-only: exit 0 no changes, 2 changes, 1 error.")
+@click.option("--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@compact_option
+@format_option
+@target_org_option
 def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessions_file: str | None,
         setup_dir: str, include_past: bool, partial: bool, plan_only: bool, out_dir: str | None,
-        auto_approve: bool, detailed_exitcode: bool) -> None:
+        auto_approve: bool, detailed_exitcode: bool, quiet: bool, compact: bool, fmt: str) -> None:
     """Create the campaign and program of one event (--var) or of every session in a CSV (--sessions).
 
     TEMPLATE is a folder of *.yaml.j2 manifests (or a name under templates/, e.g. kaltura-event).
     Idempotent by name: sessions that exist are updated only where they differ (a new date),
     so running it twice creates nothing new. Live sessions that already started are skipped.
+    On a terminal, apply shows a progress bar with changes per second and the time left.
 
     \b
     Exit codes: 0 done (or nothing to do); 1 bad rows (even with --partial), errors, or cancelled;
     with --plan-only --detailed-exitcode: 0 no changes, 2 changes.
     """
-    from ..cli import _color, _fail, _make_plan, confirm_and_apply, parse_vars
-    from ..plan import exit_code_for_plan, render_plan
+    from ..plan import exit_code_for_plan, plan_to_json, render_plan
+    from ..progress import apply_progress
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, connect_session
 
+    json_output = fmt == "json"
     variables = parse_vars(var_pairs, vars_file)
     try:
         found = find_template(template)
         rows = _rows(sessions_file, variables)
         batch = prepare(found, [setup_dir], rows, datetime.now(timezone.utc), include_past, partial)
     except (TemplateNotFound, SessionsFileError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except EventError as exc:
         for finding in exc.findings:
             click.echo(finding.render(), err=True)
-        _fail(str(exc))
-    _report(batch, sessions_file, partial)
+        fail(str(exc))
+    _report(batch, sessions_file, partial, err=json_output)
+    facts = {"template": batch.template.name, "sessions": _sessions_json(batch)}
     if batch.bad and not partial:
-        _fail(f"{len(batch.bad)} of {len(batch.rows)} session(s) are bad; nothing was created",
-              "fix the rows above, or pass --partial to create the good ones and report the rest")
-    if not batch.good:
-        click.echo("No sessions to create.")
-        sys.exit(1 if batch.bad else 0)
-    if out_dir:
-        _write(batch, Path(out_dir), setup_dir)
-        sys.exit(1 if batch.bad else 0)
+        if json_output:
+            echo_json("event new", {**facts, "ok": False, "applied": False})
+        fail(f"{len(batch.bad)} of {len(batch.rows)} session(s) are bad; nothing was created",
+             "fix the rows above, or pass --partial to create the good ones and report the rest")
+    code_for_bad = EXIT_ERROR if batch.bad else EXIT_OK
+    if not batch.good or out_dir:
+        written = _write(batch, Path(out_dir), setup_dir, err=json_output) if batch.good and out_dir else []
+        if not batch.good:
+            click.echo("No sessions to create.", err=json_output)
+        if json_output:
+            echo_json("event new", {**facts, "ok": not batch.bad, "applied": False, "written": written})
+        sys.exit(code_for_bad)
     try:
         session = connect_session(batch.manifests, [str(f) for f in found.files] + [sessions_file or "--var"])
     except (ConnectionError_, WorkflowError) as exc:
-        _fail(str(exc))
-    the_plan = _make_plan(session)
+        fail(str(exc))
+    the_plan = make_plan(session)
     if plan_only:
-        click.echo(render_plan(the_plan, color=_color()), nl=False)
         code = exit_code_for_plan(the_plan, detailed_exitcode)
-        sys.exit(1 if batch.bad and code == 0 else code)
-    try:
-        confirm_and_apply(session, the_plan, auto_approve)
-    except SystemExit as done:  # with --partial, bad rows make the run fail even when the good ones applied
-        sys.exit(1 if batch.bad else done.code)
+        code = EXIT_ERROR if batch.bad and code == EXIT_OK else code
+        if json_output:
+            echo_json("event new", {**facts, "ok": code != EXIT_ERROR, "applied": False,
+                                    "plan": plan_to_json(the_plan)})
+        else:
+            click.echo(render_plan(the_plan, color=color(), compact=compact), nl=False)
+        sys.exit(code)
+    fresh = confirm(session, the_plan, auto_approve, json_output=json_output, compact=compact)
+    with apply_progress(fresh, enabled=not (quiet or json_output)) as advance:
+        apply_and_exit(session, the_plan, fresh, False, False, fmt, command="event new", extra=facts,
+                       failed=bool(batch.bad), on_result=advance)
+
+
+def _sessions_json(batch: EventBatch) -> dict[str, Any]:
+    """Counts and the bad rows' errors (where and what; session names are not personal data)."""
+    return {"total": len(batch.rows), "to_plan": len(batch.good), "past": len(batch.past), "bad": len(batch.bad),
+            "bad_rows": [{"where": r.where, "errors": [e.render() for e in r.errors]} for r in batch.bad]}
 
 
 def _rows(sessions_file: str | None, variables: dict[str, Any]) -> list[SessionRow]:
@@ -101,27 +125,29 @@ def _rows(sessions_file: str | None, variables: dict[str, Any]) -> list[SessionR
     return [make_row("--var", variables)]
 
 
-def _report(batch: EventBatch, sessions_file: str | None, partial: bool) -> None:
+def _report(batch: EventBatch, sessions_file: str | None, partial: bool, err: bool = False) -> None:
+    """What the rows came to: counts, skipped past sessions, bad rows (on stderr with JSON output)."""
     source = sessions_file or "--var"
     click.echo(f"Event template {batch.template.name}: {len(batch.rows)} session(s) from {source}; "
-               f"{len(batch.good)} to plan, {len(batch.past)} past, {len(batch.bad)} bad.")
+               f"{len(batch.good)} to plan, {len(batch.past)} past, {len(batch.bad)} bad.", err=err)
     if batch.past:
-        click.echo("Skipped, already started (pass --include-past to create them anyway):")
+        click.echo("Skipped, already started (pass --include-past to create them anyway):", err=err)
         for row in batch.past:
-            click.echo(f"  {row.where}: \"{row.name}\" started {row.variables.get('start')}")
+            click.echo(f"  {row.where}: \"{row.name}\" started {row.variables.get('start')}", err=err)
     if batch.bad:
         click.echo("Bad rows" + (" (left out; the rest go on):" if partial else ":"), err=True)
         for row in batch.bad:
             for error in row.errors:
                 click.echo(f"  {error.render()}", err=True)
-    click.echo("")
+    click.echo("", err=err)
 
 
-def _write(batch: EventBatch, out_dir: Path, setup_dir: str) -> None:
-    """Write the rendered manifests, one file per session, and say how to plan them."""
+def _write(batch: EventBatch, out_dir: Path, setup_dir: str, err: bool = False) -> list[str]:
+    """Write the rendered manifests, one file per session, say how to plan them, return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     files = batch.rendered_files()
     for name, text in files.items():
         (out_dir / name).write_text(text, "utf-8")
-    click.echo(f"Wrote {len(files)} file(s) to {out_dir}. Review them in a pull request, then:")
-    click.echo(f"  provisioner plan {setup_dir} {out_dir} --out plan.json && provisioner apply plan.json")
+    click.echo(f"Wrote {len(files)} file(s) to {out_dir}. Review them in a pull request, then:", err=err)
+    click.echo(f"  provisioner plan {setup_dir} {out_dir} --out plan.json && provisioner apply plan.json", err=err)
+    return [str(out_dir / name) for name in files]

@@ -7,9 +7,12 @@ import time
 
 import click
 
+from .common import interruption, target_org_option
+
 EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection,
 retries exhausted: run again to continue);
-3 stopped by a daily API limit: run the same command again later to continue."""
+3 stopped by a daily API limit: run the same command again later to continue; 64 usage error;
+130 interrupted (Ctrl-C): run the same command again to continue."""
 
 
 @click.command("sync", epilog=EXIT_HELP)
@@ -26,6 +29,7 @@ retries exhausted: run again to continue);
                    "imports (leads, program members, custom objects) are used.")
 @click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
+@target_org_option
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
          rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
@@ -34,6 +38,8 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     from ..sync.config import SyncConfigError
     from ..sync.engine import Summary, run_sync
 
+    interruption.say("every batch confirmed before Ctrl-C is recorded in the ledger",
+                     "run the same command again: confirmed rows are not sent twice")
     interactive = sys.stderr.isatty()
     bars = ProgressBars(list(data)) if interactive else None
     last = [0.0]

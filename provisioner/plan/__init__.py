@@ -32,13 +32,14 @@ from .redact import SENSITIVE
 from .render_json import plan_to_json
 from .render_text import NO_CHANGES, render_apply_report, render_change, render_plan, render_result
 from .report import ApplyReport
+from .target import TargetError, select_targets
 from .resource import AttributeChange, Change, Desired, Live, Location, ResourceKind, Result
 
 __all__ = [
     "ApplyReport", "AttributeChange", "Change", "Desired", "DestroyNotAllowedError", "Live", "Location",
     "NO_CHANGES", "Plan", "PlanError", "PlanFileError", "ResourceKind", "Result", "SENSITIVE",
-    "StalePlanError", "Summary", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
+    "StalePlanError", "Summary", "TargetError", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
     "as_replace", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",
     "fingerprint", "fingerprint_of", "keyed_diff", "make_plan", "plan_to_json", "read_plan",
-    "render_apply_report", "render_change", "render_plan", "render_result", "write_plan",
+    "render_apply_report", "render_change", "render_plan", "render_result", "select_targets", "write_plan",
 ]

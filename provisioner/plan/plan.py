@@ -28,6 +28,7 @@ class Plan:
 
     ``redacted`` is True for a plan read from a file whose sensitive values were masked; such a
     plan cannot be applied as it is (see :func:`provisioner.plan.engine.apply_saved_plan`).
+    ``targets`` are the ``--target`` patterns the plan was limited to (see :mod:`.target`).
     """
 
     changes: list[Change]
@@ -38,6 +39,7 @@ class Plan:
     created_at: str = ""
     tool: str = ""
     redacted: bool = False
+    targets: list[str] = field(default_factory=list)  # --target patterns; empty means every address
 
     @property
     def summary(self) -> Summary:

@@ -76,6 +76,9 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
     changes = [_change_from_json(entry, i, name) for i, entry in enumerate(entries)]
     manifests = data.get("manifests") or []
     redacted = any(_has_masked(c) for c in changes)
+    targets = data.get("targets") or []
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise PlanFileError(name, "targets must be a list of address patterns")
     return Plan(
         changes=changes,
         fingerprint=fingerprint,
@@ -85,6 +88,7 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
         created_at=str(data.get("created_at", "")),
         tool=tool,
         redacted=redacted,
+        targets=list(targets),
     )
 
 

@@ -22,31 +22,53 @@ _GROUP = {"create": "Create", "update": "Update", "replace": "Replace", "delete"
 _ORDER = ("create", "update", "replace", "delete", "manual")
 _COLOUR = {"create": "32", "update": "33", "delete": "31", "replace": "31", "manual": "35", "ok": "32", "bad": "31"}
 _PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
+_KIND_VERB = {"create": "to create", "update": "to update", "replace": "to replace", "delete": "to delete",
+              "manual": "manual"}
 _INDENT = "      "
 
 
-def render_plan(plan: Plan, color: bool = False) -> str:
-    """The plan as text: a header, each change, the ``Plan:`` summary, and addresses by action."""
+def render_plan(plan: Plan, color: bool = False, compact: bool = False) -> str:
+    """The plan as text: the ``Plan:`` line and a summary per resource kind first, then each change.
+
+    ``compact`` puts a created resource on one line and shows only the changed attributes of a
+    replaced one (the full plan lists every attribute of both).
+    """
     pending = plan.pending
     if not pending:
         return NO_CHANGES + "\n"
     used = [a for a in _ORDER if any(c.action == a for c in pending)]
-    lines = ["Resource actions are indicated with the following symbols:"]
+    lines = [_bold(_summary_line(plan), color)]
+    if plan.targets:
+        lines.append(f"Targeted: {', '.join(plan.targets)} (and what they depend on); other addresses not planned.")
+    lines += ["", "By resource kind:"] + _kind_lines(pending)
+    lines += ["", "Resource actions are indicated with the following symbols:"]
     lines += [f"  {_symbol(a, color)} {_LEGEND[a]}" for a in used]
     lines += ["", "Provisioner will perform the following actions:"]
+    previous: list[str] = []
     for change in pending:
-        lines.append("")
-        lines += _change_lines(change, color)
+        block = _change_lines(change, color, compact)
+        if not (compact and len(block) == 1 and len(previous) == 1):  # one-liners stay together
+            lines.append("")
+        lines += block
+        previous = block
     lines += ["", _bold(_summary_line(plan), color)]
-    for action in used:
-        lines += ["", f"{_GROUP[action]}:"]
-        lines += [f"  {c.address}" for c in pending if c.action == action]
     return "\n".join(lines) + "\n"
+
+
+def _kind_lines(pending: list[Change]) -> list[str]:
+    """``  salesforce.field   12 to create, 1 to replace`` per kind, in apply order."""
+    counts: dict[str, dict[str, int]] = {}
+    for change in pending:
+        per_kind = counts.setdefault(change.kind, {})
+        per_kind[change.action] = per_kind.get(change.action, 0) + 1
+    width = max(len(kind) for kind in counts)
+    return [f"  {kind:<{width}}  " + ", ".join(f"{n} {_KIND_VERB[a]}" for a in _ORDER if (n := per_kind.get(a)))
+            for kind, per_kind in counts.items()]
 
 
 def render_change(change: Change, color: bool = False) -> str:
     """One change's block of lines (what ``render_plan`` prints per address)."""
-    return "\n".join(_change_lines(change, color)) + "\n"
+    return "\n".join(_change_lines(change, color, False)) + "\n"
 
 
 def _summary_line(plan: Plan) -> str:
@@ -58,15 +80,19 @@ def _summary_line(plan: Plan) -> str:
     return text + "."
 
 
-def _change_lines(change: Change, color: bool) -> list[str]:
-    """Address line, then attributes (create), changed attributes, reason and instructions."""
+def _change_lines(change: Change, color: bool, compact: bool) -> list[str]:
+    """Address line, then attributes (create), changed attributes (and, for a replace, the unchanged
+    ones too unless ``compact``), reason and instructions. ``compact`` puts a create on one line."""
     action = change.action
     head = f"{_symbol(action, color)} {change.address}"
     notes = _notes(change.info)
+    if compact and action == "create":
+        shown = sum(1 for v in (change.after or {}).values() if v is not None)
+        notes = "; ".join(n for n in (notes, f"{shown} attribute{'' if shown == 1 else 's'}") if n)
     lines = [head + (f" ({notes})" if notes else "")]
     if change.reason:
         lines.append(f"{_INDENT}reason: {change.reason}")
-    if action == "create":
+    if action == "create" and not compact:
         after = redact_attributes(change.after, change.sensitive) or {}
         for name, value in after.items():
             if value is None:  # an unset optional attribute says nothing to a reviewer
@@ -75,10 +101,20 @@ def _change_lines(change: Change, color: bool) -> list[str]:
     elif action in ("update", "replace", "manual"):
         for diff in redact_diff(change.diff, change.sensitive):
             lines.append(_diff_line(diff, diff.attribute in change.sensitive, color))
+        if action == "replace" and not compact:
+            lines += _unchanged_lines(change)
     if change.instructions:
         lines.append(f"{_INDENT}to do by hand:")
         lines += [f"{_INDENT}  {i}. {step}" for i, step in enumerate(change.instructions, 1)]
     return lines
+
+
+def _unchanged_lines(change: Change) -> list[str]:
+    """``  name: value`` for each attribute a replace recreates as it is (no symbol: not a change)."""
+    changed = {d.attribute for d in change.diff}
+    after = redact_attributes(change.after, change.sensitive) or {}
+    return [f"{_INDENT}  {name}: {_value(value, name in change.sensitive)}"
+            for name, value in after.items() if name not in changed and value is not None]
 
 
 def _attribute_lines(name: str, value: Any, sensitive: bool, color: bool) -> list[str]:

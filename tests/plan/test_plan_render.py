@@ -9,6 +9,13 @@ from provisioner.plan.report import ApplyReport
 from provisioner.plan.render_text import render_apply_report
 
 GOLDEN = """\
+Plan: 2 to add, 1 to change, 2 to destroy, 1 manual.
+
+By resource kind:
+  mem.object   1 to delete
+  mem.field    1 to create, 1 to update, 1 to replace
+  mem.channel  1 manual
+
 Resource actions are indicated with the following symbols:
     + create
     ~ update in place
@@ -40,21 +47,6 @@ Provisioner will perform the following actions:
         2. Edit the channel
 
 Plan: 2 to add, 1 to change, 2 to destroy, 1 manual.
-
-Create:
-  mem.field.CampaignMember.external_id
-
-Update:
-  mem.field.Lead.score
-
-Replace:
-  mem.field.Lead.kind
-
-Delete:
-  mem.object.Old
-
-Manual:
-  mem.channel.Webinar
 """
 
 
