@@ -60,9 +60,30 @@ class NeedsConfirmation(UserError):
     """Apply needs a 'yes' but nobody can type it (no terminal, or JSON output)."""
 
 
+class DailyLimitReached(UserError):
+    """The org's or instance's daily API limit is used up (exit 3): nothing more until it resets."""
+
+    exit_code = EXIT_QUOTA
+
+
 def fail(message: str, hint: str = "") -> NoReturn:
     """Stop the command with a user error (exit 1)."""
     raise UserError(message, hint)
+
+
+def _daily_limit_errors() -> tuple[type[Exception], ...]:
+    """The providers' "daily API limit used up" errors (Salesforce REQUEST_LIMIT_EXCEEDED, Marketo 607)."""
+    from ..providers.marketo.errors import QuotaExceeded
+    from ..providers.salesforce.retry import DailyLimitExceeded
+
+    return (DailyLimitExceeded, QuotaExceeded)
+
+
+def fail_connection(exc: Exception) -> NoReturn:
+    """A provider's connection error as a user error; a daily API limit exits 3 instead of 1."""
+    if isinstance(exc, _daily_limit_errors()):
+        raise DailyLimitReached(str(exc), "run the same command again after the daily limit resets")
+    fail(str(exc))
 
 
 # -- what to say on Ctrl-C ---------------------------------------------------------------------
@@ -176,7 +197,9 @@ def open_session(paths: tuple[str, ...] | list[str], var_pairs: tuple[str, ...],
         for finding in exc.findings:
             click.echo(finding.render(), err=True)
         fail(str(exc))
-    except (ConnectionError_, WorkflowError) as exc:
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except WorkflowError as exc:
         fail(str(exc))
 
 
@@ -193,7 +216,9 @@ def make_plan(session: Any, targets: tuple[str, ...] | list[str] = ()) -> Any:
                            "'salesforce.field.*' select a kind")
     try:
         plan = session.plan()
-    except (PlanError, ConnectionError_) as exc:
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except PlanError as exc:
         fail(str(exc))
     plan.targets = list(targets)
     return plan
@@ -270,12 +295,18 @@ def run_apply(session: Any, saved: Any, the_plan: Any, allow_destroy: bool, *, s
     try:
         return apply_saved_plan(saved, the_plan, session.kinds, session.connections, allow_destroy=allow_destroy,
                                 on_result=each)
-    except (PlanError, ConnectionError_) as exc:
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except PlanError as exc:
         fail(str(exc))
 
 
 def apply_exit_code(report: Any, strict: bool) -> int:
-    """1 when anything failed or (``strict``) manual steps remain; else 0."""
+    """3 when a daily API limit stopped changes; 1 when anything else failed or (``strict``) manual
+    steps remain; else 0."""
+    limits = {cls.__name__ for cls in _daily_limit_errors()}
+    if any(r.detail.get("error_type") in limits for r in report.failed):
+        return EXIT_QUOTA
     return EXIT_ERROR if not report.ok or (strict and report.has_manual) else EXIT_OK
 
 

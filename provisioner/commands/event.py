@@ -14,7 +14,7 @@ from ..events.render import TemplateNotFound, find_template
 from ..events.sessions import SessionRow, SessionsFileError, make_row, read_sessions
 from ..events.stamp import EventBatch, EventError, prepare
 from .common import (EXIT_ERROR, EXIT_OK, apply_and_exit, color, compact_option, confirm, echo_json, fail,
-                     format_option, make_plan, parse_vars, target_org_option)
+                     fail_connection, format_option, make_plan, parse_vars, target_org_option)
 
 
 @click.group()
@@ -90,7 +90,9 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
         sys.exit(code_for_bad)
     try:
         session = connect_session(batch.manifests, [str(f) for f in found.files] + [sessions_file or "--var"])
-    except (ConnectionError_, WorkflowError) as exc:
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except WorkflowError as exc:
         fail(str(exc))
     the_plan = make_plan(session)
     if plan_only:

@@ -7,18 +7,22 @@ Thin: parse, connect, render, print, exit code. Provider code is imported inside
 from __future__ import annotations
 
 import re
-import sys
-from typing import NoReturn
 
 import click
 
-EXIT_ERROR = 1
+from .common import echo_json, fail, fail_connection, format_option, target_org_option
+
 NAME_PATTERN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+def _print(command: str, text: str, fmt: str) -> None:
+    """The manifest as YAML (comments say what was left out), or as JSON: its documents, no comments."""
+    if fmt != "json":
+        click.echo(text, nl=False)
+        return
+    import yaml
+
+    echo_json(command, {"documents": [d for d in yaml.safe_load_all(text) if d is not None]})
 
 
 def _check_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -35,8 +39,9 @@ def export() -> None:
     For an org or instance set up by hand: the manifest, applied back, plans `No changes.`
     What provisioner does not manage is left out with a comment saying what.
 
-    Exit codes: 0 exported, 1 a named object, campaign, permission set or program does not
-    exist, or the connection failed.
+    \b
+    Exit codes: 0 exported; 1 a named object, campaign, permission set or program does not
+    exist, or the connection failed; 64 usage error.
     """
 
 
@@ -51,8 +56,10 @@ def export() -> None:
                    "each gets its own manifest document with the objects it grants.")
 @click.option("--name", "name", default="exported-salesforce", show_default=True, callback=_check_name,
               help="metadata.name of the manifest.")
+@format_option
+@target_org_option
 def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], permission_sets: tuple[str, ...],
-                      name: str) -> None:
+                      name: str, fmt: str) -> None:
     """Export objects, campaign statuses and a permission set from the org in SF_* variables.
 
     Example: provisioner export salesforce --object CampaignMember --object UserSessionEngagement
@@ -68,9 +75,11 @@ def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], perm
     try:
         conn = SalesforceConnection.from_env(read_env())
         text = request.render(conn)
-    except (ExportError, ConnectionError_) as exc:
-        _fail(str(exc))
-    click.echo(text, nl=False)
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except ExportError as exc:
+        fail(str(exc))
+    _print("export salesforce", text, fmt)
 
 
 @export.command("marketo")
@@ -83,8 +92,9 @@ def export_salesforce(objects: tuple[str, ...], campaigns: tuple[str, ...], perm
               help="Custom activity type and its attributes (repeatable).")
 @click.option("--name", "name", default="exported-marketo", show_default=True, callback=_check_name,
               help="metadata.name of the manifest.")
+@format_option
 def export_marketo(channels: tuple[str, ...], programs: tuple[str, ...], custom_objects: tuple[str, ...],
-                   activities: tuple[str, ...], name: str) -> None:
+                   activities: tuple[str, ...], name: str, fmt: str) -> None:
     """Export channels, programs, custom objects and activities from the instance in MARKETO_* variables.
 
     Example: provisioner export marketo --channel "Kaltura Event" --program "Kaltura Event Template"
@@ -99,6 +109,8 @@ def export_marketo(channels: tuple[str, ...], programs: tuple[str, ...], custom_
     request = MarketoExport(list(channels), list(programs), list(custom_objects), list(activities), name)
     try:
         text = request.render(PROVIDER.connect(read_env()))
-    except (ExportError, ConnectionError_) as exc:
-        _fail(str(exc))
-    click.echo(text, nl=False)
+    except ConnectionError_ as exc:
+        fail_connection(exc)
+    except ExportError as exc:
+        fail(str(exc))
+    _print("export marketo", text, fmt)

@@ -296,7 +296,8 @@ def _apply_batch(kind: ResourceKind, changes: list[Change], connections: Mapping
         returned = kind.apply(conn, changes) or []
     except Exception as exc:  # a failed batch must not stop independent kinds
         message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
-        return [Result(c.address, False, c.action, message) for c in changes]
+        why = {"error_type": type(exc).__name__}  # lets the CLI tell a daily API limit (exit 3) from other errors
+        return [Result(c.address, False, c.action, message, dict(why)) for c in changes]
     by_address = {r.address: r for r in returned}
     results = []
     for c in changes:
