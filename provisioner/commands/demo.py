@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
@@ -26,14 +27,14 @@ def demo(manifests_dir: str | None, verbose: bool, fmt: str) -> None:
     from ..demo import DemoError, run_demo
 
     json_output = fmt == "json"
-    echo = (lambda text: click.echo(text, err=True)) if json_output else click.echo
     steps: list[str] = []
     started = time.perf_counter()
     interruption.say("the demo's sandbox lived in this process and is gone with it",
                      "run `provisioner demo` again (each run starts afresh)")
     error = None
     try:
-        code = run_demo(echo, manifests_dir, verbose, steps)
+        with contextlib.redirect_stdout(sys.stderr) if json_output else contextlib.nullcontext():
+            code = run_demo(click.echo, manifests_dir, verbose, steps)  # the story: on stderr with JSON
     except DemoError as exc:
         error, code = str(exc), EXIT_ERROR
     if json_output:

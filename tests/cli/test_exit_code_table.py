@@ -100,8 +100,8 @@ def test_64_bad_values_and_missing_arguments() -> None:
 
 
 def test_130_ctrl_c_says_what_was_done_and_how_to_resume(tmp_path: Path) -> None:
-    # Every API call takes 150 ms in this sandbox, so the apply is still running when Ctrl-C comes.
-    with Sandbox(tmp_path / "sandbox", marketo=False, latency_ms=150) as org:
+    # Every API call takes 60 ms in this sandbox, so the apply is still running when Ctrl-C comes.
+    with Sandbox(tmp_path / "sandbox", marketo=False, latency_ms=60) as org:
         env = dict(os.environ, **org.env(), PYTHONUNBUFFERED="1")
         proc = subprocess.Popen([sys.executable, "-c", "from provisioner.cli import main; main()", "apply",
                                  SF_MANIFEST, "--auto-approve"], env=env, cwd=tmp_path, text=True,
