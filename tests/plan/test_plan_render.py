@@ -109,3 +109,26 @@ def test_result_lines():
     assert render_result(Result("mem.field.a", True, "create")) == "✓ mem.field.a created"
     assert render_result(Result("mem.field.a", True, "replace")) == "✓ mem.field.a replaced"
     assert render_result(Result("mem.field.a", False, "update", "INVALID_FIELD")) == "✗ mem.field.a: INVALID_FIELD"
+
+
+def _replace_plan():
+    store = Store({"mem.field.Lead.kind": {"type": "Text", "label": "Kind", "length": 20}})
+    kinds = [MemKind("mem.field", fixed={"type"})]
+    desired = [want("mem.field.Lead.kind", "mem.field", type="Number", label="Kind", length=20),
+               want("mem.field.Lead.new", "mem.field", type="Text", label="New", length=5)]
+    return make_plan(kinds, desired, {"mem": store})
+
+
+def test_a_replace_shows_what_is_recreated_as_it_is_unless_compact():
+    full = render_plan(_replace_plan())
+    assert '-/+ mem.field.Lead.kind\n      reason: type is fixed at creation\n      ~ type: "Text" → "Number"\n' \
+           '        label: "Kind"\n        length: 20\n' in full
+    compact = render_plan(_replace_plan(), compact=True)
+    assert '      ~ type: "Text" → "Number"\n' in compact and 'label: "Kind"' not in compact
+
+
+def test_compact_puts_a_create_on_one_line_with_its_attribute_count():
+    compact = render_plan(_replace_plan(), compact=True)
+    assert "  + mem.field.Lead.new (3 attributes)\n" in compact and 'label: "New"' not in compact
+    assert compact.startswith("Plan: 2 to add, 0 to change, 1 to destroy.\n\nBy resource kind:\n"
+                              "  mem.field  1 to create, 1 to replace\n")
