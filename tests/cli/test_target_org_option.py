@@ -1,0 +1,31 @@
+"""`--target-org ALIAS` on every command that connects to Salesforce: it sets SF_TARGET_ORG for the run, which
+the Salesforce connection reads to reuse the Salesforce CLI's stored login."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from provisioner.cli import cli
+from provisioner.sandbox.runtime import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+CONNECTING = [["plan"], ["apply"], ["drift"], ["event", "new"], ["export", "salesforce"], ["sync"]]
+
+
+@pytest.mark.parametrize("command", CONNECTING, ids=" ".join)
+def test_every_connecting_command_takes_target_org(command: list[str]) -> None:
+    shown = CliRunner().invoke(cli, [*command, "--help"]).output
+    assert "--target-org ALIAS" in shown and "SF_TARGET_ORG" in shown
+
+
+def test_the_option_sets_sf_target_org_for_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SF_TARGET_ORG", raising=False)
+    with Sandbox(tmp_path / "sandbox", marketo=False) as org:
+        result = CliRunner().invoke(cli, ["plan", str(REPO / "manifests" / "kaltura-salesforce.yaml"),
+                                          "--target-org", "my-sandbox", "--detailed-exitcode"], env=org.env())
+    assert result.exit_code == 2, result.output
+    assert os.environ["SF_TARGET_ORG"] == "my-sandbox"
