@@ -11,8 +11,7 @@ import click
 
 from . import __version__
 from .commands.apply import apply
-from .commands.common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_codes_help, interruption,
-                              reset_interruption)
+from .commands.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_codes_help, interruption
 from .commands.demo import demo
 from .commands.drift import drift
 from .commands.event import event
@@ -32,7 +31,7 @@ class ProvisionerGroup(click.Group):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        reset_interruption()
+        interruption.reset()
         try:
             returned = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:

@@ -92,6 +92,10 @@ class _Interruption:
     """What the running command has done so far and how to resume, for the Ctrl-C line."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to what a command that changes nothing would say."""
         self.done = "nothing was changed"
         self.resume = "run the same command again"
 
@@ -104,12 +108,7 @@ class _Interruption:
         return f"Interrupted: {self.done}. To resume: {self.resume}."
 
 
-interruption = _Interruption()
-
-
-def reset_interruption() -> None:
-    """Forget the previous run's note (main() calls it before each run)."""
-    interruption.__init__()  # type: ignore[misc]
+interruption = _Interruption()  # the group resets it before each run
 
 
 # -- options -----------------------------------------------------------------------------------
