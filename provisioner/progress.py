@@ -13,11 +13,12 @@ def _noop(result: Any) -> None:
 
 
 @contextmanager
-def apply_progress(plan: Any, enabled: bool = True) -> Iterator[Callable[[Any], None]]:
+def apply_progress(plan: Any, enabled: bool = True, label: str = "applying") -> Iterator[Callable[[Any], None]]:
     """Yield a callback that advances the bar by one apply result.
 
     Off (the callback does nothing) when ``enabled`` is False, stderr is not a terminal, or there
-    is nothing to apply. The bar counts the plan's changes that are not no-ops or manual steps.
+    is nothing to apply. The bar counts the plan's changes that are not no-ops or manual steps;
+    ``label`` says what they are for (e.g. ``applying 50 sessions``).
     """
     total = 0 if plan is None else sum(1 for c in plan.changes if not (c.is_no_op or c.is_manual))
     if not enabled or total == 0 or not sys.stderr.isatty():
@@ -30,7 +31,7 @@ def apply_progress(plan: Any, enabled: bool = True) -> Iterator[Callable[[Any], 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
                         TimeRemainingColumn(), console=Console(stderr=True), transient=False)
-    task = progress.add_task("applying", total=total, rate="-- changes/s")
+    task = progress.add_task(label, total=total, rate="-- changes/s")
 
     def advance(result: Any) -> None:
         progress.advance(task)

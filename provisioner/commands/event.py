@@ -105,7 +105,8 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
             click.echo(render_plan(the_plan, color=color(), compact=compact), nl=False)
         sys.exit(code)
     fresh = confirm(session, the_plan, auto_approve, json_output=json_output, compact=compact)
-    with apply_progress(fresh, enabled=not (quiet or json_output)) as advance:
+    label = f"applying {len(batch.good)} session{'' if len(batch.good) == 1 else 's'}"
+    with apply_progress(fresh, enabled=not (quiet or json_output), label=label) as advance:
         apply_and_exit(session, the_plan, fresh, False, False, fmt, command="event new", extra=facts,
                        failed=bool(batch.bad), on_result=advance)
 

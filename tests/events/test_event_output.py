@@ -70,7 +70,7 @@ def _on_a_terminal(box: Sandbox, tmp_path: Path, *extra: str) -> str:
 
 def test_progress_shows_rate_and_eta_on_a_terminal(box: Sandbox, tmp_path: Path) -> None:
     shown = _on_a_terminal(box, tmp_path)
-    assert "changes/s" in shown and "ETA" in shown
+    assert "applying 3 sessions" in shown and "changes/s" in shown and "ETA" in shown
     assert "54/54" in shown  # 3 sessions × (campaign, 10 statuses, program, ...): every change counted
 
 
