@@ -15,6 +15,10 @@ CLI defaults in its own process, or a peer library in this one, on the same data
                Salesforce writes (with the matching queries), marketorestpython's REST path and its bulk
                lead import path for Marketo, each on the same rows under other e-mail addresses
   memory       `provisioner sync` of --memory-rows rows, Salesforce only: peak resident memory
+  scale        `event new` for N future sessions (--scale 10,100,500,1000), each N in a fresh sandbox with
+               Marketo's throttle lifted (the instance is the tool's alone): render (--out-dir), validate,
+               plan (--plan-only), apply, re-plan; wall time, calls, CPU of the tool and of the sandbox
+               separately, peak memory, and the growth exponent log(t2/t1)/log(N2/N1) between sizes
 
 The table: calls (Salesforce + Marketo), floor (bench/floors.py, from bench/limits.py, never from the
 tool), ratio, the peer's calls and wall time, ours wall time, client CPU rows/s, peak memory.
@@ -175,6 +179,46 @@ def memory(box: SandboxProcess, table: Table, steps: list[Step], folder: Path, r
     steps.append(step)
 
 
+def scale(folder: Path, sizes: list[int], latency_ms: float) -> str:
+    """`event new` at growing N, each in a fresh sandbox: the table of times, calls and growth exponents."""
+    import math
+
+    head = ("N", "step", "wall s", "tool CPU s", "sandbox CPU s", "calls SF+MK", "peak MB")
+    lines, by_step = [head], {}
+    unthrottled = {"MARKETO_MAX_CALLS_PER_20S": "1000000", "MARKETO_MAX_CONCURRENT": "10"}
+    day = (datetime.now(timezone.utc) + timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
+    for n in sizes:
+        box = SandboxProcess(folder / f"scale{n}", latency_ms, MANIFESTS / "kaltura-marketo.yaml")
+        try:
+            box.admin("marketo", "POST", "/__sandbox/limits", {"rate_limit_calls": 10_000_000, "daily_quota": 10_000_000})
+            box.admin("salesforce", "POST", "/__sandbox/limits", {"api_daily_limit": 10_000_000})
+            must(box.cli("setup", "apply", str(MANIFESTS), "--auto-approve"))
+            sheet = sessions_csv(folder / f"scale{n}.csv", [f"Scale Session {i:05d}" for i in range(n)], day)
+            base = ["event", "new", "kaltura-event", "--manifests", str(MANIFESTS), "--sessions", str(sheet)]
+            out = folder / f"scale{n}-rendered"
+            steps = [("render", [*base, "--out-dir", str(out)]), ("validate", ["validate", str(MANIFESTS), str(out)]),
+                     ("plan", [*base, "--plan-only"]), ("apply", [*base, "--auto-approve"]),
+                     ("re-plan", [*base, "--plan-only"])]
+            for name, args in steps:
+                step = must(box.cli(f"scale {n} {name}", *args, env=unthrottled))
+                by_step.setdefault(name, []).append((n, step.wall_s, step.cpu_s, step.sandbox_cpu_s))
+                lines.append((str(n), name, f"{step.wall_s:.2f}", f"{step.cpu_s:.2f}", f"{step.sandbox_cpu_s:.2f}",
+                              f"{step.sf_calls}+{step.mk_calls}", f"{step.peak_mb:.0f}"))
+        finally:
+            box.stop()
+    growth = [("step", "between", "wall", "tool CPU", "sandbox CPU")]
+    for name, points in by_step.items():
+        for (n1, *a), (n2, *b) in zip(points, points[1:]):
+            exp = [f"{math.log(y / x) / math.log(n2 / n1):.2f}" if x > 0 and y > 0 else "" for x, y in zip(a, b)]
+            growth.append((name, f"{n1}→{n2}", *exp))
+    return _grid(lines) + "\ngrowth exponent (1.0 = linear)\n" + _grid(growth)
+
+
+def _grid(rows: list[tuple[str, ...]]) -> str:
+    width = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join(" | ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() + "\n" for r in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=20.0)
@@ -182,9 +226,21 @@ def main() -> None:
     parser.add_argument("--memory-rows", type=int, default=1_000_000, help="0 to skip")
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--scale", default="", help="comma-separated session counts for the event new scale run")
+    parser.add_argument("--only-scale", action="store_true", help="run only the scale scenario")
     parser.add_argument("--json", type=Path, default=None, help="also write every step's figures here")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="provisioner-bench-"))
+    if args.scale:
+        sizes = [int(n) for n in args.scale.split(",") if n]
+        try:
+            print(f"event new at scale, sandbox latency {args.latency_ms:g} ms, Marketo throttle lifted\n")
+            print(scale(folder, sizes, args.latency_ms))
+        finally:
+            if args.only_scale:
+                shutil.rmtree(folder, ignore_errors=True)
+        if args.only_scale:
+            return
     table, steps = Table(), []
     box = SandboxProcess(folder / "sandbox", args.latency_ms, MANIFESTS / "kaltura-marketo.yaml")
     try:
