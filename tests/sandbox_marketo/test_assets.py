@@ -116,3 +116,18 @@ def test_clone_and_delete(api, program, kaltura_folder) -> None:
     assert api.post_form(f"{A}/program/{copy['id']}/delete.json")["result"] == [{"id": copy["id"]}]
     gone = api.get(f"{A}/program/{copy['id']}.json")
     assert gone["success"] and "result" not in gone
+
+
+def test_program_names_stay_unique_through_renames_and_deletes(api, kaltura_folder) -> None:
+    """Marketo compares program names case-insensitively; lookups and the uniqueness rule follow every rename
+    and delete (the sandbox finds programs by name through an index, which must not go stale)."""
+    first = _create(api, kaltura_folder, name="Index Old Name")["result"][0]
+    renamed = api.post_form(f"{A}/program/{first['id']}.json", {"name": "Index New Name"})
+    assert renamed["success"], renamed
+    assert api.get(f"{A}/program/byName.json", {"name": "Index New Name"})["result"][0]["id"] == first["id"]
+    old = api.get(f"{A}/program/byName.json", {"name": "Index Old Name"})
+    assert old["success"] and "result" not in old
+    assert _create(api, kaltura_folder, name="index old name")["success"]  # the old name is free again
+    assert error_code(_create(api, kaltura_folder, name="INDEX NEW NAME")) == "709"  # the new one is taken
+    api.post_form(f"{A}/program/{first['id']}/delete.json")
+    assert _create(api, kaltura_folder, name="Index New Name")["success"]  # free after the delete
