@@ -43,7 +43,7 @@ def find_template(spec: str, search: list[Path] | None = None) -> EventTemplate:
     """``spec`` is a folder or ``.yaml.j2`` file, or the name of a folder under ./templates (or the checkout's)."""
     given = Path(spec)
     candidates = [given] + [base / spec for base in (search or [Path("templates"),
-                                                                Path(__file__).resolve().parents[2] / "templates"])]
+                                                                Path(__file__).resolve().parents[1] / "templates"])]
     for path in candidates:
         if path.is_file() and path.name.endswith(".j2"):
             return EventTemplate(path.name.removesuffix(SUFFIX), (path,))
