@@ -249,16 +249,21 @@ def _apply_and_exit(session: Any, saved: Any, the_plan: Any, allow_destroy: bool
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
-@_format_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="Output format; json is for scripts, markdown for a pull-request comment.")
 def show(plan_file: str, fmt: str) -> None:
-    """Render a saved plan file (from `plan --out`) as text or JSON."""
+    """Render a saved plan file (from `plan --out`) as text, JSON or a Markdown pull-request comment."""
     from .plan import PlanError, plan_to_json, read_plan, render_plan
 
     try:
         saved = read_plan(plan_file)
     except PlanError as exc:
         _fail(str(exc))
-    if fmt == "json":
+    if fmt == "markdown":
+        from .plan.render_markdown import render_markdown
+
+        click.echo(render_markdown(saved), nl=False)
+    elif fmt == "json":
         click.echo(json.dumps(plan_to_json(saved), indent=2))
     else:
         click.echo(f"Plan made {saved.created_at} by {saved.tool} from: {', '.join(saved.manifests)}\n")
@@ -385,6 +390,8 @@ from .sync.command import sync as _sync_command
 cli.add_command(_sync_command)
 from .events.command import event as _event_command
 cli.add_command(_event_command)
+from .commands.init import init as _init_command
+cli.add_command(_init_command)
 
 
 def main() -> None:
