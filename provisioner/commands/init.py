@@ -84,12 +84,13 @@ def scaffold(sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[list[S
     files: list[ScaffoldFile] = []
     notes: list[str] = []
     for source in sources:
-        for target in targets:
-            names = MANIFESTS.get((source, target))
-            if names is None:
-                raise click.UsageError(f"no {source.title()} → {target.title()} manifests ship yet; "
-                                       f"choose --target {' --target '.join(t for s, t in MANIFESTS if s == source)}")
-            files += [_shipped(f"manifests/{name}") for name in names]
+        shipped = [t for t in targets if (source, t) in MANIFESTS]
+        if not shipped:
+            raise click.UsageError(f"no {source.title()} → {' or '.join(t.title() for t in targets)} manifests ship "
+                                   f"yet; choose --target {' --target '.join(t for s, t in MANIFESTS if s == source)}")
+        notes += [f"no {source.title()} → {t.title()} manifests ship yet" for t in targets if t not in shipped]
+        for target in shipped:
+            files += [_shipped(f"manifests/{name}") for name in MANIFESTS[(source, target)]]
         sync, needs = SYNC[source]
         if needs <= set(targets):
             files.append(_shipped(f"manifests/{sync}"))
