@@ -31,7 +31,7 @@ class DemoError(Exception):
 
 def find_manifests(explicit: str | None = None) -> Path:
     """The shipped manifests: ``--manifests DIR``, ``./manifests``, or the source checkout's folder."""
-    for candidate in ([Path(explicit)] if explicit else [Path("manifests"), Path(__file__).resolve().parents[1] / "manifests"]):
+    for candidate in ([Path(explicit)] if explicit else [Path("manifests"), Path(__file__).resolve().parent / "manifests"]):
         if candidate.is_dir() and any(candidate.glob("*.yaml")):
             return candidate
     raise DemoError("cannot find the shipped manifests: run the demo from the repository root, or pass --manifests DIR")
