@@ -162,3 +162,15 @@ def test_connection_mistakes_name_the_host_the_variable_and_the_cause(tmp_path: 
         assert not [t for t in LIBRARY_TEXT if t in result.output], (mistake, result.output)
         assert not [s for s in secrets + [env.get("SF_ACCESS_TOKEN", "")] if s and s in result.output], mistake
         assert len(result.output.strip().splitlines()) <= 2, (mistake, result.output)
+
+
+def test_a_cli_login_beside_another_login_is_refused_not_ranked(org: Sandbox, tmp_path: Path) -> None:
+    """`sf` users often export SF_TARGET_ORG; sourcing a sandbox's env file beside it must not reach their org."""
+    bin_dir = _fake_sf(tmp_path, _org_display("https://acme.my.salesforce.com", "00Dtoken!never-used", "prod"))
+    env = dict(org.env(), SF_TARGET_ORG="prod", PATH=_path_with(bin_dir))
+    result = run(env, "plan", MANIFEST)
+    assert result.exit_code == 1
+    assert ("two logins are configured, SF_TARGET_ORG and SF_CLIENT_ID + SF_CLIENT_SECRET, and they may name "
+            "different orgs; unset one") in result.output
+    assert not (bin_dir / "calls.log").exists()  # nothing asked of the CLI, no org reached
+    assert run(dict(env, SF_TARGET_ORG=""), "plan", MANIFEST, "--detailed-exitcode").exit_code == 2

@@ -12,7 +12,8 @@ DEFAULT_API_VERSION = "60.0"
 LOGIN_URL = "https://login.salesforce.com"
 
 #: The flows, in the order they are tried when several are configured. A Salesforce CLI login
-#: (``--target-org`` sets SF_TARGET_ORG) or an SFDX auth URL is an explicit choice, so it comes first.
+#: (``--target-org`` sets SF_TARGET_ORG) or an SFDX auth URL names one org on its own: configured beside
+#: another complete flow it is refused as ambiguous (see :data:`WHOLE_LOGINS`), never silently ranked.
 FLOWS = (
     ("sf_cli", ("SF_TARGET_ORG",)),
     ("sfdx_auth_url", ("SFDX_AUTH_URL",)),
@@ -21,6 +22,11 @@ FLOWS = (
     ("client_credentials", ("SF_CLIENT_ID", "SF_CLIENT_SECRET")),
     ("password", ("SF_USERNAME", "SF_PASSWORD")),
 )
+
+
+#: Flows that each name a whole login (an org) by themselves. The Salesforce CLI reads SF_TARGET_ORG too,
+#: so it is often exported for `sf`: beside a sandbox's env file it must not quietly win (or lose).
+WHOLE_LOGINS = ("sf_cli", "sfdx_auth_url")
 
 
 @dataclass(frozen=True)
@@ -62,26 +68,33 @@ class SalesforceSettings:
         login_url = base_url(login_url, "SF_LOGIN_URL")
         common = dict(login_url=login_url, ca_bundle=get("SF_CA_BUNDLE") or None,
                       api_version=api_version or get("SF_API_VERSION") or DEFAULT_API_VERSION)
-        for flow, names in FLOWS:
-            if all(get(n) for n in names):
-                if flow == "sf_cli":
-                    return cls(flow, target_org=get("SF_TARGET_ORG"), **common)
-                if flow == "sfdx_auth_url":
-                    client_id, client_secret, refresh_token, instance = parse_auth_url(get("SFDX_AUTH_URL"))
-                    return cls(flow, client_id=client_id, **dict(common, login_url=instance),
-                               _secrets={"client_secret": client_secret, "refresh_token": refresh_token})
-                if flow == "access_token":
-                    return cls(flow, instance_url=base_url(get("SF_INSTANCE_URL"), "SF_INSTANCE_URL"),
-                               _secrets={"access_token": get("SF_ACCESS_TOKEN")}, **common)
-                if flow == "jwt":
-                    return cls(flow, username=get("SF_USERNAME"), consumer_key=get("SF_CONSUMER_KEY"),
-                               private_key_file=get("SF_PRIVATE_KEY_FILE"), **common)
-                if flow == "client_credentials":
-                    return cls(flow, client_id=get("SF_CLIENT_ID"),
-                               _secrets={"client_secret": get("SF_CLIENT_SECRET")}, **common)
-                return cls(flow, username=get("SF_USERNAME"),
-                           _secrets={"password": get("SF_PASSWORD"), "security_token": get("SF_SECURITY_TOKEN")},
-                           **common)
+        complete = [(flow, names) for flow, names in FLOWS if all(get(n) for n in names)]
+        whole = [c for c in complete if c[0] in WHOLE_LOGINS]
+        if whole and len(complete) > 1:
+            first, second = whole[0], next(c for c in complete if c is not whole[0])
+            raise ConnectionError_(
+                f"Salesforce connection: two logins are configured, {' + '.join(first[1])} and "
+                f"{' + '.join(second[1])}, and they may name different orgs; unset one (check the environment "
+                "and .env: Salesforce CLI users often export SF_TARGET_ORG for `sf`)")
+        for flow, names in complete:
+            if flow == "sf_cli":
+                return cls(flow, target_org=get("SF_TARGET_ORG"), **common)
+            if flow == "sfdx_auth_url":
+                client_id, client_secret, refresh_token, instance = parse_auth_url(get("SFDX_AUTH_URL"))
+                return cls(flow, client_id=client_id, **dict(common, login_url=instance),
+                           _secrets={"client_secret": client_secret, "refresh_token": refresh_token})
+            if flow == "access_token":
+                return cls(flow, instance_url=base_url(get("SF_INSTANCE_URL"), "SF_INSTANCE_URL"),
+                           _secrets={"access_token": get("SF_ACCESS_TOKEN")}, **common)
+            if flow == "jwt":
+                return cls(flow, username=get("SF_USERNAME"), consumer_key=get("SF_CONSUMER_KEY"),
+                           private_key_file=get("SF_PRIVATE_KEY_FILE"), **common)
+            if flow == "client_credentials":
+                return cls(flow, client_id=get("SF_CLIENT_ID"),
+                           _secrets={"client_secret": get("SF_CLIENT_SECRET")}, **common)
+            return cls(flow, username=get("SF_USERNAME"),
+                       _secrets={"password": get("SF_PASSWORD"), "security_token": get("SF_SECURITY_TOKEN")},
+                       **common)
         partial = [(flow, [n for n in names if not get(n)]) for flow, names in FLOWS if any(get(n) for n in names)]
         if partial:
             flow, missing = partial[0]
