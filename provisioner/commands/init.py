@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-PACKAGE = Path(__file__).resolve().parents[1]
+from ..shipped import shipped
 
 #: Which shipped manifests each (source, target) needs; a Sync manifest needs every target it names.
 MANIFESTS = {
@@ -106,7 +106,7 @@ def scaffold(sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[list[S
 
 
 def _shipped(source: str, target: str | None = None) -> ScaffoldFile:
-    return ScaffoldFile(target or source, (PACKAGE / source).read_text("utf-8"))
+    return ScaffoldFile(target or source, shipped(source).read_text("utf-8"))
 
 
 def write_scaffold(directory: Path, files: list[ScaffoldFile]) -> tuple[list[str], list[str]]:
