@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from provisioner.cli import cli
-from provisioner.manifest import load
 from provisioner.plan import Change, Plan
 from provisioner.plan.render_markdown import render_markdown
 from provisioner.sandbox.runtime import Sandbox
