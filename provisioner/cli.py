@@ -16,6 +16,7 @@ from .commands.demo import demo
 from .commands.drift import drift
 from .commands.event import event
 from .commands.export import export
+from .commands.init import init
 from .commands.plan import plan
 from .commands.sandbox import sandbox
 from .commands.show import show
@@ -58,7 +59,7 @@ def cli() -> None:
     """
 
 
-for _command in (validate, plan, apply, show, drift, demo, sandbox, export, sync, event):
+for _command in (init, validate, plan, apply, show, drift, demo, sandbox, export, sync, event):
     cli.add_command(_command)
 
 

@@ -20,6 +20,7 @@ from .sandbox.seed import channels_from_manifests
 from .events.render import find_template
 from .events.sessions import make_row
 from .events.stamp import prepare
+from .shipped import shipped
 from .workflow import connect_session
 
 Echo = Callable[[str], None]
@@ -30,16 +31,17 @@ class DemoError(Exception):
 
 
 def find_manifests(explicit: str | None = None) -> Path:
-    """The shipped manifests: ``--manifests DIR``, ``./manifests``, or the source checkout's folder."""
-    for candidate in ([Path(explicit)] if explicit else [Path("manifests"), Path(__file__).resolve().parents[1] / "manifests"]):
+    """The manifests: ``--manifests DIR``, ``./manifests``, or the ones this package ships."""
+    for candidate in ([Path(explicit)] if explicit else [Path("manifests"), shipped("manifests")]):
         if candidate.is_dir() and any(candidate.glob("*.yaml")):
             return candidate
     raise DemoError("cannot find the shipped manifests: run the demo from the repository root, or pass --manifests DIR")
 
 
 def find_export(manifests: Path) -> Path:
-    """The bundled example export (examples/kaltura-export beside the manifests folder)."""
-    for candidate in (manifests.resolve().parent / "examples" / "kaltura-export", Path("examples") / "kaltura-export"):
+    """The bundled example export (examples/kaltura-export beside the manifests folder, or the shipped one)."""
+    for candidate in (manifests.resolve().parent / "examples" / "kaltura-export", Path("examples") / "kaltura-export",
+                      shipped("examples", "kaltura-export")):
         if candidate.is_dir() and any(candidate.glob("*.csv")):
             return candidate
     raise DemoError("cannot find examples/kaltura-export: run the demo from the repository root")
@@ -65,7 +67,8 @@ def _step(echo: Echo, number: int, title: str) -> None:
 
 def _sessions(echo: Echo, folder: Path, env: dict[str, str]) -> None:
     """Stamp out sessions from templates/kaltura-event, as `provisioner event new --sessions` does."""
-    template = find_template("kaltura-event", [folder.resolve().parent / "templates", Path("templates")])
+    template = find_template("kaltura-event", [folder.resolve().parent / "templates", Path("templates"),
+                                               shipped("templates")])
     today = date.today()
     rows = [make_row(f"session {i}", {"name": name, "start": start.isoformat(), "end": "", "type": kind})
             for i, (name, start, kind) in enumerate([

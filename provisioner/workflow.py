@@ -51,16 +51,19 @@ class Session:
 
 
 def read_env(env_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
-    """The process environment, with a ``.env`` file's values for variables not already set."""
+    """The process environment, with a ``.env`` file's values for variables not already set.
+
+    python-dotenv reads the file as shells and docker-compose do (quotes, ``export``, ``#`` comments,
+    multi-line quoted values); a variable set in the environment always wins over the file.
+    """
+    from dotenv import dotenv_values
+
     env = dict(os.environ)
     path = Path(env_file) if env_file else Path(".env")
     if path.is_file():
-        for line in path.read_text("utf-8").splitlines():
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
-                continue
-            key, _, value = line.removeprefix("export ").partition("=")
-            env.setdefault(key.strip(), value.strip().strip("'\""))
+        for key, value in dotenv_values(path, encoding="utf-8").items():
+            if value is not None:
+                env.setdefault(key, value)
     return env
 
 

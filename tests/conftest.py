@@ -11,7 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 # The tests must not depend on the machine's CA variables (requests lets them override verify).
-for _var in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_LOGIN_URL", "SF_USERNAME", "SF_PASSWORD",
+for _var in ("SF_TARGET_ORG", "SFDX_AUTH_URL", "SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_LOGIN_URL", "SF_USERNAME", "SF_PASSWORD",
              "SF_CLIENT_ID", "SF_CLIENT_SECRET", "MARKETO_ENDPOINT", "MARKETO_CLIENT_ID",
              "MARKETO_CLIENT_SECRET"):
     os.environ.pop(_var, None)

@@ -19,6 +19,7 @@ from ..manifest.findings import ManifestError
 from ..manifest.model import ManifestSet
 from ..manifest.templating import render_template
 from ..manifest.yaml_loader import Document, load_documents
+from ..shipped import shipped
 from .sessions import RowError, SessionRow
 
 SUFFIX = ".yaml.j2"
@@ -40,10 +41,10 @@ class EventTemplate:
 
 
 def find_template(spec: str, search: list[Path] | None = None) -> EventTemplate:
-    """``spec`` is a folder or ``.yaml.j2`` file, or the name of a folder under ./templates (or the checkout's)."""
+    """``spec`` is a folder or ``.yaml.j2`` file, or the name of a folder under ./templates (or the shipped ones)."""
     given = Path(spec)
     candidates = [given] + [base / spec for base in (search or [Path("templates"),
-                                                                Path(__file__).resolve().parents[2] / "templates"])]
+                                                                shipped("templates")])]
     for path in candidates:
         if path.is_file() and path.name.endswith(".j2"):
             return EventTemplate(path.name.removesuffix(SUFFIX), (path,))

@@ -26,6 +26,7 @@ class SalesforceCredentials:
     security_token: str
     client_id: str
     client_secret: str
+    refresh_token: str = ""  # what a refresh_token grant (an SFDX auth URL) presents
 
     @property
     def consumer_key(self) -> str:
@@ -44,6 +45,7 @@ def demo_credentials() -> SalesforceCredentials:
         security_token="SBXSECURITYTOKEN0001",
         client_id="3MVG9provisioner.sandbox.connected.app.consumer.key",
         client_secret="sandbox-client-secret-0001",
+        refresh_token="5Aep861sandbox.refresh.token.0001",
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 import requests
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from ...http import make_session
 from . import permissions, redact
@@ -252,7 +252,7 @@ class MarketoClient:
                         "identity", f"authentication failed (HTTP {response.status_code}: {detail}). Check "
                         "MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (Admin > LaunchPoint > View Details) and that "
                         "MARKETO_ENDPOINT is the instance's REST endpoint", TOKEN_PATH) from None
-            if code == "tls":
+            if code in ("tls", "dns"):  # configuration mistakes: retrying cannot help
                 raise MarketoError(code, message, TOKEN_PATH) from None
             if attempt < self.retry.max_attempts:
                 self._count_retry(code)
@@ -293,13 +293,18 @@ class MarketoClient:
 
 
 def transport_failure(exc: requests.RequestException, endpoint: str) -> tuple[str, str]:
-    """A code and a secret-free message for a failed exchange: ``tls`` (never retried: fix the CA),
+    """A code and a secret-free message for a failed exchange: ``tls`` (never retried: fix the CA), ``dns``
+    (never retried: fix the host name),
     ``connect`` (nothing was sent: always safe to retry) or ``connection`` (dropped mid-call: the
     server may have acted, so only idempotent requests are retried)."""
     if isinstance(exc, requests.exceptions.SSLError):
         return "tls", (f"TLS verification of {endpoint} failed: set MARKETO_CA_BUNDLE to the CA certificate that "
                        "signs it (or check the host name in MARKETO_ENDPOINT)")
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, NameResolutionError):
+        host = endpoint.split("://", 1)[-1]
+        return "dns", (f"the host name {host} does not resolve (DNS): check MARKETO_ENDPOINT for a typo (Admin > "
+                       "Web Services > REST API endpoint, such as https://123-ABC-456.mktorest.com)")
     if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, NewConnectionError):
         return "connect", f"could not connect to {endpoint} ({type(exc).__name__})"
     return "connection", f"the connection to {endpoint} dropped mid-call ({type(exc).__name__})"

@@ -1,4 +1,5 @@
-"""Log in to Salesforce: access token, JWT bearer, client credentials, or SOAP username/password.
+"""Log in to Salesforce: the Salesforce CLI's login, an SFDX auth URL (refresh token), access token,
+JWT bearer, client credentials, or SOAP username/password.
 
 Each flow returns a :class:`Session` (instance URL + access token + user id). Failures raise
 :class:`AuthError` with Salesforce's own error code and description, never a secret.
@@ -14,6 +15,7 @@ from xml.sax.saxutils import escape
 import requests
 
 from ..base import ConnectionError_
+from .diagnose import not_salesforce, transport_problem
 from .settings import SalesforceSettings
 from .xml import parse_xml
 
@@ -37,8 +39,20 @@ def login(settings: SalesforceSettings, http: requests.Session) -> Session:
 
 
 def _login_once(settings: SalesforceSettings, http: requests.Session) -> Session:
+    if settings.flow == "sf_cli":
+        from .sf_cli import org_display
+
+        instance, token = org_display(settings.target_org or "")
+        return check_instance(http, Session(instance, token), settings.url_variable)
     if settings.flow == "access_token":
-        return Session(settings.instance_url or "", settings.secret("access_token"))
+        return check_instance(http, Session(settings.instance_url or "", settings.secret("access_token")),
+                              settings.url_variable)
+    if settings.flow == "sfdx_auth_url":
+        data = {"grant_type": "refresh_token", "client_id": settings.client_id or "",
+                "refresh_token": settings.secret("refresh_token")}
+        if settings.secret("client_secret"):
+            data["client_secret"] = settings.secret("client_secret")
+        return _oauth(settings, http, data)
     if settings.flow == "jwt":
         return _oauth(settings, http, {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                                        "assertion": _jwt_assertion(settings)})
@@ -48,28 +62,55 @@ def _login_once(settings: SalesforceSettings, http: requests.Session) -> Session
     return _soap_login(settings, http)
 
 
-def _post(http: requests.Session, url: str, **kwargs: object) -> requests.Response:
+def check_instance(http: requests.Session, session: Session, variable: str) -> Session:
+    """A token flow makes no login call, so look once at ``/services/data/`` (the API versions, no
+    token needed): a wrong host or a pasted path fails here with the variable to fix, not later
+    with a parser's error in the middle of a plan."""
+    url = f"{session.instance_url}/services/data/"
+    response = _send(http, "get", url, variable)
     try:
-        return http.post(url, timeout=60, **kwargs)  # type: ignore[arg-type]
-    except requests.exceptions.SSLError:
-        raise AuthError(f"Salesforce login: TLS verification failed for {url}; set SF_CA_BUNDLE to the CA "
-                        "certificate that signs it") from None
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
-        raise  # retried by login()
+        versions = response.json()
+    except ValueError:
+        versions = None
+    if response.status_code >= 500:
+        from .retry import TransientError
+        raise TransientError(f"{url} answered HTTP {response.status_code}")
+    if response.status_code != 200 or not isinstance(versions, list):
+        raise AuthError("Salesforce connection: " + not_salesforce(url, response.status_code, "instance", variable))
+    return session
+
+
+def _send(http: requests.Session, method: str, url: str, variable: str, **kwargs: object) -> requests.Response:
+    """One request; a configuration mistake (TLS, DNS, refused) becomes an AuthError naming ``variable``."""
+    try:
+        return http.request(method, url, timeout=60, **kwargs)  # type: ignore[arg-type]
     except requests.exceptions.RequestException as exc:
-        raise AuthError(f"Salesforce login: cannot reach {url}: {type(exc).__name__}") from None
+        problem = transport_problem(exc, url, variable)
+        if problem:
+            raise AuthError(f"Salesforce connection: {problem}") from None
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+            raise  # dropped mid-call: retried by login()
+        raise AuthError(f"Salesforce connection: cannot reach {url} ({type(exc).__name__}); check {variable}") \
+            from None
+
+
+def _post(http: requests.Session, url: str, variable: str = "SF_LOGIN_URL", **kwargs: object) -> requests.Response:
+    return _send(http, "post", url, variable, **kwargs)
 
 
 def _oauth(settings: SalesforceSettings, http: requests.Session, data: dict[str, str]) -> Session:
     url = f"{settings.login_url}/services/oauth2/token"
-    response = _post(http, url, data=data)
+    response = _post(http, url, settings.url_variable, data=data)
     try:
         body = response.json()
     except ValueError:
-        body = {}
+        body = None
     if response.status_code >= 500:
         from .retry import TransientError
         raise TransientError(f"token endpoint answered HTTP {response.status_code}")
+    if not isinstance(body, dict) or not ("error" in body or "access_token" in body):
+        raise AuthError("Salesforce login: " + not_salesforce(url, response.status_code, "login server",
+                                                               settings.url_variable))
     if response.status_code != 200 or "access_token" not in body:
         error = body.get("error", f"HTTP {response.status_code}")
         description = body.get("error_description", response.reason)
@@ -106,7 +147,7 @@ def _soap_login(settings: SalesforceSettings, http: requests.Session) -> Session
     url = f"{settings.login_url}/services/Soap/u/{settings.api_version}"
     body = _SOAP_LOGIN.format(username=escape(settings.username or ""),
                               password=escape(settings.secret("password") + settings.secret("security_token")))
-    response = _post(http, url, data=body.encode("utf-8"),
+    response = _post(http, url, settings.url_variable, data=body.encode("utf-8"),
                      headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login"})
     root = parse_xml(response.content)
     fault = root.find(".//{*}Fault")

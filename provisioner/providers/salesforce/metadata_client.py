@@ -81,8 +81,8 @@ class MetadataClient:
                             forbid_external=True)
         transport = Transport(session=http, timeout=120, operation_timeout=120)
         self._client = Client(_wsdl_document(transport, settings), transport=transport, settings=settings)
-        self._service = self._client.create_service(
-            f"{{{METADATA_NS}}}MetadataBinding", f"{instance_url}/services/Soap/m/{api_version}")
+        self._endpoint = f"{instance_url}/services/Soap/m/{api_version}"
+        self._service = self._client.create_service(f"{{{METADATA_NS}}}MetadataBinding", self._endpoint)
         self._header_type = self._client.get_element(f"{{{METADATA_NS}}}SessionHeader")
         self._token = token
         self._relogin = relogin
@@ -97,7 +97,13 @@ class MetadataClient:
 
         def run() -> Any:
             header = self._header_type(sessionId=self._token())
-            return getattr(self._service, operation)(*args, _soapheaders=[header])
+            try:
+                return getattr(self._service, operation)(*args, _soapheaders=[header])
+            except AttributeError:  # zeep's answer to an empty or non-XML reply: not a Metadata API
+                from ..base import ConnectionError_
+                raise ConnectionError_(f"{what}: {self._endpoint} answered with something that is not a SOAP "
+                                       "message: check the instance URL (SF_INSTANCE_URL, or the org you log in to)") \
+                    from None
         return retry.call(run, what=what, relogin=self._relogin)
 
     def read(self, type_name: str, full_names: Sequence[str]) -> dict[str, dict[str, Any] | None]:

@@ -1,4 +1,4 @@
-"""Authentication: OAuth 2.0 token endpoint (password, client credentials, JWT bearer), SOAP partner
+"""Authentication: OAuth 2.0 token endpoint (password, client credentials, JWT bearer, refresh token), SOAP partner
 login, and session checks for every API call.
 
 Error bodies are Salesforce's: ``{"error": "invalid_grant", "error_description": "authentication
@@ -124,6 +124,15 @@ class Authenticator:
                 return _oauth_error("invalid_client_id", "client identifier invalid")
             if not hmac.compare_digest(form.get("client_secret", ""), creds.client_secret):
                 return _oauth_error("invalid_client", "invalid client credentials")
+        elif grant == "refresh_token":
+            # The connected app may not require its secret for this grant (the Salesforce CLI's
+            # auth URLs carry none); when one is sent it must be right.
+            if form.get("client_id") != creds.client_id:
+                return _oauth_error("invalid_client_id", "client identifier invalid")
+            if "client_secret" in form and not hmac.compare_digest(form["client_secret"], creds.client_secret):
+                return _oauth_error("invalid_client", "invalid client credentials")
+            if not creds.refresh_token or not hmac.compare_digest(form.get("refresh_token", ""), creds.refresh_token):
+                return _oauth_error("invalid_grant", "expired access/refresh token")
         elif grant == JWT_GRANT:
             problem = self._check_assertion(form.get("assertion", ""), base_url)
             if problem:
