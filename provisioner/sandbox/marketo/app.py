@@ -21,11 +21,12 @@ from urllib.parse import urlencode
 from ..httpserver import Request, Response
 from . import errors
 from .admin import handle_admin
+from .bodytypes import check_body
 from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
-from .routes import IDENTITY_PATH, ROUTES, Route, effective_method, match
+from .routes import IDENTITY_PATH, ROUTES, Route, match, served
 from .state import new_state, next_id
 
 __all__ = ["MarketoApp", "MarketoConfig"]
@@ -68,7 +69,7 @@ class MarketoApp:
     # -- SandboxApp protocol --------------------------------------------------------
     def route_name(self, request: Request) -> str:
         """``"METHOD /spec/path/{template}"``, or ``"METHOD (unknown route)"`` for paths not served."""
-        route, _, _ = match(effective_method(request.method, request.query), request.path)
+        route, _, _ = match(served(request).method, request.path)
         return route.name if route else f"{request.method} (unknown route)"
 
     def faultable(self, request: Request) -> bool:
@@ -88,11 +89,12 @@ class MarketoApp:
 
     def handle(self, request: Request) -> Response:
         """Serve one API call: identity, or authenticate → limits → permission → handler → envelope."""
-        route, path_params, other_method = match(effective_method(request.method, request.query), request.path)
+        sent, request = request, served(request)
+        route, path_params, other_method = match(request.method, request.path)
         limit = self.config.max_bulk_file_bytes if route and route.body == "multipart" else self.config.max_body_bytes
-        if len(request.body) > limit:
+        if len(sent.body) > limit:
             return Response.text("Request Entity Too Large", 413)
-        if len(request.path) + len(urlencode(request.query, doseq=True)) + 1 > MAX_URI_BYTES:
+        if len(sent.path) + len(urlencode(sent.query, doseq=True)) + 1 > MAX_URI_BYTES:
             return Response.text("Request-URI Too Long", 414)
         if route is not None and route.path == IDENTITY_PATH:
             return self._identity(request)
@@ -106,6 +108,8 @@ class MarketoApp:
                     raise ApiError.of(errors.ACCESS_DENIED)
                 self._check_content_type(route, request)
                 ctx = CallContext(request, path_params)
+                if route.body == "json":
+                    check_body(route.method, route.path, ctx.body())
                 try:
                     reply = route.handler(self, ctx)
                 finally:
@@ -182,8 +186,14 @@ class MarketoApp:
                               "scope": self.config.api_user})
 
     def _authenticate(self, request: Request) -> None:
+        """The bearer token of the ``Authorization`` header, and only there.
+
+        Adobe removed the ``access_token`` query parameter (announced for 2026-01-31, enforced since
+        2026-07-31): a token in the URL is not read, so the call has no token and gets 600, the code
+        Adobe documents for a call that carries none.
+        """
         header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else request.arg("access_token")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token:
             raise ApiError.of(errors.EMPTY_TOKEN)
         known = self.state["tokens"].get(_digest(token))

@@ -28,8 +28,6 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 
 SPEC_FILES = ("swagger-identity.json", "swagger-mapi.json", "swagger-asset.json")
-#: Auth parameter Marketo accepts on every call besides the Authorization header.
-UNIVERSAL_QUERY = frozenset({"access_token"})
 #: (method, path template) -> parameter names the live API reads that the spec spells differently.
 PARAMETER_ERRATA: dict[tuple[str, str], frozenset[str]] = {
     # The spec declares "Name"; Marketo's docs, examples and clients send "name".
@@ -121,15 +119,25 @@ def check_request(method: str, url: str, params: dict[str, Any] | None = None,
     """
     query_values = {**parse_qs(urlsplit(url).query, keep_blank_values=True),
                     **{k: [str(v)] for k, v in (params or {}).items()}}
-    body_get = method.upper() == "POST" and query_values.get("_method", [""])[0].upper() == "GET"
+    form_body = (content_type or "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    if isinstance(body, (str, bytes)) and form_body:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        body = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    in_form = isinstance(body, dict) and str(body.get("_method", "")).upper() == "GET" and form_body
+    body_get = method.upper() == "POST" and (query_values.get("_method", [""])[0].upper() == "GET" or in_form)
     if body_get:
-        method = "GET"  # Marketo's body-carrying GET (compound custom object keys): the filter is in the body
-        query_values.pop("_method")
+        # Marketo's body-carrying GET (documented for URLs over 8 KB): _method=GET in the URL or a form
+        # body; a form body's fields are the query parameters, a JSON body (compound keys) stays a body
+        method = "GET"
+        query_values.pop("_method", None)
+        if form_body and isinstance(body, dict):
+            query_values.update({k: [str(v)] for k, v in body.items() if k != "_method"})
+            body = None
     spec, operation, template = find_operation(method, url)
     declared = declared_parameters(spec, operation)
     errata = PARAMETER_ERRATA.get((method.upper(), template), frozenset())
     query = set(query_values)
-    problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - UNIVERSAL_QUERY - errata)]
+    problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - errata)]
     spelled = {n.lower() for n in query & errata}  # an errata spelling stands in for the spec's one
     problems += [f"missing required query parameter {n!r}" for n, req in declared["query"].items()
                  if req and n not in query and n.lower() not in spelled and not body_get]
