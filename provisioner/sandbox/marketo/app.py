@@ -26,6 +26,7 @@ from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
+from .race import Contention
 from .routes import IDENTITY_PATH, ROUTES, Route, match, served
 from .state import new_state, next_id
 
@@ -65,6 +66,7 @@ class MarketoApp:
         #: Parameter names each route's handler has read so far (checked against the specs).
         self.param_reads: dict[str, set[str]] = collections.defaultdict(set)
         self.bulk = BulkWorkers(self)
+        self.contention = Contention(self.lock, self.config.race_window_s)
 
     # -- SandboxApp protocol --------------------------------------------------------
     def route_name(self, request: Request) -> str:
@@ -120,16 +122,14 @@ class MarketoApp:
                 return reply
             return self._success(reply)
 
-    def pause_unlocked(self, seconds: float) -> None:
-        """Sleep with the state lock released, for a handler that emulates a non-atomic step.
+    @property
+    def race(self) -> bool:
+        """Race mode (``sandbox serve --race``): concurrent upserts of one key race as on a real instance."""
+        return self.config.race
 
-        Only valid inside :meth:`handle` (the lock is held exactly once there).
-        """
-        self.lock.release()
-        try:
-            time.sleep(seconds)
-        finally:
-            self.lock.acquire()
+    @race.setter
+    def race(self, on: bool) -> None:
+        self.config.race = bool(on)
 
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""

@@ -357,7 +357,12 @@ def sync_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     records = ctx.input_list("input", app.config.max_batch)
     if action == "createOnly" and dedupe_by == "idField":
         raise ApiError(errors.INVALID_DATA, "createOnly needs dedupeBy dedupeFields")
-    return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
+    if not (app.race and dedupe_by == "dedupeFields"):
+        return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
+    dedupe = [f["name"] for f in model["fields"] if f.get("isDedupeField")]
+    keys = {("customObject", api_name, tuple(str(r.get(d)) for d in dedupe)) for r in records if isinstance(r, dict)}
+    with app.contention.writing(keys, refuse_if_busy=True):  # race mode: see .race
+        return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
 
 
 def _dedupe_index(app: "MarketoApp", api_name: str, store: dict[str, Any], dedupe: list[str]
