@@ -122,6 +122,7 @@ def _scenario(rec: Recorder) -> None:
     rec.call("GET", "/rest/v1/leads/describe2.json")
     rec.post(f"/rest/v1/programs/{pid}/members/status.json",
              {"statusName": "Registered", "input": [{"leadId": lead["id"]}]})
+    rec.post(f"/rest/v1/leads/programs/{pid}/status.json", {"status": "Attended", "input": [{"id": lead["id"]}]})
     rec.call("GET", f"/rest/v1/programs/{pid}/members.json", {"filterType": "leadId",
                                                               "filterValues": str(lead["id"])})
 

@@ -268,6 +268,31 @@ def sync_member_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     return {"result": set_member_status(app, ctx.path_params["programId"], status_name, lead_ids)}
 
 
+def change_lead_program_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /rest/v1/leads/programs/{programId}/status.json`` (superseded by members/status.json, still
+    served and what marketorestpython's change_lead_program_status calls): only existing members move."""
+    program_id = ctx.path_params["programId"]
+    _program_and_channel(app, program_id)
+    status_name = ctx.field("status")
+    if not status_name:
+        raise ApiError(errors.BLANK, "status cannot be blank")
+    records = ctx.input_list("input", app.config.max_batch)
+    members = app.state["members"].get(program_id, {})
+    lead_ids = [r.get("id") if isinstance(r, dict) else None for r in records]
+    moving = [i for i in lead_ids if str(i) in members]
+    moved = iter(set_member_status(app, program_id, status_name, moving)) if moving else iter(())
+    result = []
+    for lead_id in lead_ids:
+        if str(lead_id) not in members:
+            result.append({"id": lead_id, "status": "skipped",
+                           "reasons": [reason(errors.LEAD_NOT_FOUND, "Lead is not a member of the program")]})
+            continue
+        outcome = next(moved)
+        result.append({"id": outcome["leadId"], "status": outcome["status"],
+                       **({"reasons": outcome["reasons"]} if "reasons" in outcome else {})})
+    return {"result": result}
+
+
 def get_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     """``GET /rest/v1/programs/{programId}/members.json``: members by lead id or status."""
     program_id = ctx.path_params["programId"]

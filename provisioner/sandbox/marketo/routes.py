@@ -119,6 +119,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/v1/leads/describe2.json", leads.describe_leads2, PERSON),
     Route("POST", "/rest/v1/programs/{programId}/members/status.json", leads.sync_member_status, PERSON, "json"),
     Route("GET", "/rest/v1/programs/{programId}/members.json", leads.get_members, PERSON),
+    Route("POST", "/rest/v1/leads/programs/{programId}/status.json", leads.change_lead_program_status, PERSON,
+          "json"),
     # bulk imports
     Route("POST", "/bulk/v1/leads.json", bulk.import_leads, PERSON, "multipart"),
     Route("GET", "/bulk/v1/leads/batch/{batchId}.json", bulk.lead_batch, PERSON),
