@@ -72,3 +72,21 @@ def test_race_mode_can_be_switched_on_a_running_instance(tls) -> None:
         assert [r["result"][0]["status"] for r in replies] == ["created", "created"]
         found = api.get(LEADS, {"filterType": "email", "filterValues": "dup@example.com"})["result"]
         assert len(found) == 2
+
+
+class _RuntimeLocks:
+    """What a runtime may hand the app for race mode: an object with the hold it wants."""
+
+    hold_seconds = 2.0
+
+
+def test_race_mode_takes_a_runtimes_hold_as_its_window(tls) -> None:
+    with serving(tls) as server:
+        api = Api(server, tls)
+        server.app.race = _RuntimeLocks()
+        assert server.app.race is True and server.app.contention.window_s == 2.0
+        replies = _together(api, LEADS, [{"input": [{"email": "held@example.com"}]}] * 2)
+        assert [r["result"][0]["status"] for r in replies] == ["created", "created"]
+        server.app.race = False
+        assert api.post_json(LEADS, {"input": [{"email": "held@example.com"}]})["result"][0]["reasons"][0]["code"] \
+            == "1007"

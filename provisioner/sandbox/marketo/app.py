@@ -128,8 +128,12 @@ class MarketoApp:
         return self.config.race
 
     @race.setter
-    def race(self, on: bool) -> None:
+    def race(self, on: Any) -> None:
+        """True/False, or a runtime's row-lock object for race mode: its ``hold_seconds`` becomes the window."""
         self.config.race = bool(on)
+        hold = getattr(on, "hold_seconds", None)
+        if hold is not None:
+            self.contention.window_s = float(hold)
 
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""

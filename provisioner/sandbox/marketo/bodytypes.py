@@ -30,14 +30,14 @@ def body_schema(method: str, path: str) -> dict[str, Any] | None:
     """The body schema (``$ref``s resolved, as a plain tree) of the documented operation, or None."""
     spec, operation, _ = contract.find_operation(method, path)
     for parameter in operation.get("parameters", []):
-        parameter = contract._resolve(spec, parameter)
+        parameter = contract.resolve(spec, parameter)
         if parameter.get("in") == "body":
             return _tree(spec, parameter.get("schema", {}), 0)
     return None
 
 
 def _tree(spec: dict[str, Any], node: Any, depth: int) -> dict[str, Any]:
-    node = contract._resolve(spec, node)
+    node = contract.resolve(spec, node)
     if not isinstance(node, dict) or depth > 12:
         return {}
     if node.get("type") == "object" and not node.get("properties") and "additionalProperties" not in node:

@@ -86,7 +86,8 @@ def find_operation(method: str, path: str) -> tuple[dict[str, Any], dict[str, An
     raise ContractError(f"{method.upper()} {path}: no such operation in the Marketo OpenAPI documents")
 
 
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
+def resolve(spec: dict[str, Any], node: Any) -> Any:
+    """``node`` with its ``$ref``s followed to the definition they name."""
     while isinstance(node, dict) and "$ref" in node:
         node = spec["definitions"][node["$ref"].split("/")[-1]]
     return node
@@ -97,9 +98,9 @@ def declared_parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict
     each mapped to whether it is required."""
     declared: dict[str, dict[str, bool]] = {"query": {}, "path": {}, "formData": {}, "body": {}, "header": {}}
     for parameter in operation.get("parameters", []):
-        parameter = _resolve(spec, parameter)
+        parameter = resolve(spec, parameter)
         if parameter["in"] == "body":
-            schema = _resolve(spec, parameter.get("schema", {}))
+            schema = resolve(spec, parameter.get("schema", {}))
             required = set(schema.get("required", [])) if parameter.get("required") else set()
             for name in schema.get("properties", {}):
                 declared["body"][name] = name in required
@@ -193,7 +194,7 @@ def response_hook(response: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _tolerant(spec: dict[str, Any], node: Any, top: bool, depth: int = 0, nullable: bool = True) -> Any:
     """Swagger 2 schema -> JSON Schema with the tolerance described in the module docstring."""
-    node = _resolve(spec, node)
+    node = resolve(spec, node)
     if not isinstance(node, dict) or depth > 30:
         return {}
     kind = node.get("type")
