@@ -3,6 +3,9 @@ renewal (601/602), retries with backoff (606, 615, ...), paging by nextPageToken
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from provisioner.manifest.model import ManifestSet
@@ -57,3 +60,33 @@ def test_a_failure_that_is_not_retryable_is_raised_with_marketos_code(tls: TLSMa
             client.get_text("/bulk/v1/leads/batch/424242/failures.json")
         assert caught.value.code == "1013" and "424242" in caught.value.message
         assert len([e for e in recorder.exchanges if "/bulk/" in e.url]) == 1  # not retried
+
+
+def test_a_custom_object_write_refused_on_contention_is_retried_and_lands_once(tls: TLSMaterial,
+                                                                             manifests: ManifestSet) -> None:
+    """Race mode: of two concurrent writes of one dedupe key, Marketo refuses the later (604); the client
+    retries it (an upsert is idempotent) and the record ends written once."""
+    with serving(tls, seeded_config(manifests, race=True, race_window_s=0.75, **UNTHROTTLED)) as server:
+        client, _ = client_for(server, tls, budget=FAST_BUDGET, retry=QUICK)
+        schema = "/rest/v1/customobjects/schema"
+        server.app.race = False  # the set-up calls are not concurrent
+        client.post_json(f"{schema}.json", {"apiName": "seat", "displayName": "Seat"})
+        client.post_json(f"{schema}/seat/addField.json", {"input": [
+            {"name": "seatId", "displayName": "Seat", "dataType": "string", "isDedupeField": True},
+            {"name": "row", "displayName": "Row", "dataType": "integer"}]})
+        client.post_json(f"{schema}/seat/approve.json", None)
+        server.app.race = True
+        start = threading.Barrier(2)
+
+        def write(row: int) -> str:
+            start.wait()
+            return client.post_json("/rest/v1/customobjects/seat.json", {"input": [{"seatId": "A1", "row": row}]},
+                                    idempotent=True)[0]["status"]
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(write, [1, 2]))
+        assert outcomes == ["created", "updated"] and client.retried["604"] == 1
+        server.app.race = False
+        records = client.get("/rest/v1/customobjects/seat.json", {"filterType": "dedupeFields", "filterValues": "A1",
+                                                                   "fields": "seatId,row"})
+        assert len(records) == 1
