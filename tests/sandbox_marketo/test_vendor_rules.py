@@ -60,6 +60,8 @@ def test_json_body_types_are_checked_against_adobes_schemas(api: Api) -> None:
     nested = api.post_json("/rest/v1/programs/1/members/status.json",
                            {"statusName": "Registered", "input": [{"leadId": "not-a-number"}]}, check=False)
     assert error_code(nested) == "1001" and "input[0].leadId" in nested["errors"][0]["message"]
+    not_a_number = api.get("/rest/asset/v1/channels.json", {"maxReturn": "ten"})
+    assert error_code(not_a_number) == "1001"  # the same rule for a query parameter the documents type integer
     # what Java's JSON binding accepts is accepted: "true" for a boolean, "12" for an integer
     ok = api.post_json("/rest/v1/leads.json", {"asyncProcessing": "true", "input": [{"email": "t@example.com"}]},
                        check=False)

@@ -40,14 +40,14 @@ class CallContext:
         return values
 
     def query_int(self, name: str, default: int) -> int:
-        """An integer query parameter (1003 when it is not one)."""
+        """An integer query parameter (1001, Marketo's code for a type mismatch, when it is not one)."""
         value = self.query(name)
         if value in (None, ""):
             return default
         try:
             return int(value)
         except ValueError:
-            raise ApiError(errors.INVALID_DATA, f"Invalid value '{value}' for '{name}'. Required of type 'integer'")
+            raise ApiError(errors.INVALID_VALUE, f"Invalid value '{value}' for '{name}'. Required of type 'integer'")
 
     # -- bodies -------------------------------------------------------------
     def form(self, name: str) -> str | None:
