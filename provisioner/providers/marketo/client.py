@@ -95,6 +95,18 @@ class MarketoClient:
             seen.add(token)
             query["nextPageToken"] = token
 
+    def browse(self, path: str, params: Mapping[str, Any] | None = None, page_size: int = 200
+               ) -> Iterator[list[Any]]:
+        """GET an asset API list page after page by ``offset``/``maxReturn`` (the asset API has no paging
+        token), until a page comes back short; yields each page's ``result``."""
+        offset = 0
+        while True:
+            page = self.get(path, {**(params or {}), "maxReturn": page_size, "offset": offset})
+            yield page
+            if len(page) < page_size:
+                return
+            offset += page_size
+
     def post_json(self, path: str, body: Any, params: Mapping[str, Any] | None = None, *,
                   idempotent: bool = False) -> list[Any]:
         """POST a JSON body. Say ``idempotent=True`` only when sending it twice does no harm."""
