@@ -27,7 +27,7 @@ from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
 from .race import Contention
-from .routes import IDENTITY_PATH, ROUTES, Route, match, served
+from .routes import FORM, IDENTITY_PATH, ROUTES, Route, match, served
 from .state import new_state, next_id
 
 __all__ = ["MarketoApp", "MarketoConfig"]
@@ -36,7 +36,7 @@ __all__ = ["MarketoApp", "MarketoConfig"]
 _CST = _dt.timezone(_dt.timedelta(hours=-6))
 #: Marketo answers HTTP 414 when a GET request's URI exceeds 8 KB.
 MAX_URI_BYTES = 8 * 1024
-_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
+_CONTENT_TYPES = {"json": "application/json", "form": FORM,
                   "multipart": "multipart/form-data"}
 
 
