@@ -1,7 +1,10 @@
-"""``MarketoClient``: the one client for every Marketo call (assets, schema, and later leads and bulk).
+"""``MarketoClient``: the one client for every Marketo call (assets, schema, leads, activities, bulk).
 
-Every request goes through one token cache, one :class:`~.ratelimit.RateLimiter` and one retry loop,
-and comes back as the envelope's ``result`` or a typed :class:`~.errors.MarketoError`. The client
+Every request, the token request included, goes through one loop (:meth:`MarketoClient._call`): one
+token cache renewed on 601/602, one :class:`~.ratelimit.RateLimiter`, one retry policy with backoff
+(:mod:`.retry`), and one mapping of failures to typed :class:`~.errors.MarketoError`\ s. Lists are paged
+in one place too: :meth:`~MarketoClient.pages` by ``nextPageToken``, :meth:`~MarketoClient.browse` by
+offset (the asset API). The client
 secret travels only in the token request's query string (as Marketo's identity API requires) and the
 token only in the ``Authorization`` header; neither is ever put in a message, a repr or a log line.
 """
