@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -152,3 +153,13 @@ def test_stats_name_routes_by_template(server, api) -> None:
     by_route = server.stats()["calls"]["by_route"]
     assert by_route["GET /rest/asset/v1/program/{id}.json"] >= 2
     assert not any("99999" in name for name in by_route)
+
+
+def test_requests_that_never_reach_the_instance_are_answered_in_marketos_shape(server) -> None:
+    """The HTTP server's hook for malformed requests and emulator bugs (used once the server calls it)."""
+    app = server.app
+    bug = json.loads(app.error_response(500, "UNKNOWN_EXCEPTION", "boom").body)
+    assert bug["success"] is False and bug["errors"] == [{"code": "611", "message": "System error"}]
+    bad = app.error_response(400, "BAD_REQUEST", "bad chunk size")
+    assert bad.status == 400 and json.loads(bad.body)["errors"][0] == {"code": "400", "message": "bad chunk size"}
+    assert app.error_response(413, "REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large").status == 413

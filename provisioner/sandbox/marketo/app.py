@@ -135,6 +135,19 @@ class MarketoApp:
         if hold is not None:
             self.contention.window_s = float(hold)
 
+    def error_response(self, status: int, code: str, message: str) -> Response:
+        """What never reaches :meth:`handle` (malformed HTTP) or an emulator bug, as Marketo answers it
+        (the HTTP server's optional hook): 413/414 as plain HTTP errors, a failure inside the instance as
+        611 "System error" in an HTTP 200 envelope, anything else as its status with Marketo's envelope."""
+        if status in (413, 414):
+            return Response.text(message, status)
+        with self.lock:
+            if status >= 500:
+                return self._failure(ApiError.of(errors.SYSTEM_ERROR))
+            failure = self._failure(ApiError(str(status), message))
+        failure.status = status
+        return failure
+
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""
         return handle_admin(self, request)
