@@ -2,7 +2,7 @@
 
 Every request, the token request included, goes through one loop (:meth:`MarketoClient._call`): one
 token cache renewed on 601/602, one :class:`~.ratelimit.RateLimiter`, one retry policy with backoff
-(:mod:`.retry`), and one mapping of failures to typed :class:`~.errors.MarketoError`\ s. Lists are paged
+(:mod:`.retry`), and one mapping of failures to typed :class:`~.errors.MarketoError` errors. Lists are paged
 in one place too: :meth:`~MarketoClient.pages` by ``nextPageToken``, :meth:`~MarketoClient.browse` by
 offset (the asset API). The client
 secret travels only in the token request's query string (as Marketo's identity API requires) and the
