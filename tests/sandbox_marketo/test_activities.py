@@ -35,7 +35,7 @@ def test_draft_approve_describe(api, activity_type) -> None:
     assert activity_type["id"] not in [t["id"] for t in api.get("/rest/v1/activities/types.json")["result"]]
     approved = api.post_json(f"{AT}/kalturaSession/approve.json", check=False)["result"][0]
     assert approved["status"] == "approved" and approved["id"] == activity_type["id"]
-    usable = {t["apiName"]: t for t in api.get("/rest/v1/activities/types.json")["result"]}
+    usable = {t.get("apiName"): t for t in api.get("/rest/v1/activities/types.json")["result"]}
     assert usable["kalturaSession"]["id"] == activity_type["id"]
     api.post_json(f"{AT}/kalturaSession.json", {**_type_body("kalturaSession"), "description": "changed"})
     listed = {t["apiName"]: t for t in api.get("/rest/v1/activities/external/types.json")["result"]}

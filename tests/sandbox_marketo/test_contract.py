@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from provisioner.sandbox.marketo import contract
-from provisioner.sandbox.marketo.routes import ROUTES, effective_method, match
+from provisioner.sandbox.httpserver import Request
+from provisioner.sandbox.marketo.routes import ROUTES, match, served
 
 from .support import Api, serving
 
@@ -38,7 +39,9 @@ class Recorder:
         files = {"file": ("data.csv", file, "text/csv")} if file is not None else None
         reply = self.api.session.request(method, self.api.base + path, params=params, json=json_body, data=form,
                                          files=files, headers=headers, timeout=10)
-        route, _, _ = match(effective_method(method, {k: [str(v)] for k, v in (params or {}).items()}), path)
+        sent = Request(method, path, {k: [str(v)] for k, v in (params or {}).items()},
+                       {k.lower(): v for k, v in reply.request.headers.items()}, b"")
+        route, _, _ = match(served(sent).method, path)
         assert route is not None, path
         self.responses.setdefault(route.name, []).append(reply)
         if reply.headers.get("Content-Type", "").startswith("application/json"):
@@ -119,6 +122,7 @@ def _scenario(rec: Recorder) -> None:
     rec.call("GET", "/rest/v1/leads/describe2.json")
     rec.post(f"/rest/v1/programs/{pid}/members/status.json",
              {"statusName": "Registered", "input": [{"leadId": lead["id"]}]})
+    rec.post(f"/rest/v1/leads/programs/{pid}/status.json", {"status": "Attended", "input": [{"id": lead["id"]}]})
     rec.call("GET", f"/rest/v1/programs/{pid}/members.json", {"filterType": "leadId",
                                                               "filterValues": str(lead["id"])})
 
@@ -228,8 +232,11 @@ def test_check_request_refuses_undocumented_operations_and_parameters() -> None:
                                      "folderName": "x"})
     with pytest.raises(contract.ContractError, match="missing required query parameter 'filterType'"):
         contract.check_request("GET", "https://x/rest/v1/leads.json?filterValues=a")
-    contract.check_request("GET", "https://x/rest/v1/leads.json", params={"filterType": "email",
-                                                                          "filterValues": "a", "access_token": "t"})
+    contract.check_request("GET", "https://x/rest/v1/leads.json", params={"filterType": "email", "filterValues": "a"})
+    # Adobe removed the access_token query parameter: a token goes in the Authorization header only
+    with pytest.raises(contract.ContractError, match="'access_token'"):
+        contract.check_request("GET", "https://x/rest/v1/leads.json", params={"filterType": "email",
+                                                                              "filterValues": "a", "access_token": "t"})
 
 
 def test_check_response_catches_a_wrong_shape() -> None:

@@ -1,7 +1,10 @@
-"""``MarketoClient``: the one client for every Marketo call (assets, schema, and later leads and bulk).
+"""``MarketoClient``: the one client for every Marketo call (assets, schema, leads, activities, bulk).
 
-Every request goes through one token cache, one :class:`~.ratelimit.RateLimiter` and one retry loop,
-and comes back as the envelope's ``result`` or a typed :class:`~.errors.MarketoError`. The client
+Every request, the token request included, goes through one loop (:meth:`MarketoClient._call`): one
+token cache renewed on 601/602, one :class:`~.ratelimit.RateLimiter`, one retry policy with backoff
+(:mod:`.retry`), and one mapping of failures to typed :class:`~.errors.MarketoError` errors. Lists are paged
+in one place too: :meth:`~MarketoClient.pages` by ``nextPageToken``, :meth:`~MarketoClient.browse` by
+offset (the asset API). The client
 secret travels only in the token request's query string (as Marketo's identity API requires) and the
 token only in the ``Authorization`` header; neither is ever put in a message, a repr or a log line.
 """
@@ -15,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 import requests
@@ -80,6 +83,33 @@ class MarketoClient:
         """GET ``path`` (``/rest/...``); the envelope's ``result`` ([] when Marketo found nothing)."""
         return self.envelope("GET", path, params=params).get("result") or []
 
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[Any]]:
+        """GET ``path`` page after page, following ``nextPageToken`` while ``moreResult`` (or, where an API
+        sets no ``moreResult``, while a page came back with a new token); yields each page's ``result``."""
+        query = dict(params or {})
+        seen: set[str] = set()
+        while True:
+            reply = self.envelope("GET", path, params=query)
+            yield reply.get("result") or []
+            token = reply.get("nextPageToken")
+            more = reply.get("moreResult", bool(reply.get("result")))
+            if not token or not more or token in seen:
+                return
+            seen.add(token)
+            query["nextPageToken"] = token
+
+    def browse(self, path: str, params: Mapping[str, Any] | None = None, page_size: int = 200
+               ) -> Iterator[list[Any]]:
+        """GET an asset API list page after page by ``offset``/``maxReturn`` (the asset API has no paging
+        token), until a page comes back short; yields each page's ``result``."""
+        offset = 0
+        while True:
+            page = self.get(path, {**(params or {}), "maxReturn": page_size, "offset": offset})
+            yield page
+            if len(page) < page_size:
+                return
+            offset += page_size
+
     def post_json(self, path: str, body: Any, params: Mapping[str, Any] | None = None, *,
                   idempotent: bool = False) -> list[Any]:
         """POST a JSON body. Say ``idempotent=True`` only when sending it twice does no harm."""
@@ -96,42 +126,9 @@ class MarketoClient:
                              idempotent=idempotent).get("result") or []
 
     def get_text(self, path: str) -> str:
-        """GET a file reply (a bulk import's ``failures.json``/``warnings.json`` are CSV, not envelopes),
-        with the same token, limiter and retry rules as :meth:`envelope`; an envelope error raises."""
-        url = self.settings.endpoint + path
-        attempt, renewals = 0, 0
-        while True:
-            attempt += 1
-            token = self.access_token()
-            try:
-                with self.limiter.slot():
-                    self._bump_calls()
-                    response = self.session.get(url, headers={"Authorization": f"Bearer {token}"},
-                                                timeout=self.timeout_s)
-            except requests.RequestException as exc:
-                code, message = transport_failure(exc, self.settings.endpoint)
-            else:
-                data = _json(response) if "json" in response.headers.get("Content-Type", "") else None
-                if response.status_code == 200 and not isinstance(data, dict):
-                    return response.text
-                if response.status_code != 200:
-                    code, message = f"HTTP {response.status_code}", f"HTTP {response.status_code} {response.reason}"
-                else:
-                    assert isinstance(data, dict)
-                    first = (data.get("errors") or [{}])[0]
-                    code, message = str(first.get("code", "unknown")), str(first.get("message", "unknown error"))
-            if code in TOKEN_CODES and renewals < 2:
-                renewals += 1
-                self._drop_token(token)
-                attempt -= 1
-                continue
-            if code == "607":
-                raise QuotaExceeded(message, quota_reset_after(), path)
-            if is_retryable(code, True) and attempt < self.retry.attempts_for(code):
-                self._count_retry(code)
-                time.sleep(self.retry.delay(attempt, code, self._rng))
-                continue
-            raise MarketoError(code, message, path)
+        """GET a file reply (a bulk import's ``failures.json``/``warnings.json`` are CSV, not envelopes);
+        an envelope in its place is an error."""
+        return self._call("GET", path, FILE, safe=True)
 
     def envelope(self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None,
                  form: Mapping[str, Any] | None = None, files: Mapping[str, Any] | None = None,
@@ -141,19 +138,41 @@ class MarketoClient:
         GETs are always retried; a POST only on failures Marketo answers before processing, unless
         ``idempotent``. A POST whose outcome is unknown raises :class:`WriteOutcomeUnknown`.
         """
-        safe = method == "GET" or bool(idempotent)
+        payload = self._call(method, path, ENVELOPE, safe=method == "GET" or bool(idempotent), params=params,
+                             json_body=json_body, form=form, files=files)
+        area = permissions.area_of(path)
+        if area:
+            self._proven.add(area)
+        return payload
+
+    # -- the one request loop ----------------------------------------------------------
+    def _call(self, method: str, path: str, kind: str, *, safe: bool, params: Mapping[str, Any] | None = None,
+              json_body: Any = None, form: Mapping[str, Any] | None = None,
+              files: Mapping[str, Any] | None = None) -> Any:
+        """Every Marketo call, the token request included: authenticate (header only), send within the rate
+        budget, renew the token on 601/602, retry what is retryable with backoff, map failures to errors.
+
+        ``kind`` says what a reply is (:data:`ENVELOPE`, :data:`FILE` or :data:`TOKEN`); ``safe`` whether
+        sending the request twice does no harm (then failures that may have been applied are retried too).
+        """
         url = self.settings.endpoint + path
         attempt, renewals = 0, 0
         while True:
             attempt += 1
-            token = self.access_token()
-            code, message, payload = self._send(method, url, token, params, json_body, form, files)
-            if code is None:
-                area = permissions.area_of(path)
-                if area:
-                    self._proven.add(area)
-                return payload
-            if code in TOKEN_CODES and renewals < 2:
+            token = None if kind == TOKEN else self.access_token()
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            try:
+                with self.limiter.slot():
+                    self._bump_calls()
+                    response = self.session.request(method, url, params=params, json=json_body, data=form,
+                                                    files=files, headers=headers, timeout=self.timeout_s)
+            except requests.RequestException as exc:
+                code, message = transport_failure(exc, self.settings.endpoint)
+            else:
+                code, message, value = read_reply(kind, response)
+                if code is None:
+                    return value
+            if token and code in TOKEN_CODES and renewals < 2:
                 renewals += 1
                 self._drop_token(token)
                 self._count_retry(code)
@@ -220,69 +239,17 @@ class MarketoClient:
                 self._token = None
 
     def _fetch_token(self) -> None:
-        """client_credentials against /identity/oauth/token (idempotent: retried on 5xx and drops)."""
+        """client_credentials against /identity/oauth/token, through the one request loop (idempotent)."""
         params = {"grant_type": "client_credentials", "client_id": self.settings.client_id,
                   "client_secret": self.settings.client_secret}
-        url = self.settings.endpoint + TOKEN_PATH
-        for attempt in range(1, self.retry.max_attempts + 1):
-            try:
-                with self.limiter.slot():
-                    self._bump_calls()
-                    response = self.session.post(url, params=params, timeout=self.timeout_s)
-            except requests.RequestException as exc:
-                # requests' message includes the URL, and with it the client secret: never shown.
-                code, message = transport_failure(exc, self.settings.endpoint)
-            else:
-                if response.status_code == 200:
-                    data = _json(response)
-                    if isinstance(data, dict) and data.get("access_token"):
-                        life = float(data.get("expires_in") or 0)
-                        self._token = str(data["access_token"])
-                        # renew a little before expiry: 10 % of the life, at most a minute
-                        self._token_expires = time.monotonic() + life - min(60.0, life * 0.1)
-                        self.token_fetches += 1
-                        return
-                    code, message = "identity", "the identity endpoint returned no access_token"
-                elif response.status_code >= 500:
-                    code, message = f"HTTP {response.status_code}", "identity endpoint unavailable"
-                else:
-                    data = _json(response)
-                    detail = data.get("error_description") or data.get("error") if isinstance(data, dict) else ""
-                    raise MarketoError(
-                        "identity", f"authentication failed (HTTP {response.status_code}: {detail}). Check "
-                        "MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (Admin > LaunchPoint > View Details) and that "
-                        "MARKETO_ENDPOINT is the instance's REST endpoint", TOKEN_PATH) from None
-            if code in ("tls", "dns"):  # configuration mistakes: retrying cannot help
-                raise MarketoError(code, message, TOKEN_PATH) from None
-            if attempt < self.retry.max_attempts:
-                self._count_retry(code)
-                time.sleep(self.retry.delay(attempt, code, self._rng))
-        raise MarketoError(code, message, TOKEN_PATH) from None
+        data = self._call("POST", TOKEN_PATH, TOKEN, safe=True, params=params)
+        life = float(data.get("expires_in") or 0)
+        self._token = str(data["access_token"])
+        # renew a little before expiry: 10 % of the life, at most a minute
+        self._token_expires = time.monotonic() + life - min(60.0, life * 0.1)
+        self.token_fetches += 1
 
-    # -- transport ----------------------------------------------------------------------
-    def _send(self, method: str, url: str, token: str, params: Mapping[str, Any] | None, json_body: Any,
-              form: Mapping[str, Any] | None, files: Mapping[str, Any] | None
-              ) -> tuple[str | None, str, dict[str, Any]]:
-        """One HTTP exchange: ``(None, "", envelope)`` on success, else ``(code, message, {})``."""
-        try:
-            with self.limiter.slot():
-                self._bump_calls()
-                response = self.session.request(
-                    method, url, params=params, json=json_body, data=form, files=files,
-                    headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            code, message = transport_failure(exc, self.settings.endpoint)
-            return code, message, {}
-        if response.status_code != 200:
-            return f"HTTP {response.status_code}", f"HTTP {response.status_code} {response.reason}", {}
-        data = _json(response)
-        if not isinstance(data, dict):
-            return "HTTP 200", "the reply is not a Marketo envelope", {}
-        if data.get("success"):
-            return None, "", data
-        first = (data.get("errors") or [{}])[0]
-        return str(first.get("code", "unknown")), str(first.get("message", "unknown error")), {}
-
+    # -- statistics ----------------------------------------------------------------------
     def _bump_calls(self) -> None:
         with self._stats_lock:
             self.calls += 1
@@ -290,6 +257,40 @@ class MarketoClient:
     def _count_retry(self, code: str) -> None:
         with self._stats_lock:
             self.retried[code] += 1
+
+
+#: What a reply is: a Marketo envelope, a file (CSV), or the identity endpoint's token.
+ENVELOPE, FILE, TOKEN = "envelope", "file", "token"
+
+
+def read_reply(kind: str, response: requests.Response) -> tuple[str | None, str, Any]:
+    """``(None, "", value)`` for a reply of ``kind`` that succeeded, else ``(code, message, None)``.
+
+    Codes are Marketo's (``"606"``), ``"HTTP 502"`` for an HTTP failure, or ``"identity"`` for a token
+    request Marketo refused (never retried: the credentials or the endpoint are wrong).
+    """
+    data = _json(response) if kind != FILE or "json" in response.headers.get("Content-Type", "") else None
+    if kind == TOKEN:
+        if response.status_code == 200:
+            if isinstance(data, dict) and data.get("access_token"):
+                return None, "", data
+            return "identity", "the identity endpoint returned no access_token", None
+        if response.status_code >= 500:
+            return f"HTTP {response.status_code}", "identity endpoint unavailable", None
+        detail = data.get("error_description") or data.get("error") if isinstance(data, dict) else ""
+        return "identity", (f"authentication failed (HTTP {response.status_code}: {detail}). Check "
+                            "MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET (Admin > LaunchPoint > View Details) and "
+                            "that MARKETO_ENDPOINT is the instance's REST endpoint"), None
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}", f"HTTP {response.status_code} {response.reason}", None
+    if kind == FILE and not isinstance(data, dict):
+        return None, "", response.text
+    if not isinstance(data, dict):
+        return "HTTP 200", "the reply is not a Marketo envelope", None
+    if data.get("success") and kind == ENVELOPE:
+        return None, "", data
+    first = (data.get("errors") or [{}])[0]
+    return str(first.get("code", "unknown")), str(first.get("message", "unknown error")), None
 
 
 def transport_failure(exc: requests.RequestException, endpoint: str) -> tuple[str, str]:

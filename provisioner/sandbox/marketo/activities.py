@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import drafts, errors
@@ -20,6 +23,13 @@ ATTRIBUTE_TYPES = ("string", "boolean", "integer", "float", "link", "email", "cu
                    "phone", "text")
 MAX_ACTIVITY_TYPE_IDS = 10
 MAX_LEAD_IDS = 30
+STANDARD_TYPES_FILE = Path(__file__).resolve().parent.parent / "data" / "marketo-activity-types.json"
+
+
+@functools.lru_cache(maxsize=1)
+def standard_types() -> tuple[dict[str, Any], ...]:
+    """Marketo's standard activity types (Visit Webpage = 1, Fill Out Form = 2, ...), as every instance has them."""
+    return tuple(json.loads(STANDARD_TYPES_FILE.read_text(encoding="utf-8"))["types"])
 
 
 def _status(entry: dict[str, Any]) -> str:
@@ -77,8 +87,8 @@ def list_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
 
 
 def list_activity_types(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
-    """Activity types usable for activities: the approved custom ones, with their numeric ids."""
-    result = []
+    """``GET /rest/v1/activities/types.json``: Marketo's standard types, then the approved custom ones."""
+    result = copy.deepcopy(list(standard_types()))
     for entry in sorted(app.state["activityTypes"].values(), key=lambda e: e["id"]):
         model = entry["approved"]
         if model is None:

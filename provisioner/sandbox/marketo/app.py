@@ -21,11 +21,13 @@ from urllib.parse import urlencode
 from ..httpserver import Request, Response
 from . import errors
 from .admin import handle_admin
+from .bodytypes import check_body
 from .bulk import BulkWorkers
 from .config import MarketoConfig
 from .context import CallContext
 from .errors import ApiError
-from .routes import IDENTITY_PATH, ROUTES, Route, effective_method, match
+from .race import Contention
+from .routes import FORM, IDENTITY_PATH, ROUTES, Route, match, served
 from .state import new_state, next_id
 
 __all__ = ["MarketoApp", "MarketoConfig"]
@@ -34,7 +36,7 @@ __all__ = ["MarketoApp", "MarketoConfig"]
 _CST = _dt.timezone(_dt.timedelta(hours=-6))
 #: Marketo answers HTTP 414 when a GET request's URI exceeds 8 KB.
 MAX_URI_BYTES = 8 * 1024
-_CONTENT_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
+_CONTENT_TYPES = {"json": "application/json", "form": FORM,
                   "multipart": "multipart/form-data"}
 
 
@@ -64,11 +66,12 @@ class MarketoApp:
         #: Parameter names each route's handler has read so far (checked against the specs).
         self.param_reads: dict[str, set[str]] = collections.defaultdict(set)
         self.bulk = BulkWorkers(self)
+        self.contention = Contention(self.lock, self.config.race_window_s)
 
     # -- SandboxApp protocol --------------------------------------------------------
     def route_name(self, request: Request) -> str:
         """``"METHOD /spec/path/{template}"``, or ``"METHOD (unknown route)"`` for paths not served."""
-        route, _, _ = match(effective_method(request.method, request.query), request.path)
+        route, _, _ = match(served(request).method, request.path)
         return route.name if route else f"{request.method} (unknown route)"
 
     def faultable(self, request: Request) -> bool:
@@ -88,11 +91,12 @@ class MarketoApp:
 
     def handle(self, request: Request) -> Response:
         """Serve one API call: identity, or authenticate → limits → permission → handler → envelope."""
-        route, path_params, other_method = match(effective_method(request.method, request.query), request.path)
+        sent, request = request, served(request)
+        route, path_params, other_method = match(request.method, request.path)
         limit = self.config.max_bulk_file_bytes if route and route.body == "multipart" else self.config.max_body_bytes
-        if len(request.body) > limit:
+        if len(sent.body) > limit:
             return Response.text("Request Entity Too Large", 413)
-        if len(request.path) + len(urlencode(request.query, doseq=True)) + 1 > MAX_URI_BYTES:
+        if len(sent.path) + len(urlencode(sent.query, doseq=True)) + 1 > MAX_URI_BYTES:
             return Response.text("Request-URI Too Long", 414)
         if route is not None and route.path == IDENTITY_PATH:
             return self._identity(request)
@@ -106,6 +110,8 @@ class MarketoApp:
                     raise ApiError.of(errors.ACCESS_DENIED)
                 self._check_content_type(route, request)
                 ctx = CallContext(request, path_params)
+                if route.body == "json":
+                    check_body(route.method, route.path, ctx.body())
                 try:
                     reply = route.handler(self, ctx)
                 finally:
@@ -116,16 +122,31 @@ class MarketoApp:
                 return reply
             return self._success(reply)
 
-    def pause_unlocked(self, seconds: float) -> None:
-        """Sleep with the state lock released, for a handler that emulates a non-atomic step.
+    @property
+    def race(self) -> bool:
+        """Race mode (``sandbox serve --race``): concurrent upserts of one key race as on a real instance."""
+        return self.config.race
 
-        Only valid inside :meth:`handle` (the lock is held exactly once there).
-        """
-        self.lock.release()
-        try:
-            time.sleep(seconds)
-        finally:
-            self.lock.acquire()
+    @race.setter
+    def race(self, on: Any) -> None:
+        """True/False, or a runtime's row-lock object for race mode: its ``hold_seconds`` becomes the window."""
+        self.config.race = bool(on)
+        hold = getattr(on, "hold_seconds", None)
+        if hold is not None:
+            self.contention.window_s = float(hold)
+
+    def error_response(self, status: int, code: str, message: str) -> Response:
+        """What never reaches :meth:`handle` (malformed HTTP) or an emulator bug, as Marketo answers it
+        (the HTTP server's optional hook): 413/414 as plain HTTP errors, a failure inside the instance as
+        611 "System error" in an HTTP 200 envelope, anything else as its status with Marketo's envelope."""
+        if status in (413, 414):
+            return Response.text(message, status)
+        with self.lock:
+            if status >= 500:
+                return self._failure(ApiError.of(errors.SYSTEM_ERROR))
+            failure = self._failure(ApiError(str(status), message))
+        failure.status = status
+        return failure
 
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""
@@ -182,8 +203,14 @@ class MarketoApp:
                               "scope": self.config.api_user})
 
     def _authenticate(self, request: Request) -> None:
+        """The bearer token of the ``Authorization`` header, and only there.
+
+        Adobe removed the ``access_token`` query parameter (announced for 2026-01-31, enforced since
+        2026-07-31): a token in the URL is not read, so the call has no token and gets 600, the code
+        Adobe documents for a call that carries none.
+        """
         header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else request.arg("access_token")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token:
             raise ApiError.of(errors.EMPTY_TOKEN)
         known = self.state["tokens"].get(_digest(token))

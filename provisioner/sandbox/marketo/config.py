@@ -98,9 +98,11 @@ class MarketoConfig:
     max_custom_object_fields: int = 50
     max_activity_types: int = 10
     max_activity_attributes: int = 20
-    #: Seconds between a lead upsert's lookup and its write (0: atomic). Marketo's is not atomic:
-    #: two concurrent upserts of one email can both create it; set this to let tests show it.
-    lead_upsert_race_s: float = 0.0
+    #: Race mode (see :mod:`.race`): concurrent upserts of one key duplicate leads and refuse the later
+    #: custom object write (604), as on a real instance; off, every upsert is atomic.
+    race: bool = False
+    #: In race mode, how long an upsert waits (state lock released) for a concurrent one naming its keys.
+    race_window_s: float = 0.25
     bulk_delay_s: float = 0.2
     bulk_max_processing: int = 2
     bulk_max_queued: int = 10  # imports in the queue at once, the processing ones included (1016 beyond)

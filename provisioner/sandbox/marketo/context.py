@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -39,31 +40,43 @@ class CallContext:
         return values
 
     def query_int(self, name: str, default: int) -> int:
-        """An integer query parameter (1003 when it is not one)."""
+        """An integer query parameter (1001, Marketo's code for a type mismatch, when it is not one)."""
         value = self.query(name)
         if value in (None, ""):
             return default
         try:
             return int(value)
         except ValueError:
-            raise ApiError(errors.INVALID_DATA, f"Invalid value '{value}' for '{name}'. Required of type 'integer'")
+            raise ApiError(errors.INVALID_VALUE, f"Invalid value '{value}' for '{name}'. Required of type 'integer'")
 
     # -- bodies -------------------------------------------------------------
     def form(self, name: str) -> str | None:
-        """A field of an application/x-www-form-urlencoded body."""
+        """A form parameter: a field of the application/x-www-form-urlencoded body, else of the query string.
+
+        Marketo reads form parameters as a Java servlet does, from either place (marketorestpython sends
+        create_program's and clone_program's parameters in the query string with an empty body).
+        """
         self.reads.add(name)
         if self._form is None:
             self._form = parse_qs(self.request.body.decode("utf-8", "replace"), keep_blank_values=True)
-        values = self._form.get(name)
+        values = self._form.get(name) or self.request.query.get(name)
         return values[0] if values else None
 
     def form_json(self, name: str) -> Any:
-        """A form field that carries JSON (Marketo's ``folder={"id":12,"type":"Folder"}``), or None."""
+        """A form field that carries JSON (Marketo's ``folder={"id":12,"type":"Folder"}``), or None.
+
+        Read as leniently as Marketo does: single quotes and bare words are accepted
+        (marketorestpython sends ``folder={'id': 12, 'type': Folder}``).
+        """
         raw = self.form(name)
         if raw in (None, ""):
             return None
         try:
             return json.loads(raw)
+        except ValueError:
+            pass
+        try:
+            return json.loads(_strict_json(raw))
         except ValueError:
             raise ApiError(errors.INVALID_DATA, f"Invalid JSON in '{name}'")
 
@@ -102,6 +115,25 @@ class CallContext:
         if name not in self._parts:
             raise ApiError(errors.MISSING_PARAMETER, f"Missing value for required parameter '{name}'")
         return self._parts[name]
+
+
+_LENIENT_TOKEN = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([A-Za-z_][\w.\-]*)|([^'"A-Za-z_]+)""")
+
+
+def _strict_json(text: str) -> str:
+    """A lenient JSON text (single-quoted strings, bare words) rewritten as strict JSON."""
+    out = []
+    for m in _LENIENT_TOKEN.finditer(text):
+        single, double, word, other = m.groups()
+        if single is not None:
+            out.append(json.dumps(single.replace("\\'", "'")))
+        elif double is not None:
+            out.append(f'"{double}"')
+        elif word is not None:
+            out.append(word if word in ("true", "false", "null") else json.dumps(word))
+        else:
+            out.append(other)
+    return "".join(out)
 
 
 def _parse_multipart(request: Request) -> dict[str, bytes]:

@@ -28,8 +28,6 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 
 SPEC_FILES = ("swagger-identity.json", "swagger-mapi.json", "swagger-asset.json")
-#: Auth parameter Marketo accepts on every call besides the Authorization header.
-UNIVERSAL_QUERY = frozenset({"access_token"})
 #: (method, path template) -> parameter names the live API reads that the spec spells differently.
 PARAMETER_ERRATA: dict[tuple[str, str], frozenset[str]] = {
     # The spec declares "Name"; Marketo's docs, examples and clients send "name".
@@ -88,7 +86,8 @@ def find_operation(method: str, path: str) -> tuple[dict[str, Any], dict[str, An
     raise ContractError(f"{method.upper()} {path}: no such operation in the Marketo OpenAPI documents")
 
 
-def _resolve(spec: dict[str, Any], node: Any) -> Any:
+def resolve(spec: dict[str, Any], node: Any) -> Any:
+    """``node`` with its ``$ref``s followed to the definition they name."""
     while isinstance(node, dict) and "$ref" in node:
         node = spec["definitions"][node["$ref"].split("/")[-1]]
     return node
@@ -99,9 +98,9 @@ def declared_parameters(spec: dict[str, Any], operation: dict[str, Any]) -> dict
     each mapped to whether it is required."""
     declared: dict[str, dict[str, bool]] = {"query": {}, "path": {}, "formData": {}, "body": {}, "header": {}}
     for parameter in operation.get("parameters", []):
-        parameter = _resolve(spec, parameter)
+        parameter = resolve(spec, parameter)
         if parameter["in"] == "body":
-            schema = _resolve(spec, parameter.get("schema", {}))
+            schema = resolve(spec, parameter.get("schema", {}))
             required = set(schema.get("required", [])) if parameter.get("required") else set()
             for name in schema.get("properties", {}):
                 declared["body"][name] = name in required
@@ -121,15 +120,25 @@ def check_request(method: str, url: str, params: dict[str, Any] | None = None,
     """
     query_values = {**parse_qs(urlsplit(url).query, keep_blank_values=True),
                     **{k: [str(v)] for k, v in (params or {}).items()}}
-    body_get = method.upper() == "POST" and query_values.get("_method", [""])[0].upper() == "GET"
+    form_body = (content_type or "").split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    if isinstance(body, (str, bytes)) and form_body:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        body = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    in_form = isinstance(body, dict) and str(body.get("_method", "")).upper() == "GET" and form_body
+    body_get = method.upper() == "POST" and (query_values.get("_method", [""])[0].upper() == "GET" or in_form)
     if body_get:
-        method = "GET"  # Marketo's body-carrying GET (compound custom object keys): the filter is in the body
-        query_values.pop("_method")
+        # Marketo's body-carrying GET (documented for URLs over 8 KB): _method=GET in the URL or a form
+        # body; a form body's fields are the query parameters, a JSON body (compound keys) stays a body
+        method = "GET"
+        query_values.pop("_method", None)
+        if form_body and isinstance(body, dict):
+            query_values.update({k: [str(v)] for k, v in body.items() if k != "_method"})
+            body = None
     spec, operation, template = find_operation(method, url)
     declared = declared_parameters(spec, operation)
     errata = PARAMETER_ERRATA.get((method.upper(), template), frozenset())
     query = set(query_values)
-    problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - UNIVERSAL_QUERY - errata)]
+    problems = [f"query parameter {n!r}" for n in sorted(query - set(declared["query"]) - errata)]
     spelled = {n.lower() for n in query & errata}  # an errata spelling stands in for the spec's one
     problems += [f"missing required query parameter {n!r}" for n, req in declared["query"].items()
                  if req and n not in query and n.lower() not in spelled and not body_get]
@@ -185,7 +194,7 @@ def response_hook(response: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _tolerant(spec: dict[str, Any], node: Any, top: bool, depth: int = 0, nullable: bool = True) -> Any:
     """Swagger 2 schema -> JSON Schema with the tolerance described in the module docstring."""
-    node = _resolve(spec, node)
+    node = resolve(spec, node)
     if not isinstance(node, dict) or depth > 30:
         return {}
     kind = node.get("type")

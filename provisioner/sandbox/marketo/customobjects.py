@@ -24,6 +24,18 @@ DEDUPE_TYPES = ("string", "integer", "email", "link")
 MAX_DEDUPE = 3
 #: Objects a link field may point at, with their linkable fields and those fields' types.
 LINKABLE = {"Lead": {name: spec["dataType"] for name, spec in LEAD_FIELDS.items() if spec.get("linkable")}}
+
+
+def linked_object(name: Any) -> str | None:
+    """The linkable object a ``relatedTo.name`` names, as describe spells it (``"Lead"``), or None.
+
+    Adobe's examples and marketorestpython write ``"lead"``; describe answers ``"Lead"``: object
+    names are matched without regard to case.
+    """
+    wanted = str(name or "").lower()
+    return next((o for o in LINKABLE if o.lower() == wanted), None)
+
+
 SYSTEM_FIELDS = [
     {"name": "createdAt", "displayName": "Created At", "dataType": "datetime", "updateable": False,
      "crmManaged": False},
@@ -177,11 +189,11 @@ def _check_field_spec(spec: Any, existing: list[dict[str, Any]]) -> dict[str, An
              "description": spec.get("description", ""), "isDedupeField": bool(spec.get("isDedupeField"))}
     if data_type == "link":
         related = spec.get("relatedTo")
-        if not isinstance(related, dict) or related.get("name") not in LINKABLE \
-                or related.get("field") not in LINKABLE[related.get("name")]:
+        target = linked_object(related.get("name")) if isinstance(related, dict) else None
+        if target is None or related.get("field") not in LINKABLE[target]:
             raise ApiError(errors.INVALID_DATA, f"Link field '{name}' needs relatedTo {{name, field}} naming a "
                            f"linkable object field: {sorted((o, f) for o in LINKABLE for f in LINKABLE[o])}")
-        field["relatedTo"] = {"name": related["name"], "field": related["field"]}
+        field["relatedTo"] = {"name": target, "field": related["field"]}
     elif spec.get("relatedTo"):
         raise ApiError(errors.INVALID_DATA, f"relatedTo applies only to link fields ('{name}')")
     if field["isDedupeField"] and data_type not in DEDUPE_TYPES:
@@ -345,7 +357,12 @@ def sync_records(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     records = ctx.input_list("input", app.config.max_batch)
     if action == "createOnly" and dedupe_by == "idField":
         raise ApiError(errors.INVALID_DATA, "createOnly needs dedupeBy dedupeFields")
-    return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
+    if not (app.race and dedupe_by == "dedupeFields"):
+        return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
+    dedupe = [f["name"] for f in model["fields"] if f.get("isDedupeField")]
+    keys = {("customObject", api_name, tuple(str(r.get(d)) for d in dedupe)) for r in records if isinstance(r, dict)}
+    with app.contention.writing(keys, refuse_if_busy=True):  # race mode: see .race
+        return {"result": upsert_records(app, api_name, records, action, dedupe_by)}
 
 
 def _dedupe_index(app: "MarketoApp", api_name: str, store: dict[str, Any], dedupe: list[str]

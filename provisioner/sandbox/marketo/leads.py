@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+import contextlib
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .context import CallContext
@@ -94,24 +95,27 @@ def sync_leads(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     ctx.field("partitionName")
     ctx.field("asyncProcessing")
     records = ctx.input_list("input", app.config.max_batch)
-    race = app.config.lead_upsert_race_s
-    return {"result": upsert_leads(app, records, action, lookup,
-                                   pause=(lambda: app.pause_unlocked(race)) if race > 0 else None)}
+    return {"result": upsert_leads(app, records, action, lookup, racing=app.race)}
 
 
 def upsert_leads(app: "MarketoApp", records: list[Any], action: str, lookup: str,
-                 pause: Callable[[], None] | None = None) -> list[dict[str, Any]]:
+                 racing: bool = False) -> list[dict[str, Any]]:
     """Create/update leads by ``lookup`` with Marketo's per-record outcomes (shared with the bulk import).
 
-    Like Marketo, the lookup and the write are not one atomic step: ``pause`` runs between them
-    (the REST call passes one that releases the state lock when ``lead_upsert_race_s`` is set),
-    so two requests upserting one email at the same time can both create it.
+    Like Marketo, the lookup and the write are not one atomic step: with ``racing`` (the REST call in
+    race mode, see :mod:`.race`) a concurrent request upserting the same key slips in between, and
+    both create the lead.
     """
     looked_up = [_leads_matching(app, lookup, r.get(lookup))
                  if isinstance(r, dict) and action != "createDuplicate" and r.get(lookup) not in (None, "") else []
                  for r in records]
-    if pause is not None:
-        pause()
+    keys = {("lead", lookup, _key(lookup, r.get(lookup))) for r in records if isinstance(r, dict)}
+    with app.contention.writing(keys) if racing else contextlib.nullcontext():
+        return _write_leads(app, records, looked_up, action, lookup)
+
+
+def _write_leads(app: "MarketoApp", records: list[Any], looked_up: list[list[dict[str, Any]]], action: str,
+                 lookup: str) -> list[dict[str, Any]]:
     created: dict[str, dict[str, Any]] = {}  # lookup key -> lead created earlier in this batch
     result: list[dict[str, Any]] = []
     for seq, (record, matches) in enumerate(zip(records, looked_up)):
@@ -262,6 +266,31 @@ def sync_member_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
     records = ctx.input_list("input", app.config.max_batch)
     lead_ids = [r.get("leadId") if isinstance(r, dict) else None for r in records]
     return {"result": set_member_status(app, ctx.path_params["programId"], status_name, lead_ids)}
+
+
+def change_lead_program_status(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:
+    """``POST /rest/v1/leads/programs/{programId}/status.json`` (superseded by members/status.json, still
+    served and what marketorestpython's change_lead_program_status calls): only existing members move."""
+    program_id = ctx.path_params["programId"]
+    _program_and_channel(app, program_id)
+    status_name = ctx.field("status")
+    if not status_name:
+        raise ApiError(errors.BLANK, "status cannot be blank")
+    records = ctx.input_list("input", app.config.max_batch)
+    members = app.state["members"].get(program_id, {})
+    lead_ids = [r.get("id") if isinstance(r, dict) else None for r in records]
+    moving = [i for i in lead_ids if str(i) in members]
+    moved = iter(set_member_status(app, program_id, status_name, moving)) if moving else iter(())
+    result = []
+    for lead_id in lead_ids:
+        if str(lead_id) not in members:
+            result.append({"id": lead_id, "status": "skipped",
+                           "reasons": [reason(errors.LEAD_NOT_FOUND, "Lead is not a member of the program")]})
+            continue
+        outcome = next(moved)
+        result.append({"id": outcome["leadId"], "status": outcome["status"],
+                       **({"reasons": outcome["reasons"]} if "reasons" in outcome else {})})
+    return {"result": result}
 
 
 def get_members(app: "MarketoApp", ctx: CallContext) -> dict[str, Any]:

@@ -6,10 +6,12 @@ added here and nowhere else. ``permission`` is the API role permission a call ne
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..httpserver import Request
 from . import activities, assets, bulk, campaigns, customobjects, leads
 
 # Permission names are the five the setup articles ask for. The OpenAPI documents name finer
@@ -55,6 +57,7 @@ def _identity(*_: Any) -> Any:  # served by the app itself (no token, no envelop
 
 
 IDENTITY_PATH = "/identity/oauth/token"
+FORM = "application/x-www-form-urlencoded"
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", IDENTITY_PATH, _identity, None),
@@ -116,6 +119,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/rest/v1/leads/describe2.json", leads.describe_leads2, PERSON),
     Route("POST", "/rest/v1/programs/{programId}/members/status.json", leads.sync_member_status, PERSON, "json"),
     Route("GET", "/rest/v1/programs/{programId}/members.json", leads.get_members, PERSON),
+    Route("POST", "/rest/v1/leads/programs/{programId}/status.json", leads.change_lead_program_status, PERSON,
+          "json"),
     # bulk imports
     Route("POST", "/bulk/v1/leads.json", bulk.import_leads, PERSON, "multipart"),
     Route("GET", "/bulk/v1/leads/batch/{batchId}.json", bulk.lead_batch, PERSON),
@@ -150,8 +155,25 @@ def match(method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
     return None, {}, other_method
 
 
-def effective_method(method: str, query: dict[str, list[str]]) -> str:
-    """The method Marketo serves: ``POST …?_method=GET`` is a GET whose parameters are in a JSON body."""
-    if method == "POST" and query.get("_method", [""])[0].upper() == "GET":
-        return "GET"
-    return method
+def served(request: Request) -> Request:
+    """The request as Marketo serves it: ``POST … _method=GET`` is a GET.
+
+    Marketo documents the form for filter lists too long for a URL (414): POST with ``_method=GET``
+    and the query string moved into the body. ``_method`` may be in the URL or in a form-encoded body
+    (marketorestpython sends it in the body); a form body's fields then count as query parameters.
+    A JSON body stays a body (custom object lookups by compound key send their keys that way).
+    """
+    if request.method != "POST":
+        return request
+    form_body = request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM
+    try:
+        fields = request.form() if form_body and request.body else {}
+    except UnicodeDecodeError:
+        fields = {}
+    if (request.arg("_method") or fields.get("_method", [""])[0]).upper() != "GET":
+        return request
+    query = {k: v for k, v in request.query.items() if k != "_method"}
+    if form_body:
+        query.update({k: v for k, v in fields.items() if k != "_method"})
+        return dataclasses.replace(request, method="GET", query=query, body=b"")
+    return dataclasses.replace(request, method="GET", query=query)

@@ -41,16 +41,12 @@ class ChannelKind:
         """Every channel of the instance in one call (200 a page), matched to the desired addresses."""
         wanted = {d.address for d in desired}
         found: dict[str, Live] = {}
-        offset = 0
-        while True:
-            page = conn.get("/rest/asset/v1/channels.json", {"maxReturn": PAGE, "offset": offset})
+        for page in conn.browse("/rest/asset/v1/channels.json", page_size=PAGE):
             for record in page:
                 key = address(KIND, str(record.get("name")))
                 if key in wanted:
                     found[key] = Live(key, live_channel(record))
-            if len(page) < PAGE:
-                return found
-            offset += PAGE
+        return found
 
     def classify(self, desired: Desired, live: Live) -> Change:
         """No-op when the channel matches; otherwise a manual change with the clicks to make it match."""

@@ -5,6 +5,7 @@ because Marketo fixes both at creation."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +19,7 @@ from .common import address, failure, write_verified
 
 KIND = "marketo.program"
 A = "/rest/asset/v1"
+BROWSE_PAGE = 200  # the asset API's maxReturn maximum
 FIXED = ("type", "channel")
 
 
@@ -138,14 +140,13 @@ def _browse(conn: MarketoClient, names: set[str]) -> dict[str, dict[str, Any] | 
     """
     seen: dict[str, dict[str, Any] | None] = {}
     budget = max(1, len(names) // 2)
-    for page in range(budget):
-        records = conn.get(f"{A}/programs.json", {"maxReturn": 200, "offset": page * 200}) or []
+    for records in itertools.islice(conn.browse(f"{A}/programs.json", page_size=BROWSE_PAGE), budget):
         for record in records:
             if record.get("name") in names:
                 seen[record["name"]] = record
         if len(seen) == len(names):
             return seen
-        if len(records) < 200:  # the last page: every other name is absent
+        if len(records) < BROWSE_PAGE:  # the last page: every other name is absent
             return {**{n: None for n in names}, **seen}
     return seen
 
