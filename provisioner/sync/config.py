@@ -10,6 +10,7 @@ from typing import Any
 
 from ..manifest.model import (CampaignStatuses, ManifestSet, MarketoCustomActivity, MarketoCustomObject,
                               SalesforceField, SalesforceObject, SyncManifest)
+from ..schemas import event_data_columns
 from .policy import Matching, Sessions, map_status, status_map
 
 #: Source columns whose Salesforce field had to be shortened (Salesforce allows 40 characters).
@@ -84,14 +85,6 @@ class SyncConfig:
             return None
         name = SALESFORCE_ALIASES.get(column, column)
         return next((f for f in obj.fields if f.name == name), None)
-
-
-def event_data_columns() -> list[str]:
-    """The columns ``schemas/event-data.schema.json`` documents (one fact in one place)."""
-    import json
-    from importlib import resources
-    schema = json.loads(resources.files("provisioner.schemas").joinpath("event-data.schema.json").read_text("utf-8"))
-    return list(schema["properties"])
 
 
 def _object(manifests: ManifestSet, name: str | None) -> SalesforceObject | None:
