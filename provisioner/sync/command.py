@@ -32,19 +32,23 @@ retries exhausted, a file refused whole, or rows still pending: run again to con
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
 @click.option("--max-field-chars", type=click.IntRange(1), default=32_768, show_default=True,
               help="Ceiling on one field: a longer value rejects its row (file and line named), not the file.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Log every API request and retry to stderr (query text, e-mails and names masked).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help='Summary format; json is {"version": 1, "accounts": {"read", "confirmed", "rejected", '
                    '"unchanged", "pending"}, "files": [...], ...} for CI and scripts.')
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
          rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int,
-         max_field_chars: int, fmt: str) -> None:
+         max_field_chars: int, verbose: bool, fmt: str) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
     from .config import SyncConfigError
     from .engine import Summary, run_sync
+    from ..privacy import redact
     from .sources import SourceError
 
+    log_to_stderr(verbose)
     interactive = sys.stderr.isatty()
     bars = ProgressBars(list(data)) if interactive else None
     last = [0.0]
@@ -66,9 +70,9 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
                            batch_rows=batch_rows, bulk_threshold=bulk_threshold, max_field_chars=max_field_chars)
     except (WorkflowError, SyncConfigError, ConnectionError_, SourceError) as exc:
         if fmt == "json":
-            click.echo(json.dumps({"version": 1, "error": str(exc), "exit_code": 1}))
+            click.echo(json.dumps({"version": 1, "error": redact(str(exc)), "exit_code": 1}))
         else:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {redact(str(exc))}", err=True)
         sys.exit(1)
     finally:
         if bars is not None:
@@ -79,6 +83,24 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     else:
         render(summary)
     sys.exit(code)
+
+
+def log_to_stderr(verbose: bool) -> None:
+    """Warnings (every request with ``verbose``) to stderr, through the personal-data filter on the handler
+    itself, so records of every logger are masked (a filter on a logger misses its children's records)."""
+    import logging
+
+    from ..privacy import PersonalDataFilter, install_log_filter
+    install_log_filter()
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "provisioner_private", False)]:
+        root.removeHandler(old)  # one handler, on today's stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(PersonalDataFilter())
+    handler.provisioner_private = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def exit_code(s: "object") -> int:
@@ -94,6 +116,7 @@ def exit_code(s: "object") -> int:
 
 def as_json(s: "object", code: int) -> dict[str, object]:
     """The summary for scripts (shape version 1): the accounting, the files as read, per-target counts."""
+    from ..privacy import redact
     from .accounting import VERSION
     from .engine import Summary
     assert isinstance(s, Summary)
@@ -103,7 +126,7 @@ def as_json(s: "object", code: int) -> dict[str, object]:
                         for t in sorted(set(s.confirmed) | set(s.rejected))},
             "salesforce": {"people": s.salesforce, "members_by_status": s.salesforce_status},
             "marketo": {"counts": s.marketo, "members_by_status": s.marketo_status},
-            "planned": s.planned, "stopped": s.stopped, "failed": s.failed,
+            "planned": s.planned, "stopped": s.stopped, "failed": redact(s.failed) if s.failed else None,
             "rejects_file": s.rejects_file if s.accounts.counts["rejected"] and not s.dry_run else None,
             "ledger_file": s.ledger_file}
 
@@ -141,6 +164,7 @@ class ProgressBars:
 
 def render(s: "object") -> None:
     """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
+    from ..privacy import redact
     from .engine import Summary
     assert isinstance(s, Summary)
     title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
@@ -169,7 +193,7 @@ def render(s: "object") -> None:
     if s.stopped:
         click.echo(f"  {s.stopped}")
     if s.failed:
-        click.echo(f"  Error: {s.failed}")
+        click.echo(f"  Error: {redact(s.failed)}")
     click.echo(f"  Ledger: {s.ledger_file}")
     click.echo(f"  {s.accounts.line(s.dry_run)}")
     if s.accounts.pending:
