@@ -224,6 +224,9 @@ class MarketoSink:
             if name in self.programs:
                 continue
             found = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+            same = None if found else policy.same_name(name, self.program_names())  # names are case-insensitive
+            if same:
+                found = self.client.get("/rest/asset/v1/program/byName.json", {"name": same})
             if found:
                 self.programs[name] = int(found[0]["id"])
                 continue

@@ -112,6 +112,12 @@ def nearest(name: str, names: Iterable[str]) -> str | None:
     return by_key[close[0]] if close else None
 
 
+def same_name(name: str, names: Iterable[str]) -> str | None:
+    """The existing name equal to ``name`` but for case (program and campaign names are case-insensitive)."""
+    key = name.casefold()
+    return next((n for n in names if n.casefold() == key), None)
+
+
 def session_start(data: dict[str, str]) -> datetime | None:
     """The ``session_start`` of a row (a date or an ISO 8601 date-time; no zone means UTC)."""
     text = (data.get(SESSION_START) or "").strip()

@@ -211,3 +211,19 @@ def test_the_text_summary_ends_with_the_accounting_line(box: Any, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "read 2 = confirmed 1 + rejected 1 + unchanged 0 + pending 0" in result.output
     assert "comma-delimited, header on line 1" in result.output
+
+
+@pytest.mark.parametrize("policy", ["create", "declared"])
+def test_a_session_that_differs_in_case_or_spaces_never_ends_in_a_traceback(box: Any, tmp_path: Path,
+                                                                          policy: str) -> None:
+    manifests = sync_manifests(tmp_path / "m", declared if policy == "declared" else None)
+    emails = [f"case.{policy}{i}@example.com" for i in range(3)]
+    lines = [HEADER, reg(emails[0], session=SESSION.lower()), reg(emails[1], session=f" {SESSION} "),
+             reg(emails[2])]
+    code, out, text = run(box, tmp_path, [write(tmp_path, "cs-registrations.csv", lines)], manifests)
+    assert code == 0, text
+    assert accounts_add_up(out) and out["accounts"]["pending"] == 0
+    assert members(box, emails) == {e: (SESSION, "Registered") for e in emails}  # one session, as the orgs see it
+    from provisioner.providers.salesforce.connection import SalesforceConnection
+    conn = SalesforceConnection.from_env(box.env())
+    assert len(conn.data.query(f"SELECT Id FROM Campaign WHERE Name = '{SESSION}'")) == 1  # no case twin made
