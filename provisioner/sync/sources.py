@@ -186,10 +186,10 @@ def _split(text: str, delimiter: str) -> list[str] | None:
         return None
 
 
-def _records(lines: Iterator[tuple[int, str]], fits: Callable[[str], bool]) -> Iterator[tuple[int, int, str]]:
+def _records(lines: Iterator[tuple[int, str]], fits: Callable[[list[str]], bool]) -> Iterator[tuple[int, int, str]]:
     """``(first line, last line, text)`` of logical records: a line with an open quote takes the following lines
     until the quotes balance (a multi-line field), up to :data:`MAX_RECORD_LINES`, and keeps them when the
-    result ``fits`` (the header's column count). Otherwise the line is yielded alone (the caller rejects
+    lines ``fit`` (one record of the header's width, no line inside being a whole record itself). Otherwise the line is yielded alone (the caller rejects
     it) and reading goes on at its next line, so a stray quote never swallows its neighbours."""
     pending: list[tuple[int, str]] = []
     buffered: list[tuple[int, str]] = []  # lines to read again after a stray quote
@@ -217,7 +217,7 @@ def _records(lines: Iterator[tuple[int, str]], fits: Callable[[str], bool]) -> I
             if sum(t.count('"') for _, t in pending) % 2 == 0:
                 break
         joined = "\n".join(t for _, t in pending)
-        if len(pending) > 1 and joined.count('"') % 2 == 0 and fits(joined):
+        if len(pending) > 1 and joined.count('"') % 2 == 0 and fits([t for _, t in pending]):
             yield pending[0][0], pending[-1][0], joined
         else:
             yield number, number, text  # never balanced: a stray quote on this line only
@@ -231,9 +231,14 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
     header_at: int | None = None
     header: list[str] = []
 
-    def fits(text: str) -> bool:
-        fields = _split(text, report.delimiter or ",")
-        return fields is not None and (header_at is None or len(fields) == len(header))
+    def fits(lines: list[str]) -> bool:
+        """Whether lines joined are one record of the header's width and no inner line is a whole row
+        (then the quote that opened them is a stray one, not a multi-line field)."""
+        fields = _split("\n".join(lines), report.delimiter or ",")
+        if fields is None or header_at is None:
+            return fields is not None
+        inner = (next(csv.reader([t], delimiter=report.delimiter or ",")) for t in lines[1:-1])
+        return len(fields) == len(header) and not any(len(f) == len(header) for f in inner)
 
     records = _records(_physical_lines(handle, report), fits)
     for first, last, text in records:
