@@ -161,11 +161,12 @@ class SalesforceSink:
         wanted = set(self.target.campaign_template.labels())
         refused = {s: policy.may_create(self.config.sessions, first[s].row.data) for s in todo if not found.get(s)}
         # Missing, or created by a run that was killed before its statuses were: converge both.
+        failures: dict[str, str] = {}
         missing = [s for s in todo if (not found.get(s) and refused[s] is None)
                    or (found.get(s) and self.config.sessions.create
                        and not wanted <= {st["Label"] for st in found[s]["statuses"]})]
         if missing and not self.dry_run:
-            self._create_campaigns(missing, {s: found[s] for s in missing if found.get(s)})
+            failures = self._create_campaigns(missing, {s: found[s] for s in missing if found.get(s)})
             self.conn.forget_campaign_names(missing)
             found.update(self.conn.read_campaigns(missing))
         for s in todo:
@@ -178,7 +179,7 @@ class SalesforceSink:
             else:
                 self.campaigns[s] = None
                 self.missing[s] = policy.missing_session("campaign", s, self.campaign_names(),
-                                                         refused.get(s) or "it could not be created")
+                                                         refused.get(s) or failures.get(s, "it could not be created"))
 
     def campaign_names(self) -> list[str]:
         """Names of the org's campaigns (newest 2,000), read once, for "did you mean" hints."""
@@ -188,9 +189,10 @@ class SalesforceSink:
             self._campaign_names = [r["Name"] for r in rows if r.get("Name")]
         return self._campaign_names
 
-    def _create_campaigns(self, names: list[str], existing: dict[str, dict[str, Any]] | None = None) -> None:
+    def _create_campaigns(self, names: list[str], existing: dict[str, dict[str, Any]] | None = None
+                          ) -> dict[str, str]:
         """Create (or complete) session campaigns with the template's statuses; an existing one keeps its type
-        and description."""
+        and description. Returns ``name → why`` for the campaigns that failed."""
         from ..plan import make_plan
         from ..plan.engine import apply_saved_plan
         from ..providers.salesforce.provider import SalesforceProvider
@@ -209,7 +211,13 @@ class SalesforceSink:
         kinds = [k for k in provider.kinds() if k.name in (CAMPAIGN, STATUS)]
         desired = provider.desired(ManifestSet(salesforce=[manifest]))
         plan = make_plan(kinds, desired, {"salesforce": self.conn})
-        apply_saved_plan(plan, plan, kinds, {"salesforce": self.conn}, allow_destroy=False)
+        report = apply_saved_plan(plan, plan, kinds, {"salesforce": self.conn}, allow_destroy=False)
+        failures: dict[str, str] = {}
+        for r in report.results:  # the campaign's own failure comes before its statuses' "skipped"
+            for name in names:
+                if not r.ok and f'"{name}"' in r.address:
+                    failures.setdefault(name, f"Salesforce refused it: {r.message}")
+        return failures
 
     # -- members, engagement, polls --------------------------------------------------------
     def write(self, items: list[Item]) -> None:

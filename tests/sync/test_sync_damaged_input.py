@@ -227,3 +227,15 @@ def test_a_session_that_differs_in_case_or_spaces_never_ends_in_a_traceback(box:
     from provisioner.providers.salesforce.connection import SalesforceConnection
     conn = SalesforceConnection.from_env(box.env())
     assert len(conn.data.query(f"SELECT Id FROM Campaign WHERE Name = '{SESSION}'")) == 1  # no case twin made
+
+
+def test_odd_session_names_under_policy_create_never_end_in_a_traceback(box: Any, tmp_path: Path) -> None:
+    emails = ["odd0@example.com", "odd1@example.com", "odd2@example.com"]
+    long_name = "Webinar " + "x" * 92  # Campaign.Name holds 80 characters
+    lines = [HEADER, reg(emails[0], session="O'Reilly Webinar"), reg(emails[1], session=long_name), reg(emails[2])]
+    code, out, text = run(box, tmp_path, [write(tmp_path, "o-registrations.csv", lines)])
+    assert code == 0, text
+    assert members(box, emails) == {emails[0]: ("O'Reilly Webinar", "Registered"), emails[2]: (SESSION, "Registered")}
+    assert not campaign_exists(box, long_name)
+    assert long_name in rejects(tmp_path)[3] and "STRING_TOO_LONG" in rejects(tmp_path)[3]
+    assert accounts_add_up(out) and out["accounts"]["rejected"] == 1
