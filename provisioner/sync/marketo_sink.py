@@ -243,6 +243,17 @@ class MarketoSink:
             if self.programs[name] is None:
                 self.missing[name] = f"no Marketo program {name!r} and the template could not be cloned"
 
+    def with_program(self, items: list[Item]) -> list[Item]:
+        """The items whose session has a program; the others are rejected with the reason (and hint)."""
+        kept = []
+        for item in items:
+            session = item.row.data["session"]
+            if self.programs.get(session) is None:
+                item.reject(self.missing.get(session) or f"no Marketo program {session!r}")
+            else:
+                kept.append(item)
+        return kept
+
     def program_names(self) -> list[str]:
         """Names of the instance's programs (first 2,000), read once, for "did you mean" hints."""
         if self._program_names is None:
@@ -289,6 +300,8 @@ class MarketoSink:
             return
         self.lead_ids.trim()
         self.bulk_failed = set()
+        self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
+        items = self.with_program(items)
         members = self._member_groups([i for i in items if i.target == "mk.member"])
         bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}
         objects = [i for i in items if i.target == "mk.object"]

@@ -181,6 +181,17 @@ class SalesforceSink:
                 self.missing[s] = policy.missing_session("campaign", s, self.campaign_names(),
                                                          refused.get(s) or failures.get(s, "it could not be created"))
 
+    def with_campaign(self, items: list[Item]) -> list[Item]:
+        """The items whose session has a campaign; the others are rejected with the reason (and hint)."""
+        kept = []
+        for item in items:
+            session = item.row.data["session"]
+            if self.campaigns.get(session) is None:
+                item.reject(self.missing.get(session) or f"no campaign {session!r}")
+            else:
+                kept.append(item)
+        return kept
+
     def campaign_names(self) -> list[str]:
         """Names of the org's campaigns (newest 2,000), read once, for "did you mean" hints."""
         if self._campaign_names is None:
@@ -226,10 +237,11 @@ class SalesforceSink:
             return
         self.people.trim()
         self.created.trim()
+        self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+        items = self.with_campaign(items)
         self.match([i.row.data["email"] for i in items])
         self.create_missing(items)
         self.enrich([i for i in items if i.target == "sf.member"])
-        self.ensure_campaigns(items)
         ready: list[Item] = []
         for item in items:
             person = self.people.get(item.row.data["email"].lower())

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from provisioner.providers.marketo.client import connect
+
 from synchelp import MANIFESTS
 
 from damage import (HEADER, SESSION, accounts_add_up, campaign_exists, declared, members, people, program_exists,
@@ -239,3 +241,26 @@ def test_odd_session_names_under_policy_create_never_end_in_a_traceback(box: Any
     assert not campaign_exists(box, long_name)
     assert long_name in rejects(tmp_path)[3] and "STRING_TOO_LONG" in rejects(tmp_path)[3]
     assert accounts_add_up(out) and out["accounts"]["rejected"] == 1
+
+
+def test_unknown_campaign_on_every_record_kind_is_a_reject_not_a_traceback(box: Any, tmp_path: Path) -> None:
+    manifests = sync_manifests(tmp_path / "m", declared)
+    kinds = {
+        "registration": {"status": "Registered"},
+        "replay": {"status": "watched"},
+        "engagement": {"entry_id": "1_unknown01", "plays": "2"},
+        "poll": {"entry_id": "1_unknown01", "poll_number": "1", "type": "vote", "question": "Q?", "answer": "A"},
+    }
+    data = tmp_path / "unknown.jsonl"
+    data.write_text("".join(json.dumps({"kind": k, "email": "unknown.campaign@example.com", "session": "No Such Webinar",
+                                        **v}) + "\n" for k, v in kinds.items()), "utf-8")
+    code, out, text = run(box, tmp_path, [data], manifests)
+    assert code == 0, text
+    assert out["accounts"] == {"read": 4, "confirmed": 0, "rejected": 4, "unchanged": 0, "pending": 0}
+    assert all("no campaign named 'No Such Webinar'" in r or "no Marketo program" in r or "replayStatusField" in r
+               for r in rejects(tmp_path).values()), rejects(tmp_path)
+    assert not campaign_exists(box, "No Such Webinar") and not program_exists(box, "No Such Webinar")
+    assert people(box, "unknown.campaign@example.com") == []  # nothing written for it anywhere
+    leads = connect(box.env()).get("/rest/v1/leads.json", {"filterType": "email",
+                                                           "filterValues": "unknown.campaign@example.com"})
+    assert leads == []
