@@ -11,15 +11,9 @@ from decimal import Decimal, InvalidOperation
 
 from ..manifest.model import SalesforceField
 from .config import STANDARD_LENGTHS, SyncConfig
-from .sources import KINDS, Row
+from .sources import KINDS, REQUIRED, Row
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-REQUIRED = {
-    "registration": ("email", "session", "status"),
-    "engagement": ("email", "session", "entry_id"),
-    "poll": ("email", "session", "entry_id", "poll_number"),
-    "replay": ("email", "session", "status"),
-}
 MAX_POLLS = 10
 REPLAY_LENGTH = 255  # the replay status field is Text(255)
 POLL_PARTS = ("type", "question", "answer")

@@ -22,6 +22,13 @@ from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
 KINDS = ("registration", "engagement", "poll", "replay")
+#: Columns every record of a kind must fill (a CSV header without one of them is refused).
+REQUIRED = {
+    "registration": ("email", "session", "status"),
+    "engagement": ("email", "session", "entry_id"),
+    "poll": ("email", "session", "entry_id", "poll_number"),
+    "replay": ("email", "session", "status"),
+}
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl"}  # any other suffix is CSV
 DELIMITERS = (",", ";", "\t")
 #: Default ceiling on one field (characters): the largest Salesforce long text area is 131,072.
@@ -251,20 +258,27 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
             header_at = first
             names = {h.lower() for h in header}
             known = expected(default_kind or "") | {"kind"}
+            lacking = [c for c in REQUIRED.get(default_kind or "", ()) if c not in names]
             if not header or not names & known:
                 report.header = False
                 report.refused = (f"line {first} is not a header row (it names none of the columns "
                                   f"{', '.join(sorted(expected(default_kind or '')))[:200]}); add the header line "
                                   "the platform exports, then run again")
-                yield _damaged(path, first, f"no header row: {report.refused}", text)
-                report.records += 1
-                report.damaged += 1
+            elif lacking:
+                report.refused = (f"the header (line {first}) has no {', '.join(repr(c) for c in lacking)} column, "
+                                  f"which every {default_kind} needs; its columns: {', '.join(header)[:200]}; "
+                                  "rename the column (or add a mapping), then run again")
+            if report.refused:
+                if not report.header:  # line 1 is data: it is a rejected row too
+                    yield _damaged(path, first, f"file refused: {report.refused}", text)
+                    report.records += 1
+                    report.damaged += 1
                 for f2, _, t2 in records:  # the rest cannot be mapped: each line is rejected, none guessed
                     report.lines = max(report.lines, f2)
                     if t2.strip():
                         report.records += 1
                         report.damaged += 1
-                        yield _damaged(path, f2, "the file has no header row (see its line 1)", t2)
+                        yield _damaged(path, f2, f"file refused (see its line {first})", t2)
                 return
             if default_kind is None and "kind" not in names:
                 raise SourceError(f"{path}:{first}: no 'kind' column and the file name names no record kind "

@@ -264,3 +264,14 @@ def test_unknown_campaign_on_every_record_kind_is_a_reject_not_a_traceback(box: 
     leads = connect(box.env()).get("/rest/v1/leads.json", {"filterType": "email",
                                                            "filterValues": "unknown.campaign@example.com"})
     assert leads == []
+
+
+def test_a_header_without_a_required_column_refuses_its_file_and_says_which(box: Any, tmp_path: Path) -> None:
+    emails = ["hdr0@example.com", "hdr1@example.com"]
+    bad = write(tmp_path, "h-registrations.csv", [HEADER.replace("email", "e_mail"), *(reg(e) for e in emails)])
+    good = write(tmp_path, "g-registrations.csv", [HEADER, reg("hdr.ok@example.com")])
+    code, out, text = run(box, tmp_path, [bad, good])
+    assert code == 1, text  # a file refused whole is not a success ...
+    assert members(box, emails + ["hdr.ok@example.com"]) == {"hdr.ok@example.com": (SESSION, "Registered")}
+    assert "no 'email' column" in out["files"][0]["refused"] and out["files"][1]["refused"] is None
+    assert out["accounts"] == {"read": 3, "confirmed": 1, "rejected": 2, "unchanged": 0, "pending": 0}
