@@ -267,7 +267,7 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
             elif lacking:
                 report.refused = (f"the header (line {first}) has no {', '.join(repr(c) for c in lacking)} column, "
                                   f"which every {default_kind} needs; its columns: {', '.join(header)[:200]}; "
-                                  "rename the column (or add a mapping), then run again")
+                                  "rename the column in the export, then run again")
             if report.refused:
                 if not report.header:  # line 1 is data: it is a rejected row too
                     yield _damaged(path, first, f"file refused: {report.refused}", text)
