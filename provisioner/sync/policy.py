@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 from ..manifest.model import StatusMapping
@@ -119,18 +119,9 @@ def same_name(name: str, names: Iterable[str]) -> str | None:
 
 
 def session_start(data: dict[str, str]) -> datetime | None:
-    """The ``session_start`` of a row (a date or an ISO 8601 date-time; no zone means UTC)."""
-    text = (data.get(SESSION_START) or "").strip()
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    """The ``session_start`` of a row, read as ``event new`` reads a session's start (naive means UTC)."""
+    from ..events.sessions import parse_when
+    return parse_when(data.get(SESSION_START) or "")
 
 
 def may_create(sessions: Sessions, data: dict[str, str], now: datetime | None = None) -> str | None:
