@@ -268,6 +268,9 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
                 report.refused = (f"the header (line {first}) has no {', '.join(repr(c) for c in lacking)} column, "
                                   f"which every {default_kind} needs; its columns: {', '.join(header)[:200]}; "
                                   "rename the column in the export, then run again")
+            elif default_kind is None and "kind" not in names:
+                report.refused = (f"no 'kind' column and the file name names no record kind ({', '.join(KINDS)}); "
+                                  "add a 'kind' column or put the kind in the file name, then run again")
             if report.refused:
                 if not report.header:  # line 1 is data: it is a rejected row too
                     yield _damaged(path, first, f"file refused: {report.refused}", text)
@@ -278,11 +281,8 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
                     if t2.strip():
                         report.records += 1
                         report.damaged += 1
-                        yield _damaged(path, f2, f"file refused (see its line {first})", t2)
+                        yield _damaged(path, f2, f"file refused (see its line {first}): {report.refused}", t2)
                 return
-            if default_kind is None and "kind" not in names:
-                raise SourceError(f"{path}:{first}: no 'kind' column and the file name names no record kind "
-                                  f"({', '.join(KINDS)}); add a 'kind' column or put the kind in the file name")
             continue
         if not text.strip():
             continue

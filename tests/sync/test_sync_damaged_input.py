@@ -278,3 +278,14 @@ def test_a_header_without_a_required_column_refuses_its_file_and_says_which(box:
     assert members(box, emails + ["hdr.ok@example.com"]) == {"hdr.ok@example.com": (SESSION, "Registered")}
     assert "no 'email' column" in out["files"][0]["refused"] and out["files"][1]["refused"] is None
     assert out["accounts"] == {"read": 3, "confirmed": 1, "rejected": 2, "unchanged": 0, "pending": 0}
+
+
+def test_a_file_that_names_no_kind_is_refused_and_the_files_before_it_are_written(box: Any, tmp_path: Path) -> None:
+    good = write(tmp_path, "k1-registrations.csv", [HEADER, reg("kind.ok@example.com")])
+    kindless = write(tmp_path, "export.csv", [HEADER, reg("kind.less@example.com")])
+    code, out, text = run(box, tmp_path, [good, kindless], MANIFESTS, *SF_ONLY)
+    assert code == 1, text
+    assert members(box, ["kind.ok@example.com", "kind.less@example.com"]) == {
+        "kind.ok@example.com": (SESSION, "Registered")}
+    assert "no 'kind' column" in out["files"][1]["refused"] and "no 'kind' column" in rejects(tmp_path)[2]
+    assert out["accounts"] == {"read": 2, "confirmed": 1, "rejected": 1, "unchanged": 0, "pending": 0}
