@@ -91,8 +91,8 @@ class SalesforceSink:
             records.append(record)
         if self.dry_run:
             self.counts["created"] += len(records)
-            for email in first:
-                self.people[email] = (obj, f"(new {obj})")
+            for n, email in enumerate(first, start=self.counts["created"] - len(records)):
+                self.people[email] = (obj, f"(new {obj} {n})")  # one placeholder each: members stay apart
             return
 
         def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
@@ -174,7 +174,7 @@ class SalesforceSink:
             if c:
                 self.campaigns[s] = (c["Id"], {st["Label"] for st in c["statuses"]})
             elif self.dry_run and refused.get(s) is None:
-                self.campaigns[s] = ("(new campaign)", set(self.target.campaign_template.labels()))
+                self.campaigns[s] = (f"(new campaign {s})", set(self.target.campaign_template.labels()))
                 self.planned_campaigns.append(s)
             else:
                 self.campaigns[s] = None

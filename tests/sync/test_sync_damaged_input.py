@@ -186,9 +186,11 @@ def test_past_sessions_get_no_campaign_even_with_policy_create(box: Any, tmp_pat
 
 
 def test_dry_run_lists_the_sessions_it_would_create_and_creates_none(box: Any, tmp_path: Path) -> None:
-    data = write(tmp_path, "d-registrations.csv", [HEADER, reg("dry@example.com", session="Planned Webinar")])
+    data = write(tmp_path, "d-registrations.csv", [HEADER, reg("dry@example.com", session="Planned Webinar"),
+                                                     reg("dry2@example.com", session="Planned Webinar", status="Attended")])
     code, out, text = run(box, tmp_path, [data], MANIFESTS, "--dry-run")
     assert code == 0, text
+    assert out["salesforce"]["members_by_status"] == {"Registered": 1, "Attended": 1}  # two new people, two members
     assert out["planned"] == {"Salesforce campaigns": ["Planned Webinar"], "Marketo programs": ["Planned Webinar"]}
     assert not campaign_exists(box, "Planned Webinar") and not program_exists(box, "Planned Webinar")
 
