@@ -311,7 +311,8 @@ def _csv_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Calla
 
 # -- JSON Lines -----------------------------------------------------------------------------------------
 
-def _jsonl_rows(path: Path, handle: IO[bytes], report: FileReport, ceiling: int) -> Iterator[Row]:
+def _jsonl_rows(path: Path, handle: IO[bytes], report: FileReport, expected: Callable[[str], set[str]],
+                ceiling: int) -> Iterator[Row]:
     for number, text in _physical_lines(handle, report):
         report.lines = number
         if not text.strip():
@@ -326,9 +327,12 @@ def _jsonl_rows(path: Path, handle: IO[bytes], report: FileReport, ceiling: int)
             if not isinstance(record, dict):
                 problem = "a line must be a JSON object"
             else:
+                known = expected(str(record.get("kind") or ""))
                 for k, v in record.items():
                     if isinstance(v, (dict, list)):
-                        problem = f"{k} is a JSON {type(v).__name__}; a value must be text or a number"
+                        if str(k).lower() not in known:
+                            continue  # a nested value the sync does not use: left out, not a reason to reject
+                        problem = f"{k} is a JSON {'object' if isinstance(v, dict) else 'array'}; it must be text or a number"
                         break
                     value = "" if v is None else str(v).strip()
                     problem = field_problem(str(k), value, ceiling)
@@ -376,7 +380,7 @@ class Reader:
             with path.open("rb") as handle:
                 buffered = handle if hasattr(handle, "peek") else io.BufferedReader(handle)  # type: ignore[arg-type]
                 if report.format == "jsonl":
-                    yield from _jsonl_rows(path, buffered, report, self.ceiling)
+                    yield from _jsonl_rows(path, buffered, report, self.expected, self.ceiling)
                 else:
                     yield from _csv_rows(path, buffered, report, self.expected, self.ceiling)
 

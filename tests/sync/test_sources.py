@@ -81,3 +81,14 @@ def test_a_semicolon_line_in_a_comma_file_is_named(tmp_path: Path) -> None:
     data.write_text("email,session,status\na@example.com;S;Registered\n", "utf-8")
     rows, _ = _read(data)
     assert "looks semicolon-delimited" in rows[0].data["_error"] and "line 2" in rows[0].data["_error"]
+
+
+def test_jsonl_nested_values_reject_only_when_the_sync_uses_them(tmp_path: Path) -> None:
+    data = tmp_path / "n.jsonl"
+    data.write_text('{"kind": "registration", "email": "a@example.com", "session": "S", "status": "Registered", '
+                    '"answers": [1, 2]}\n'
+                    '{"kind": "registration", "email": {"work": "b@example.com"}, "session": "S", "status": "x"}\n',
+                    "utf-8")
+    rows, _ = _read(data)
+    assert rows[0].data == {"email": "a@example.com", "session": "S", "status": "Registered"}
+    assert "email is a JSON object" in rows[1].data["_error"]
