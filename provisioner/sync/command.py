@@ -8,6 +8,8 @@ import time
 
 import click
 
+from .sources import MAX_FIELD_CHARS  # stdlib only: cheap at start-up
+
 EXIT_HELP = """Every run ends with one line that adds up: read N = confirmed C + rejected R + unchanged U +
 pending P (--format json: {"version": 1, "accounts": {...}, ...}).
 
@@ -30,7 +32,7 @@ retries exhausted, a file refused whole, or rows still pending: run again to con
                    "imports (leads, program members, custom objects) are used.")
 @click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
-@click.option("--max-field-chars", type=click.IntRange(1), default=32_768, show_default=True,
+@click.option("--max-field-chars", type=click.IntRange(1), default=MAX_FIELD_CHARS, show_default=True,
               help="Ceiling on one field: a longer value rejects its row (file and line named), not the file.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Log every API request and retry to stderr (query text, e-mails and names masked).")
