@@ -291,3 +291,12 @@ def test_a_file_that_names_no_kind_is_refused_and_the_files_before_it_are_writte
         "kind.ok@example.com": (SESSION, "Registered")}
     assert "no 'kind' column" in out["files"][1]["refused"] and "no 'kind' column" in rejects(tmp_path)[2]
     assert out["accounts"] == {"read": 2, "confirmed": 1, "rejected": 1, "unchanged": 0, "pending": 0}
+
+
+def test_the_field_ceiling_is_configurable(box: Any, tmp_path: Path) -> None:
+    data = write(tmp_path, "cap-registrations.csv", [HEADER, reg("cap0@example.com", title="CTO"),
+                                                     reg("cap1@example.com", title="Chief Technology Officer")])
+    code, out, text = run(box, tmp_path, [data], MANIFESTS, *SF_ONLY, "--max-field-chars", "22")
+    assert code == 0, text
+    assert sorted(members(box, ["cap0@example.com", "cap1@example.com"])) == ["cap0@example.com"]
+    assert "title is 24 characters, above the ceiling of 22" in rejects(tmp_path)[3]
