@@ -73,7 +73,8 @@ def main() -> None:
     except Exception as exc:  # last resort: one line, no traceback, no secrets in our messages
         if os.environ.get("PROVISIONER_DEBUG"):
             raise
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        from .privacy import redact  # a client error may quote a query URL that carries e-mails
+        click.echo(f"error: {type(exc).__name__}: {redact(str(exc))}", err=True)
         click.echo("hint: run again with PROVISIONER_DEBUG=1 for details, and report it if it looks like a bug",
                    err=True)
         sys.exit(EXIT_ERROR)

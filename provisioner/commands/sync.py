@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
 import click
 
+from ..sync.sources import MAX_FIELD_CHARS  # stdlib only: cheap at start-up
 from .common import interruption, target_org_option
 
-EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection,
-retries exhausted: run again to continue);
+EXIT_HELP = """Every run ends with one line that adds up: read N = confirmed C + rejected R + unchanged U +
+pending P (--format json: {"version": 1, "accounts": {...}, ...}).
+
+Exit codes: 0 every row confirmed, unchanged or in the rejects file; 1 error (manifests, connection,
+retries exhausted, a file refused whole, or rows still pending: run again to continue);
 3 stopped by a daily API limit: run the same command again later to continue; 64 usage error;
 130 interrupted (Ctrl-C): run the same command again to continue."""
 
@@ -30,16 +35,27 @@ retries exhausted: run again to continue);
 @click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Rows per batch; the ledger commits after each (a crash resends at most one batch).")
 @target_org_option
+@click.option("--max-field-chars", type=click.IntRange(1), default=MAX_FIELD_CHARS, show_default=True,
+              help="Ceiling on one field: a longer value rejects its row (file and line named), not the file.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Log every API request and retry to stderr (query text, e-mails and names masked).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help='Summary format; json is {"version": 1, "accounts": {"read", "confirmed", "rejected", '
+                   '"unchanged", "pending"}, "files": [...], ...} for CI and scripts.')
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
-         rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int) -> None:
+         rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int,
+         max_field_chars: int, verbose: bool, fmt: str) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
+    from ..privacy import redact
     from ..sync.config import SyncConfigError
     from ..sync.engine import Summary, run_sync
+    from ..sync.sources import SourceError
 
     interruption.say("every batch confirmed before Ctrl-C is recorded in the ledger",
                      "run the same command again: confirmed rows are not sent twice")
+    log_to_stderr(verbose)
     interactive = sys.stderr.isatty()
     bars = ProgressBars(list(data)) if interactive else None
     last = [0.0]
@@ -58,15 +74,68 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     try:
         summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
                            rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress,
-                           batch_rows=batch_rows, bulk_threshold=bulk_threshold)
-    except (WorkflowError, SyncConfigError, ConnectionError_) as exc:
-        click.echo(f"Error: {exc}", err=True)
+                           batch_rows=batch_rows, bulk_threshold=bulk_threshold, max_field_chars=max_field_chars)
+    except (WorkflowError, SyncConfigError, ConnectionError_, SourceError) as exc:
+        if fmt == "json":
+            click.echo(json.dumps({"version": 1, "error": redact(str(exc)), "exit_code": 1}))
+        else:
+            click.echo(f"Error: {redact(str(exc))}", err=True)
         sys.exit(1)
     finally:
         if bars is not None:
             bars.stop()
-    render(summary)
-    sys.exit(1 if summary.failed else 3 if summary.stopped else 0)
+    code = exit_code(summary)
+    if fmt == "json":
+        click.echo(json.dumps(as_json(summary, code), indent=2))
+    else:
+        render(summary)
+    sys.exit(code)
+
+
+def log_to_stderr(verbose: bool) -> None:
+    """Warnings (every request with ``verbose``) to stderr, through the personal-data filter on the handler
+    itself, so records of every logger are masked (a filter on a logger misses its children's records)."""
+    import logging
+
+    from ..privacy import PersonalDataFilter, install_log_filter
+    install_log_filter()
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "provisioner_private", False)]:
+        root.removeHandler(old)  # one handler, on today's stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(PersonalDataFilter())
+    handler.provisioner_private = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def exit_code(s: "object") -> int:
+    """1 on an error, a file refused whole or rows still pending; 3 on a daily limit; 0 otherwise."""
+    from ..sync.engine import Summary
+    assert isinstance(s, Summary)
+    if s.stopped:
+        return 3
+    if s.failed or s.accounts.pending or any(f.refused for f in s.files):
+        return 1
+    return 0
+
+
+def as_json(s: "object", code: int) -> dict[str, object]:
+    """The summary for scripts (shape version 1): the accounting, the files as read, per-target counts."""
+    from ..privacy import redact
+    from ..sync.accounting import VERSION
+    from ..sync.engine import Summary
+    assert isinstance(s, Summary)
+    return {"version": VERSION, "dry_run": s.dry_run, "exit_code": code, "accounts": s.accounts.as_json(),
+            "adds_up": s.accounts.adds_up(), "files": [f.as_json() for f in s.files],
+            "targets": {t: {"confirmed": s.confirmed.get(t, 0), "rejected": s.rejected.get(t, 0)}
+                        for t in sorted(set(s.confirmed) | set(s.rejected))},
+            "salesforce": {"people": s.salesforce, "members_by_status": s.salesforce_status},
+            "marketo": {"counts": s.marketo, "members_by_status": s.marketo_status},
+            "planned": s.planned, "stopped": s.stopped, "failed": redact(s.failed) if s.failed else None,
+            "rejects_file": s.rejects_file if s.accounts.counts["rejected"] and not s.dry_run else None,
+            "ledger_file": s.ledger_file}
 
 
 class ProgressBars:
@@ -102,10 +171,15 @@ class ProgressBars:
 
 def render(s: "object") -> None:
     """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
+    from ..privacy import redact
     from ..sync.engine import Summary
     assert isinstance(s, Summary)
     title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
     click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")
+    for f in s.files:
+        click.echo(f"  Read {f.describe()}")
+    for what, names in sorted(s.planned.items()):
+        click.echo(f"  Would create {len(names)} {what} (spec.sessions.policy: create): {', '.join(names)}")
     if s.superseded:
         click.echo(f"  {s.superseded} rows skipped: a row of the same key with a later time was written before.")
     if s.salesforce:
@@ -126,5 +200,9 @@ def render(s: "object") -> None:
     if s.stopped:
         click.echo(f"  {s.stopped}")
     if s.failed:
-        click.echo(f"  Error: {s.failed}")
+        click.echo(f"  Error: {redact(s.failed)}")
     click.echo(f"  Ledger: {s.ledger_file}")
+    click.echo(f"  {s.accounts.line(s.dry_run)}")
+    if s.accounts.pending:
+        click.echo(f"  {s.accounts.pending} rows still pending: run the same command again to continue "
+                   "(confirmed rows are not sent again).")

@@ -265,6 +265,7 @@ class SyncManifest:
     marketo: dict[str, Any] | None = None
     idempotency: dict[str, Any] = field(default_factory=dict)
     formats: tuple[str, ...] = ("csv", "jsonl")
+    sessions: dict[str, Any] | None = None
 
 
 @dataclass
@@ -392,7 +393,7 @@ class _Builder:
             for i, r in enumerate(spec.get("statusMap", [])))
         return SyncManifest(self.doc.data["metadata"]["name"], self.at(), spec["source"]["platform"], status_map,
                             spec.get("salesforce"), spec.get("marketo"), spec.get("idempotency", {}),
-                            tuple(spec["source"].get("formats", ("csv", "jsonl"))))
+                            tuple(spec["source"].get("formats", ("csv", "jsonl"))), spec.get("sessions"))
 
 
 def build(documents: list[Document]) -> ManifestSet:

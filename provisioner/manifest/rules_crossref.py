@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .findings import Finding
+from .rules_sync import check_sync_columns
 from .yaml_loader import Document
 
 
@@ -60,7 +61,7 @@ def _target(doc: Document, spec: dict[str, Any], target: str, kind: str, by_name
 
 
 def _check_sync(doc: Document, by_name: dict[str, Document]) -> list[Finding]:
-    findings: list[Finding] = []
+    findings: list[Finding] = check_sync_columns(doc)
     spec = doc.data["spec"]
     sf_doc = _target(doc, spec, "salesforce", "Salesforce", by_name, findings)
     mk_doc = _target(doc, spec, "marketo", "Marketo", by_name, findings)
@@ -121,10 +122,11 @@ def _check_sync(doc: Document, by_name: dict[str, Document]) -> list[Finding]:
                     f"declared: {', '.join(sorted(names)) or 'none'}")
     seen: dict[str, int] = {}
     for i, row in enumerate(spec.get("statusMap", [])):
-        if row["source"] in seen:
-            add(("spec", "statusMap", i, "source"), f"source status '{row['source']}' is mapped twice",
-                f"the first is statusMap[{seen[row['source']]}]")
-        seen.setdefault(row["source"], i)
+        key = row["source"].strip().casefold()  # sync matches source statuses case-insensitively
+        if key in seen:
+            add(("spec", "statusMap", i, "source"), f"source status '{row['source']}' is mapped twice "
+                "(case does not matter)", f"the first is statusMap[{seen[key]}]")
+        seen.setdefault(key, i)
         for target, labels, what in (("salesforce", sf_labels, "campaign"), ("marketo", mk_statuses, "channel")):
             value = row.get(target)
             if value is None:

@@ -11,16 +11,11 @@ from decimal import Decimal, InvalidOperation
 
 from ..manifest.model import SalesforceField
 from .config import STANDARD_LENGTHS, SyncConfig
-from .sources import KINDS, Row
+from .sources import KINDS, REQUIRED, Row
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-REQUIRED = {
-    "registration": ("email", "session", "status"),
-    "engagement": ("email", "session", "entry_id"),
-    "poll": ("email", "session", "entry_id", "poll_number"),
-    "replay": ("email", "session", "status"),
-}
 MAX_POLLS = 10
+REPLAY_LENGTH = 255  # the replay status field is Text(255)
 POLL_PARTS = ("type", "question", "answer")
 
 
@@ -48,6 +43,21 @@ def check_field(f: SalesforceField, value: str) -> str | None:
     return None
 
 
+def _mapped_lengths(row: Row, config: SyncConfig) -> str | None:
+    """Why a column a mapping writes to a standard field (or the replay field) is longer than that field."""
+    sf = config.salesforce
+    if sf is None:
+        return None
+    for mapping in sf.mappings.values():
+        for target, column in mapping.items():
+            limit = STANDARD_LENGTHS.get(target)
+            if limit is not None and len(row.data.get(column, "")) > limit:
+                return f"{column} is {len(row.data[column])} characters; {target} holds at most {limit}"
+    if row.kind == "replay" and sf.replay_field and len(row.data.get("status", "")) > REPLAY_LENGTH:
+        return f"status is {len(row.data['status'])} characters; the replay field holds at most {REPLAY_LENGTH}"
+    return None
+
+
 def check_row(row: Row, config: SyncConfig) -> str | None:
     """Why ``row`` cannot be synced (``None`` when it can)."""
     if row.data.get("_error"):
@@ -63,9 +73,12 @@ def check_row(row: Row, config: SyncConfig) -> str | None:
     for column, limit in (("first_name", 40), ("last_name", 80), ("company", 255), ("title", 128)):
         if len(row.data.get(column, "")) > limit:
             return f"{column} is longer than {limit} characters"
-    if row.kind == "registration" and row.data["status"] not in config.status_to_salesforce \
-            and row.data["status"] not in config.status_to_marketo:
-        return f"status {row.data['status']!r} is not in the status map of {config.name}"
+    if row.kind == "registration" and config.status_for("salesforce", row.data["status"]) is None \
+            and config.status_for("marketo", row.data["status"]) is None:
+        return f"status {row.data['status']!r} is not in the status map of {config.name} (case does not matter)"
+    problem = _mapped_lengths(row, config)
+    if problem:
+        return problem
     sf = config.salesforce
     if row.kind == "engagement" and sf is not None:
         for column, value in row.data.items():

@@ -10,6 +10,8 @@ from typing import Any
 
 from ..manifest.model import (CampaignStatuses, ManifestSet, MarketoCustomActivity, MarketoCustomObject,
                               SalesforceField, SalesforceObject, SyncManifest)
+from ..schemas import event_data_columns
+from .policy import Matching, Sessions, map_status, status_map
 
 #: Source columns whose Salesforce field had to be shortened (Salesforce allows 40 characters).
 SALESFORCE_ALIASES = {"combined_live_engaged_users_play_time_ratio": "combined_live_engaged_play_time_ratio"}
@@ -32,6 +34,7 @@ class SalesforceTarget:
     polls: SalesforceObject | None
     replay_field: str | None
     member_external_id: str = "external_id__c"
+    matching: Matching = field(default_factory=Matching)
 
 
 @dataclass
@@ -54,6 +57,27 @@ class SyncConfig:
     status_to_salesforce: dict[str, str] = field(default_factory=dict)
     status_to_marketo: dict[str, str] = field(default_factory=dict)
     idempotency: dict[str, list[str]] = field(default_factory=dict)
+    sessions: Sessions = field(default_factory=Sessions)
+    formats: tuple[str, ...] = ("csv", "jsonl")
+
+    def status_for(self, target: str, source: str) -> str | None:
+        """The ``salesforce``/``marketo`` status a source status maps to (case-insensitive), ``None`` if none."""
+        return map_status(self.status_to_salesforce if target == "salesforce" else self.status_to_marketo, source)
+
+    def columns(self, kind: str) -> set[str]:
+        """The source columns this sync knows for ``kind`` (every kind when ``kind`` is empty): the event-data
+        schema's, the mappings', the engagement object's and the custom object's (header detection)."""
+        names = set(event_data_columns())
+        if self.salesforce:
+            names |= {c for m in self.salesforce.mappings.values() for c in m.values()}
+            for obj in (self.salesforce.engagement, self.salesforce.polls):
+                names |= {f.name for f in (obj.fields if obj else ())}
+        if self.marketo:
+            names |= set(self.marketo.lead_mapping.values())
+            names |= {f.name for f in (self.marketo.custom_object.fields if self.marketo.custom_object else ())}
+        names |= {c for cols in self.idempotency.values() for c in cols}
+        names |= {alias for alias, name in SALESFORCE_ALIASES.items()}
+        return {n.lower() for n in names}
 
     def salesforce_field(self, obj: SalesforceObject | None, column: str) -> SalesforceField | None:
         """The manifest field a source column lands in (``None`` when the object has no such field)."""
@@ -91,7 +115,7 @@ def build_config(manifests: ManifestSet, name: str | None = None) -> SyncConfig:
                               _object(manifests, spec.get("engagementObject")),
                               _object(manifests, spec.get("pollsObject")),
                               (spec["replayStatusField"] + "__c") if spec.get("replayStatusField") else None,
-                              external + "__c")
+                              external + "__c", Matching.from_spec(matching))
     mk: MarketoTarget | None = None
     if sync.marketo:
         spec = sync.marketo
@@ -102,7 +126,6 @@ def build_config(manifests: ManifestSet, name: str | None = None) -> SyncConfig:
                            next((o for o in objects if o.api_name == spec.get("customObject")), None),
                            next((a for a in activities if a.api_name == spec.get("customActivity")), None))
     return SyncConfig(
-        sync.name, sync, sf, mk,
-        {m.source: m.salesforce for m in sync.status_map if m.salesforce},
-        {m.source: m.marketo for m in sync.status_map if m.marketo},
-        {k: list(v) for k, v in (sync.idempotency or {}).items()})
+        sync.name, sync, sf, mk, status_map(sync.status_map, "salesforce"), status_map(sync.status_map, "marketo"),
+        {k: list(v) for k, v in (sync.idempotency or {}).items()}, Sessions.from_spec(sync.sessions),
+        tuple(sync.formats))

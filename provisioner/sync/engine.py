@@ -13,11 +13,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from .accounting import Accounts
 from .checks import check_row
 from .config import SyncConfig
 from .ledger import Ledger, content_hash
 from .rejects import Rejects
-from .sources import Row, read_rows
+from .sources import MAX_FIELD_CHARS, FileReport, Reader, Row, SourceError
 from .work import Item
 
 BATCH_ROWS = 10_000
@@ -50,6 +51,9 @@ class Summary:
     stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
     failed: str | None = None  # an error that ended the run early (retries exhausted)
     dry_run: bool = False
+    accounts: Accounts = field(default_factory=Accounts)  # read N = confirmed + rejected + unchanged + pending
+    files: list[FileReport] = field(default_factory=list)  # what the reader chose and found, per file
+    planned: dict[str, list[str]] = field(default_factory=dict)  # dry run: campaigns/programs it would create
 
 
 def row_time(row: Row) -> float | None:
@@ -93,12 +97,16 @@ class SyncRun:
 
     def __init__(self, config: SyncConfig, ledger: Ledger, rejects: Rejects, salesforce: Any = None,
                  marketo: Any = None, dry_run: bool = False,
-                 progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS) -> None:
+                 progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS,
+                 max_field_chars: int = MAX_FIELD_CHARS) -> None:
         self.config, self.ledger, self.rejects = config, ledger, rejects
+        self.reader = Reader(config.columns, max_field_chars, config.formats)
+        self._settled: dict[int, str] = {}  # id(row) → fate, for rows settled before any write (input rejects)
         self.batch_rows = batch_rows
         self.salesforce, self.marketo, self.dry_run = salesforce, marketo, dry_run
         self.progress = progress
-        self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run)
+        self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run,
+                               files=self.reader.reports)
 
     def targets(self, kind: str) -> list[str]:
         wanted = TARGETS.get(kind, ())
@@ -125,7 +133,9 @@ class SyncRun:
                 known = self.ledger.lookup("input", [row.where])
                 if self.ledger.is_done("input", row.where, digest, known):
                     self.summary.skipped += 1  # rejected by an earlier run; already in its rejects file
+                    self._settled[id(row)] = "unchanged"
                     continue
+                self._settled[id(row)] = "rejected"
                 if not self.dry_run:
                     self.rejects.add(row, "all", problem)
                     self.ledger.mark("input", row.where, digest, "rejected", problem)
@@ -182,7 +192,7 @@ class SyncRun:
 
         self.reconcile_sent()
         try:
-            for batch in _batched(read_rows(paths), self.batch_rows):
+            for batch in _batched(self.reader.rows(paths), self.batch_rows):
                 todo = self.items(batch)
                 sf = [i for i in todo if i.target.startswith("sf.")]
                 mk = [i for i in todo if i.target.startswith("mk.")]
@@ -193,6 +203,8 @@ class SyncRun:
                         self.marketo.write(mk)
                 finally:
                     self.record(todo)
+                    self.summary.accounts.settle_batch(batch, todo, self._settled)
+                    self._settled.clear()
                     if not self.dry_run:
                         self.ledger.commit()
                         self.rejects.flush()
@@ -206,6 +218,8 @@ class SyncRun:
                                     "again after the limit resets to continue where this run stopped")
         except ConnectionError_ as exc:  # retries exhausted: what is done is recorded; a re-run continues
             self.summary.failed = f"{exc}; everything confirmed so far is in the ledger, run again to continue"
+        except SourceError as exc:  # a file that cannot be read at all: the files before it are done
+            self.summary.failed = str(exc)
         self._collect()
         return self.summary
 
@@ -213,9 +227,13 @@ class SyncRun:
         if self.salesforce:
             self.summary.salesforce = dict(self.salesforce.counts)
             self.summary.salesforce_status = dict(self.salesforce.by_status)
+            if self.salesforce.planned_campaigns:
+                self.summary.planned["Salesforce campaigns"] = list(self.salesforce.planned_campaigns)
         if self.marketo:
             self.summary.marketo = dict(self.marketo.counts)
             self.summary.marketo_status = dict(self.marketo.by_status)
+            if self.marketo.planned_programs:
+                self.summary.planned["Marketo programs"] = list(self.marketo.planned_programs)
 
 
 def default_ledger(sync_name: str) -> Path:
@@ -231,7 +249,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
              ledger_path: str | None = None, rejects_path: str | None = None, dry_run: bool = False,
              targets: tuple[str, ...] = ("salesforce", "marketo"),
              progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS,
-             bulk_threshold: int = BULK_THRESHOLD) -> Summary:
+             bulk_threshold: int = BULK_THRESHOLD, max_field_chars: int = MAX_FIELD_CHARS) -> Summary:
     """Load the manifests, connect the targets the Sync manifest names, and sync ``data``."""
     from ..workflow import load_valid
     from .config import build_config
@@ -240,6 +258,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
 
     loaded = load_valid(manifest_paths)
     config = build_config(loaded.manifests, sync_name)
+    Reader(formats=config.formats).check_formats(data)  # before anything is written
     ledger = Ledger(ledger_path or default_ledger(config.name))
     rejects = Rejects(rejects_path or default_rejects(config.name))
     try:
@@ -250,7 +269,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.provider import PROVIDER  # the same budget (MARKETO_MAX_*) as plan/apply
             mk = MarketoSink(PROVIDER.connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)
-        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows).run(data)
+        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows, max_field_chars).run(data)
         return summary
     finally:
         ledger.close()

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..privacy import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     target TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL,
@@ -34,11 +36,10 @@ def content_hash(data: Any) -> str:
 
 
 class Ledger:
-    """Per-target row states in one SQLite file (created with its folder when missing)."""
+    """Per-target row states in one SQLite file (created 0600, with its folder 0700, when missing)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = private_file(path)  # 0600 in a 0700 folder: it holds e-mails (SQLite's -wal/-shm follow it)
         self.db = sqlite3.connect(str(self.path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

@@ -23,6 +23,7 @@ from ..providers.marketo.bulk_import import (FAILURE_REASON, MAX_FILE_BYTES, WAR
                                              csv_files)
 from ..providers.marketo.errors import MarketoError, WriteOutcomeUnknown
 from .cache import RunCache
+from . import policy
 from .config import SyncConfig
 from .ledger import Ledger
 from .work import Item
@@ -67,6 +68,9 @@ class MarketoSink:
         self.bulk_failed: set[str] = set()  # emails whose lead failed in this batch's lead import
         self.lead_ids: RunCache[int | None] = RunCache()  # the ledger keeps every id (ref) too
         self.programs: dict[str, int | None] = {}
+        self.missing: dict[str, str] = {}  # session → why it has no program (the rows' reject reason)
+        self.planned_programs: list[str] = []  # dry run: programs the sessions policy would create
+        self._program_names: list[str] | None = None
         self._activity_type: int | None = None
         self._template: list[Any] | None = None  # the template program, looked up once
         self.counts: dict[str, int] = {"leads upserted": 0}
@@ -211,38 +215,77 @@ class MarketoSink:
         self.ledger.commit()
 
     # -- programs --------------------------------------------------------------------------
-    def ensure_programs(self, sessions: list[str]) -> None:
-        """A program per session: found by name, or cloned from the template program into its folder."""
-        for name in dict.fromkeys(sessions):
+    def ensure_programs(self, items: list[Item]) -> None:
+        """A program per session: found by name; a missing one is cloned from the template program into its
+        folder only when the sessions policy says so (:func:`.policy.may_create`), else its rows are rejected
+        with the nearest existing program name as a hint."""
+        for item in items:
+            name = item.row.data["session"]
             if name in self.programs:
                 continue
             found = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+            same = None if found else policy.same_name(name, self.program_names())  # names are case-insensitive
+            if same:
+                found = self.client.get("/rest/asset/v1/program/byName.json", {"name": same})
             if found:
                 self.programs[name] = int(found[0]["id"])
                 continue
+            refused = policy.may_create(self.config.sessions, item.row.data)
+            if refused is not None:
+                self.programs[name] = None
+                self.missing[name] = policy.missing_session("Marketo program", name, self.program_names(), refused)
+                continue
             if self.dry_run:
                 self.programs[name] = -1
+                self.planned_programs.append(name)
                 continue
-            if self._template is None:
-                self._template = self.client.get("/rest/asset/v1/program/byName.json",
-                                                 {"name": self.target.program_template})
-            template = self._template
-            if not template:
-                self.programs[name] = None
-                continue
-            folder = template[0].get("folder") or {}
-            cloned: list[Any] = []
-            for _ in range(3):
-                try:
-                    cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
-                        "name": name,
-                        "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
-                        "description": f"{self.target.program_template}: {name} (provisioner sync)"})
-                except WriteOutcomeUnknown:  # names are unique: look the program up instead of cloning twice
-                    cloned = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
-                if cloned:  # not found after an unknown outcome: the clone did not happen, so clone again
+            self.programs[name] = self._clone_program(name)
+            if self.programs[name] is None:
+                self.missing[name] = f"no Marketo program {name!r} and the template could not be cloned"
+
+    def with_program(self, items: list[Item]) -> list[Item]:
+        """The items whose session has a program; the others are rejected with the reason (and hint)."""
+        kept = []
+        for item in items:
+            session = item.row.data["session"]
+            if self.programs.get(session) is None:
+                item.reject(self.missing.get(session) or f"no Marketo program {session!r}")
+            else:
+                kept.append(item)
+        return kept
+
+    def program_names(self) -> list[str]:
+        """Names of the instance's programs (first 2,000), read once, for "did you mean" hints."""
+        if self._program_names is None:
+            self._program_names = []
+            for offset in range(0, 2000, 200):
+                page = self.client.get("/rest/asset/v1/programs.json", {"maxReturn": 200, "offset": offset}) or []
+                self._program_names += [p["name"] for p in page if p.get("name")]
+                if len(page) < 200:
                     break
-            self.programs[name] = int(cloned[0]["id"]) if cloned else None
+        return self._program_names
+
+    def _clone_program(self, name: str) -> int | None:
+        """Clone the template program as ``name`` into the template's folder; its id (``None``: no template)."""
+        if self._template is None:
+            self._template = self.client.get("/rest/asset/v1/program/byName.json",
+                                             {"name": self.target.program_template})
+        template = self._template
+        if not template:
+            return None
+        folder = template[0].get("folder") or {}
+        cloned: list[Any] = []
+        for _ in range(3):
+            try:
+                cloned = self.client.post_form(f"/rest/asset/v1/program/{template[0]['id']}/clone.json", {
+                    "name": name,
+                    "folder": json.dumps({"id": folder.get("value"), "type": folder.get("type", "Folder")}),
+                    "description": f"{self.target.program_template}: {name} (provisioner sync)"})
+            except WriteOutcomeUnknown:  # names are unique: look the program up instead of cloning twice
+                cloned = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+            if cloned:  # not found after an unknown outcome: the clone did not happen, so clone again
+                break
+        return int(cloned[0]["id"]) if cloned else None
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: list[Item]) -> None:
@@ -257,6 +300,8 @@ class MarketoSink:
             return
         self.lead_ids.trim()
         self.bulk_failed = set()
+        self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
+        items = self.with_program(items)
         members = self._member_groups([i for i in items if i.target == "mk.member"])
         bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}
         objects = [i for i in items if i.target == "mk.object"]
@@ -294,13 +339,13 @@ class MarketoSink:
         """Member items by (program, Marketo status); those without either are rejected here."""
         if not items:
             return {}
-        self.ensure_programs([i.row.data["session"] for i in items])
+        self.ensure_programs(items)
         groups: dict[tuple[int, str], list[Item]] = {}
         for item in items:
             program = self.programs.get(item.row.data["session"])
-            status = self.config.status_to_marketo.get(item.row.data["status"])
+            status = self.config.status_for("marketo", item.row.data["status"])
             if program is None:
-                item.reject(f"no Marketo program {item.row.data['session']!r} and the template could not be cloned")
+                item.reject(self.missing.get(item.row.data["session"]) or f"no Marketo program {item.row.data['session']!r}")
             elif status is None:
                 item.reject(f"status {item.row.data['status']!r} has no Marketo status in the status map")
             else:
@@ -338,7 +383,7 @@ class MarketoSink:
         groups: dict[tuple[int, str], list[Item]] = {}
         for item in items:
             program = self.programs[item.row.data["session"]]
-            groups.setdefault((program, self.config.status_to_marketo[item.row.data["status"]]), []).append(item)
+            groups.setdefault((program, self.config.status_for("marketo", item.row.data["status"])), []).append(item)
         for (program, status), group in groups.items():
             if self.dry_run:
                 for i in group:

@@ -1,4 +1,5 @@
-"""The rejects file: CSV of every row that could not be written (original row, target, reason, when)."""
+"""The rejects file: CSV of every row that could not be written (original row, target, reason, when); created
+0600 since its rows hold attendees' e-mails and names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from ..privacy import private_file
 from .sources import Row
 
 COLUMNS = ("file", "line", "kind", "target", "reason", "when", "row")
@@ -25,8 +27,8 @@ class Rejects:
     def add(self, row: Row, target: str, reason: str) -> None:
         """Record one rejected row for one target."""
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             new = not self.path.exists() or self.path.stat().st_size == 0
+            private_file(self.path)  # 0600 in a 0700 folder: rows hold e-mails and names
             self._handle = self.path.open("a", encoding="utf-8", newline="")
             self._writer = csv.writer(self._handle)
             if new:

@@ -5,12 +5,13 @@ engagement and poll records — all in sObject Collections of 200 (one chunked I
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection
 from ..providers.salesforce.data_client import RecordResult
 from .cache import RunCache
+from . import policy
 from .config import SyncConfig
 from .work import Item
 
@@ -33,6 +34,9 @@ class SalesforceSink:
         self.people: RunCache[Person | None] = RunCache()  # 20,000 in memory, the rest on disk
         self.created: RunCache[bool] = RunCache()  # people this run created (nothing to enrich)
         self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
+        self.missing: dict[str, str] = {}  # session → why it has no campaign (the rows' reject reason)
+        self.planned_campaigns: list[str] = []  # dry run: campaigns the sessions policy would create
+        self._campaign_names: list[str] | None = None
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
 
@@ -45,25 +49,25 @@ class SalesforceSink:
 
     # -- people ---------------------------------------------------------------------------
     def match(self, emails: list[str]) -> None:
-        """Find Contacts, then (unconverted) Leads, for emails not looked up yet; the oldest record wins."""
+        """Find people for emails not looked up yet, by the manifest's matching policy (order, duplicates,
+        converted Leads: :mod:`.policy`)."""
         todo = [e for e in dict.fromkeys(e.lower() for e in emails) if e not in self.people]
         if not todo:
             return
-        found: dict[str, Person] = {}
-        for obj, extra in (("Contact", ""), ("Lead", " AND IsConverted = false")):
-            wanted = [e for e in todo if e not in found]
-            if not wanted:
+        matching = self.target.matching
+        found: dict[str, list[dict[str, Any]]] = {}
+        left = list(todo)
+        for obj in matching.order:
+            if not left:
                 break
-            rows = self.conn.data.query_in(
-                f"SELECT Id, Email, CreatedDate FROM {obj} WHERE Email IN ({{values}}){extra} "
-                "ORDER BY CreatedDate ASC, Id ASC", wanted, what=f"match {obj} by email")
-            for r in rows:
-                email = (r.get("Email") or "").lower()
-                if email in wanted and email not in found:
-                    found[email] = (obj, r["Id"])
-                    self.counts[f"matched {obj}"] += 1
+            found[obj] = self.conn.data.query_in(policy.match_soql(obj, matching), left, what=f"match {obj} by email")
+            chosen = policy.choose_people(found, left, matching)
+            left = [e for e in left if e not in chosen]
+        chosen = policy.choose_people(found, todo, matching)
+        for obj, _ in chosen.values():
+            self.counts[f"matched {obj}"] += 1
         for email in todo:
-            self.people[email] = found.get(email)
+            self.people[email] = chosen.get(email)
 
     def create_missing(self, items: list[Item]) -> None:
         """Create a Lead (or Contact) for every email still unmatched, with the manifest's fallbacks."""
@@ -87,8 +91,8 @@ class SalesforceSink:
             records.append(record)
         if self.dry_run:
             self.counts["created"] += len(records)
-            for email in first:
-                self.people[email] = (obj, f"(new {obj})")
+            for n, email in enumerate(first, start=self.counts["created"] - len(records)):
+                self.people[email] = (obj, f"(new {obj} {n})")  # one placeholder each: members stay apart
             return
 
         def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
@@ -142,32 +146,64 @@ class SalesforceSink:
                 self.conn.data.update(obj, records)  # a failed enrichment does not stop the membership
 
     # -- campaigns ------------------------------------------------------------------------
-    def ensure_campaigns(self, sessions: list[str], manifests_factory: Callable[[], None] | None = None) -> None:
-        """A campaign per session: found by name, or created from the template's statuses via plan/apply."""
-        todo = [s for s in dict.fromkeys(sessions) if s not in self.campaigns]
+    def ensure_campaigns(self, items: list[Item]) -> None:
+        """A campaign per session: found by name; a missing one is created from the template's statuses (via
+        plan/apply) only when the Sync manifest's sessions policy says so (:func:`.policy.may_create`), else
+        its rows are rejected with the nearest existing name as a hint."""
+        first: dict[str, Item] = {}
+        for item in items:
+            first.setdefault(item.row.data["session"], item)
+        todo = [s for s in first if s not in self.campaigns]
         if not todo:
             return
         self.conn.forget_campaign_names(todo)
         found = self.conn.read_campaigns(todo)
         wanted = set(self.target.campaign_template.labels())
+        refused = {s: policy.may_create(self.config.sessions, first[s].row.data) for s in todo if not found.get(s)}
         # Missing, or created by a run that was killed before its statuses were: converge both.
-        missing = [s for s in todo if not found.get(s) or not wanted <= {st["Label"] for st in found[s]["statuses"]}]
+        failures: dict[str, str] = {}
+        missing = [s for s in todo if (not found.get(s) and refused[s] is None)
+                   or (found.get(s) and self.config.sessions.create
+                       and not wanted <= {st["Label"] for st in found[s]["statuses"]})]
         if missing and not self.dry_run:
-            self._create_campaigns(missing, {s: found[s] for s in missing if found.get(s)})
+            failures = self._create_campaigns(missing, {s: found[s] for s in missing if found.get(s)})
             self.conn.forget_campaign_names(missing)
             found.update(self.conn.read_campaigns(missing))
         for s in todo:
             c = found.get(s)
             if c:
                 self.campaigns[s] = (c["Id"], {st["Label"] for st in c["statuses"]})
-            elif self.dry_run:
-                self.campaigns[s] = ("(new campaign)", set(self.target.campaign_template.labels()))
+            elif self.dry_run and refused.get(s) is None:
+                self.campaigns[s] = (f"(new campaign {s})", set(self.target.campaign_template.labels()))
+                self.planned_campaigns.append(s)
             else:
                 self.campaigns[s] = None
+                self.missing[s] = policy.missing_session("campaign", s, self.campaign_names(),
+                                                         refused.get(s) or failures.get(s, "it could not be created"))
 
-    def _create_campaigns(self, names: list[str], existing: dict[str, dict[str, Any]] | None = None) -> None:
+    def with_campaign(self, items: list[Item]) -> list[Item]:
+        """The items whose session has a campaign; the others are rejected with the reason (and hint)."""
+        kept = []
+        for item in items:
+            session = item.row.data["session"]
+            if self.campaigns.get(session) is None:
+                item.reject(self.missing.get(session) or f"no campaign {session!r}")
+            else:
+                kept.append(item)
+        return kept
+
+    def campaign_names(self) -> list[str]:
+        """Names of the org's campaigns (newest 2,000), read once, for "did you mean" hints."""
+        if self._campaign_names is None:
+            rows = self.conn.data.query("SELECT Name FROM Campaign ORDER BY CreatedDate DESC LIMIT 2000",
+                                        what="campaign names for a hint")
+            self._campaign_names = [r["Name"] for r in rows if r.get("Name")]
+        return self._campaign_names
+
+    def _create_campaigns(self, names: list[str], existing: dict[str, dict[str, Any]] | None = None
+                          ) -> dict[str, str]:
         """Create (or complete) session campaigns with the template's statuses; an existing one keeps its type
-        and description."""
+        and description. Returns ``name → why`` for the campaigns that failed."""
         from ..plan import make_plan
         from ..plan.engine import apply_saved_plan
         from ..providers.salesforce.provider import SalesforceProvider
@@ -186,7 +222,13 @@ class SalesforceSink:
         kinds = [k for k in provider.kinds() if k.name in (CAMPAIGN, STATUS)]
         desired = provider.desired(ManifestSet(salesforce=[manifest]))
         plan = make_plan(kinds, desired, {"salesforce": self.conn})
-        apply_saved_plan(plan, plan, kinds, {"salesforce": self.conn}, allow_destroy=False)
+        report = apply_saved_plan(plan, plan, kinds, {"salesforce": self.conn}, allow_destroy=False)
+        failures: dict[str, str] = {}
+        for r in report.results:  # the campaign's own failure comes before its statuses' "skipped"
+            for name in names:
+                if not r.ok and f'"{name}"' in r.address:
+                    failures.setdefault(name, f"Salesforce refused it: {r.message}")
+        return failures
 
     # -- members, engagement, polls --------------------------------------------------------
     def write(self, items: list[Item]) -> None:
@@ -195,10 +237,11 @@ class SalesforceSink:
             return
         self.people.trim()
         self.created.trim()
+        self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+        items = self.with_campaign(items)
         self.match([i.row.data["email"] for i in items])
         self.create_missing(items)
         self.enrich([i for i in items if i.target == "sf.member"])
-        self.ensure_campaigns([i.row.data["session"] for i in items])
         ready: list[Item] = []
         for item in items:
             person = self.people.get(item.row.data["email"].lower())
@@ -207,7 +250,7 @@ class SalesforceSink:
                 item.reject(f"could not create the {self.target.create_as}: "
                             f"{item.extra.get('person_error') or 'no record'}")
             elif campaign is None:
-                item.reject(f"no campaign {item.row.data['session']!r} and it could not be created")
+                item.reject(self.missing.get(item.row.data["session"]) or f"no campaign {item.row.data['session']!r}")
             else:
                 item.extra["person"], item.extra["campaign"] = person, campaign
                 item.extra["member_key"] = f"{campaign[0]}_{person[1]}"
@@ -226,7 +269,7 @@ class SalesforceSink:
             record = records.setdefault(key, {external: key, "CampaignId": cid,
                                               "LeadId" if obj == "Lead" else "ContactId": pid})
             if item.target == "sf.member":
-                status = self.config.status_to_salesforce.get(item.row.data["status"])
+                status = self.config.status_for("salesforce", item.row.data["status"])
                 if status is None or status not in labels:
                     item.reject(f"status {item.row.data['status']!r} maps to no status of campaign "
                                 f"{item.row.data['session']!r}")

@@ -181,6 +181,8 @@ def test_a_session_campaign_left_without_its_statuses_is_completed(tmp_path) -> 
     from provisioner.sandbox.seed import channels_from_manifests
     from provisioner.sync.config import build_config
     from provisioner.sync.salesforce_sink import SalesforceSink
+    from provisioner.sync.sources import Row
+    from provisioner.sync.work import Item
 
     from synchelp import MANIFESTS
 
@@ -190,7 +192,8 @@ def test_a_session_campaign_left_without_its_statuses_is_completed(tmp_path) -> 
         # What the killed run left: the campaign, with only the "Sent"/"Responded" every campaign starts with.
         assert conn.data.create("Campaign", [{"Name": "Half-made Session", "Type": "Webinar"}])[0].success
         sink = SalesforceSink(conn, build_config(model, "kaltura-sync"))
-        sink.ensure_campaigns(["Half-made Session"])
+        row = Row("registration", {"session": "Half-made Session"}, "x.csv", 2)
+        sink.ensure_campaigns([Item("sf.member", "k", "d", row)])
         campaign_id, labels = sink.campaigns["Half-made Session"]
         assert set(model.campaign("Kaltura Event Template").labels()) <= labels
         rows = conn.data.query(f"SELECT Label FROM CampaignMemberStatus WHERE CampaignId = '{campaign_id}'")

@@ -110,3 +110,17 @@ def test_replay_views_land_in_their_own_field_and_a_rerun_writes_nothing(box: An
     third = run_sync([regs, replays, later], MANIFESTS, sandbox.env(), **args)
     assert third.confirmed == {"sf.replay": 1}
     assert _members(sandbox)[(LIVE, "ann@example.com")] == ("Attended", "replay watched 50%", "Lead")
+
+
+def test_livestorm_statuses_match_whatever_their_case(box: tuple[Sandbox, str], tmp_path: Path) -> None:
+    """The export says ``Attended`` / ``NOT_ATTENDED`` where the status map says ``attended`` / ``not_attended``."""
+    sandbox, _ = box
+    rows = [{"email": "case.a@example.com", "session": LIVE, "status": "Attended"},
+            {"email": "case.b@example.com", "session": LIVE, "status": "NOT_ATTENDED"}]
+    data = _write(tmp_path / "case-registrations.csv", ["email", "session", "status"], rows)
+    summary = run_sync([data], MANIFESTS, sandbox.env(), ledger_path=str(tmp_path / "l.sqlite"),
+                       rejects_path=str(tmp_path / "r.csv"))
+    assert summary.accounts.counts["confirmed"] == 2 and summary.accounts.read == 2
+    got = _members(sandbox)
+    assert got[(LIVE, "case.a@example.com")][0] == "Attended"
+    assert got[(LIVE, "case.b@example.com")][0] == "Not attended"

@@ -97,8 +97,8 @@ class SalesforceConnection:
         """Campaigns by Name, with their member statuses, in one query for all names.
 
         Every campaign has at least one status (its default), so querying the statuses with the
-        parent campaign's fields finds every campaign too. Among campaigns sharing a name the
-        oldest is the one managed. Each name is read at most once per plan.
+        parent campaign's fields finds every campaign too. Names compare case-insensitively, as
+        SOQL's IN does. Among campaigns sharing a name the oldest is the one managed. Each name is read at most once per plan.
         """
         missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
         if missing:
@@ -116,7 +116,7 @@ class SalesforceConnection:
                     "statuses": []})
                 found["statuses"].append({k: v for k, v in row.items() if k != "Campaign"})
             for name in missing:
-                same = sorted((c for c in campaigns.values() if c["Name"] == name),
+                same = sorted((c for c in campaigns.values() if c["Name"].casefold() == name.casefold()),
                               key=lambda c: (str(c["CreatedDate"]), c["Id"]))
                 self._campaigns[name] = same[0] if same else None
         return {n: self._campaigns.get(n) for n in names}

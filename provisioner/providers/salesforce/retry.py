@@ -13,6 +13,7 @@ from typing import Callable, TypeVar
 
 import requests
 
+from ...privacy import redact
 from ..base import ConnectionError_
 
 T = TypeVar("T")
@@ -89,4 +90,5 @@ def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None =
 
 
 def _first_line(exc: BaseException | None) -> str:
-    return str(exc).strip().splitlines()[0][:300] if exc and str(exc).strip() else ""
+    """The first line of an error, with query URLs and e-mails masked (a match query carries e-mails)."""
+    return redact(str(exc).strip().splitlines()[0])[:300] if exc and str(exc).strip() else ""
