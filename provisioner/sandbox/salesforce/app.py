@@ -23,10 +23,12 @@ from . import faults
 from .admin import AdminRoutes
 from .auth import DEFAULT_SESSION_SECONDS, Authenticator
 from .metadata_api import MetadataService, operation_name
-from .rest import NOT_FOUND, RestService, split_data_path
+from .rest import NOT_FOUND, RestService, method_not_allowed, split_data_path
 from .store import OrgStore
 
 REST_URI_LIMIT = 16_384
+#: methods the org's APIs answer; anything else (TRACE, OPTIONS, CONNECT, made-up verbs) is 405
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PATCH", "PUT", "DELETE")
 _SOAP = re.compile(r"^/services/Soap/([um])/(\d+\.\d)(/.*)?$")
 
 
@@ -86,6 +88,8 @@ class SalesforceApp:
         """Serve one API request."""
         base_url = f"https://{request.headers.get('host', '127.0.0.1')}"
         path = request.path
+        if request.method not in ALLOWED_METHODS:
+            return method_not_allowed(request.method)
         if path.rstrip("/") == "/services/oauth2/token":
             if request.method != "POST":
                 return Response.json(NOT_FOUND, status=404)
@@ -112,6 +116,10 @@ class SalesforceApp:
     def faultable(self, request: Request) -> bool:
         """Every API route may fault; sandbox admin routes never do."""
         return not request.path.startswith("/__sandbox/")
+
+    def error_response(self, status: int, code: str, message: str) -> Response:
+        """Errors raised before routing (malformed HTTP) and emulator bugs, in the REST error shape."""
+        return Response.json([{"errorCode": code, "message": message}], status=status)
 
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (not counted in stats, never faulted)."""

@@ -102,7 +102,7 @@ class RestService:
         m = request.method
         if not rest:
             if m != "GET":
-                return _method_not_allowed(m)
+                return method_not_allowed(m)
             return Response.json({"encoding": "UTF-8", "maxBatchSize": COLLECTION_LIMIT, "sobjects": [
                 self._object_summary(o, version) for o in self.store.objects.values()]})
         obj = self.store.obj(rest[0])
@@ -113,7 +113,7 @@ class RestService:
                 return Response.json({"objectDescribe": self._object_summary(obj, version), "recentItems": []})
             if m == "POST":
                 return self._create(request, obj)
-            return _method_not_allowed(m)
+            return method_not_allowed(m)
         if len(rest) == 2 and rest[1] == "describe" and m == "GET":
             return Response.json(self._describe(obj, version))
         if len(rest) == 2:
@@ -201,7 +201,7 @@ class RestService:
             if outcome.errors:
                 return Response.json(rest_errors(outcome.errors), status=400)
             return Response(204)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     def _by_external_id(self, request: Request, version: str, obj: SObjectType, field_name: str,
                         value: str) -> Response:
@@ -239,7 +239,7 @@ class RestService:
                 return Response.json(NOT_FOUND, status=404 if not matches else 300)
             outcome = dml.delete(self.store, matches[0]["Id"])
             return Response(204) if not outcome.errors else Response.json(rest_errors(outcome.errors), status=400)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     # -- collections ---------------------------------------------------------------------
     def _collections(self, request: Request, version: str, rest: list[str]) -> Response:
@@ -279,7 +279,7 @@ class RestService:
                 seen[key] = seen.get(key, 0) + 1
             return self._run_all(all_or_none, [lambda r=r: self._collection_upsert(obj, f, r, seen) for r in records],
                                  created=True)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     def _record_type(self, record: dict[str, Any]) -> SObjectType | dml.Outcome:
         type_name = (record.get("attributes") or {}).get("type") if isinstance(record, dict) else None
@@ -394,7 +394,8 @@ def _too_many() -> Response:
                                       f"this call", "errorCode": "EXCEEDED_ID_LIMIT"}], status=400)
 
 
-def _method_not_allowed(method: str) -> Response:
+def method_not_allowed(method: str) -> Response:
+    """405 in the REST shape, the way Salesforce answers a method a resource does not take."""
     return Response.json([{"errorCode": "METHOD_NOT_ALLOWED",
                            "message": f"HTTP Method '{method}' not allowed. Allowed are GET,HEAD,POST,PATCH,DELETE"}],
                          status=405)
