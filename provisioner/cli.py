@@ -330,6 +330,11 @@ def _channels_to_seed(path: str) -> list[dict[str, Any]]:
         raise click.BadParameter(str(exc), param_hint="--marketo-channels") from None
 
 
+from .sandbox.race import DEFAULT_HOLD_SECONDS as _RACE_HOLD_SECONDS  # noqa: E402 - a constant, no server code
+
+_RACE_HOLD_MS = _RACE_HOLD_SECONDS * 1000
+
+
 @cli.group()
 def sandbox() -> None:
     """The built-in emulated Salesforce org and Marketo instance (no credentials, local HTTPS)."""
@@ -348,8 +353,14 @@ def sandbox() -> None:
               help="Write the SF_* and MARKETO_* variables for this sandbox to FILE.")
 @click.option("--marketo-channels", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Seed Marketo channels (JSON/YAML channel list, or manifests whose channels to seed).")
+@click.option("--race", is_flag=True, default=False,
+              help="Concurrent upserts of one key collide as in real orgs (DUPLICATE_VALUE, UNABLE_TO_LOCK_ROW, "
+                   "Marketo 1029/606).")
+@click.option("--race-hold-ms", type=float, default=_RACE_HOLD_MS, show_default=True,
+              help="With --race: how long a write holds its row locks waiting for a concurrent one.")
 def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fault_rate: float, seed: int | None,
-                  state_file: str | None, env_file: str | None, marketo_channels: str | None) -> None:
+                  state_file: str | None, env_file: str | None, marketo_channels: str | None, race: bool,
+                  race_hold_ms: float) -> None:
     """Serve the sandbox until interrupted; `set -a; . ENV_FILE; set +a` points every command at it."""
     import signal
     import threading
@@ -362,7 +373,8 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(salesforce_port=salesforce_port, marketo_port=marketo_port, latency_ms=latency_ms,
-                 fault_rate=fault_rate, seed=seed, state_file=state_file, marketo_channels=channels) as box:
+                 fault_rate=fault_rate, seed=seed, state_file=state_file, marketo_channels=channels,
+                 race=race, race_hold_seconds=race_hold_ms / 1000.0) as box:
         click.echo(f"Salesforce org:   {box.salesforce_url}")
         if getattr(box, "marketo_url", None):
             click.echo(f"Marketo instance: {box.marketo_url}")

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from ..credentials import SalesforceCredentials, demo_credentials
 from ..httpserver import Request, Response
+from ..race import RowLocks
 from . import faults
 from .admin import AdminRoutes
 from .auth import DEFAULT_SESSION_SECONDS, Authenticator
@@ -40,6 +41,8 @@ class SalesforceConfig:
     jwt_certificate: Path | None = None
     api_daily_limit: int = 100_000
     session_seconds: float = DEFAULT_SESSION_SECONDS
+    #: race mode: concurrent upserts of one external id collide (see :mod:`provisioner.sandbox.race`)
+    race: RowLocks | None = None
 
 
 class SalesforceApp:
@@ -53,10 +56,19 @@ class SalesforceApp:
         self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
         self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds)
         self.metadata = MetadataService(self.store, self.auth)
-        self.rest = RestService(self.store, self.auth)
+        self.rest = RestService(self.store, self.auth, race=self.config.race)
         self.admin_routes = AdminRoutes(self, on_save)
 
     # -- state ---------------------------------------------------------------------
+    @property
+    def race(self) -> RowLocks | None:
+        """The row locks of race mode, or None (the switch :class:`~provisioner.sandbox.runtime.Sandbox` sets)."""
+        return self.rest.race
+
+    @race.setter
+    def race(self, locks: RowLocks | None) -> None:
+        self.rest.race = locks
+
     def snapshot(self) -> dict[str, Any]:
         """The org's state as JSON-ready data."""
         return self.store.snapshot()

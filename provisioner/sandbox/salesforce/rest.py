@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..httpserver import Request, Response
+from ..race import RowLocks, Transaction
 from . import dml, soql
 from .auth import Authenticator, invalid_session_rest
 from .bulk2 import BulkService
@@ -47,8 +48,13 @@ def split_data_path(path: str) -> tuple[str | None, list[str]]:
 class RestService:
     """Serves ``/services/data`` against an :class:`OrgStore`."""
 
-    def __init__(self, store: OrgStore, auth: Authenticator, base_url: str = "") -> None:
+    def __init__(self, store: OrgStore, auth: Authenticator, base_url: str = "",
+                 race: RowLocks | None = None) -> None:
         self.store = store
+        #: race mode (see :mod:`provisioner.sandbox.race`): None = upserts are serialised and never collide
+        self.race = race
+        #: during one dispatch (store lock held): upsert key -> the error the race left it with
+        self._race_lost: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.auth = auth
         self.base_url = base_url
         self.bulk = BulkService(store)
@@ -65,6 +71,22 @@ class RestService:
                                             LATEST_VERSION)])
         if self.auth.check(self.auth.bearer(request)) is None:
             return invalid_session_rest()
+        keys = self._race_keys(request, parts) if self.race is not None else []
+        if not keys or self.race is None:
+            return self._counted(request, version, parts)
+        with self.race.transaction(keys) as tx:
+            existed = {key: self._race_find(key) for key in tx.contended}  # before the winner commits
+            tx.wait_for_rivals()  # the row locks a real transaction holds while it runs
+            lost = self._race_losses(tx, existed)
+            with self.store.lock:
+                self._race_lost = lost
+                try:
+                    return self._counted(request, version, parts)
+                finally:
+                    self._race_lost = {}
+
+    def _counted(self, request: Request, version: str, parts: list[str]) -> Response:
+        """Count the call against the daily limit and dispatch it, under the store lock."""
         with self.store.lock:
             if not self.store.count_api_call():
                 response = Response.json([{"message": "TotalRequests Limit exceeded.",
@@ -224,7 +246,7 @@ class RestService:
             body, problem = self._body(request)
             if problem or body is None:
                 return problem or Response(400)
-            outcome = dml.upsert(self.store, obj, f, value, body)
+            outcome = self._upsert(obj, f, value, body)
             if outcome.http_status == 300:
                 matches = dml.find_by_external_id(self.store, obj, f, value)
                 return Response.json([f"/services/data/v{version}/sobjects/{obj.name}/{r['Id']}" for r in matches],
@@ -328,7 +350,71 @@ class RestService:
             outcome = dml.Outcome()
             outcome.errors.append(error("MISSING_ARGUMENT", f"{f.name} not specified", [f.name]))
             return outcome
-        return dml.upsert(self.store, obj, f, value, record)
+        return self._upsert(obj, f, value, record)
+
+    # -- race mode -----------------------------------------------------------------------
+    def _race_key(self, obj: SObjectType, f: Any, value: Any) -> tuple[str, str, str]:
+        text = str(value if value is not None else "")
+        return obj.name.lower(), f.name.lower(), text if f.case_sensitive else text.lower()
+
+    def _race_keys(self, request: Request, parts: list[str]) -> list[tuple[str, str, str]]:
+        """The external-id keys an upsert request writes (single record or collection); [] for others."""
+        if request.method != "PATCH":
+            return []
+        with self.store.lock:
+            if len(parts) == 4 and parts[0] == "sobjects":
+                obj = self.store.obj(parts[1])
+                f = dml.external_id_field(self.store, obj, parts[2]) if obj else None
+                return [self._race_key(obj, f, parts[3])] if obj and f else []
+            if len(parts) == 4 and parts[:2] == ["composite", "sobjects"]:
+                obj = self.store.obj(parts[2])
+                f = dml.external_id_field(self.store, obj, parts[3]) if obj else None
+                try:
+                    records = (request.json() or {}).get("records")
+                except (ValueError, AttributeError):
+                    return []
+                if not obj or not f or not isinstance(records, list):
+                    return []
+                return [self._race_key(obj, f, r.get(f.name)) for r in records
+                        if isinstance(r, dict) and r.get(f.name) not in (None, "")]
+        return []
+
+    def _race_losses(self, tx: Transaction, existed: dict[tuple[str, str, str], tuple[str, str] | None]
+                     ) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """How each key another transaction held ends: the row existed, so its lock was held
+        (UNABLE_TO_LOCK_ROW); or both inserted and the winner's row is now there (DUPLICATE_VALUE)."""
+        lost: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for key in tx.contended:
+            found = existed.get(key)
+            if found is not None:
+                lost[key] = error("UNABLE_TO_LOCK_ROW", f"unable to obtain exclusive access to this record or "
+                                                        f"1 records: {found[1]}")
+                continue
+            if not tx.wait_for_release(key):
+                lost[key] = error("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records")
+                continue
+            found = self._race_find(key)
+            if found is not None:
+                lost[key] = error("DUPLICATE_VALUE", f"duplicate value found: {found[0]} duplicates value on record "
+                                                     f"with id: {found[1]}", [found[0]])
+        return lost
+
+    def _race_find(self, key: tuple[str, str, str]) -> tuple[str, str] | None:
+        """(field name, record Id) of the record holding an upsert key now, or None."""
+        with self.store.lock:
+            obj = self.store.obj(key[0])
+            f = obj.field(key[1]) if obj else None
+            matches = dml.find_by_external_id(self.store, obj, f, key[2]) if obj and f else []
+            return (f.name, matches[0]["Id"]) if f and matches else None
+
+    def _upsert(self, obj: SObjectType, f: Any, value: Any, values: dict[str, Any]) -> dml.Outcome:
+        """:func:`dml.upsert`, unless race mode made this key lose to a concurrent transaction."""
+        lost = self._race_lost.get(self._race_key(obj, f, value)) if self._race_lost else None
+        if lost is not None:
+            outcome = dml.Outcome()
+            outcome.errors.append(dict(lost))
+            return outcome
+        return dml.upsert(self.store, obj, f, value, values)
 
     def _run_all(self, all_or_none: bool, calls: list[Any], created: bool) -> Response:
         saved = copy.deepcopy(self.store.records) if all_or_none else None
