@@ -170,9 +170,10 @@ def _data_route(parts: list[str]) -> str:
             return "sobjects/{type}/describe" if parts[2] == "describe" else "sobjects/{type}/{id}"
         return "sobjects/{type}/{externalIdField}/{value}"
     if head == "jobs" and len(parts) >= 2:
+        kind = parts[1] if parts[1] in ("ingest", "query") else "{kind}"
         if len(parts) == 2:
-            return "jobs/ingest"
+            return f"jobs/{kind}"
         if len(parts) == 3:
-            return "jobs/ingest/{id}"
-        return f"jobs/ingest/{{id}}/{parts[3]}"
+            return f"jobs/{kind}/{{id}}"
+        return f"jobs/{kind}/{{id}}/{parts[3]}"
     return head

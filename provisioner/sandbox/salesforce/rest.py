@@ -16,9 +16,10 @@ from urllib.parse import unquote
 
 from ..httpserver import Request, Response
 from ..race import RowLocks, Transaction
-from . import dml, soql
+from . import composite, dml, soql
 from .auth import Authenticator, invalid_session_rest
 from .bulk2 import BulkService
+from .bulk2_query import QueryJobs
 from .errors import error
 from .schema import SObjectType
 from .store import OrgStore
@@ -58,6 +59,7 @@ class RestService:
         self.auth = auth
         self.base_url = base_url
         self.bulk = BulkService(store)
+        self.bulk_query = QueryJobs(store)
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._cursor_ids = itertools.count(1)
         self._cursor_lock = threading.Lock()
@@ -113,6 +115,14 @@ class RestService:
             return self._query(request, version)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects":
             return self._collections(request, version, parts[2:])
+        if head == "composite" and len(parts) == 1:
+            if m == "GET":
+                return Response.json({"sobjects": f"/services/data/v{version}/composite/sobjects"})
+            if m != "POST":
+                return method_not_allowed(m)
+            return composite.composite(request, self.store, self._dispatch, split_data_path)
+        if head == "jobs" and len(parts) >= 2 and parts[1] == "query":
+            return self.bulk_query.handle(request, version, parts[2:])
         if head == "jobs" and len(parts) >= 2 and parts[1] == "ingest":
             return self.bulk.handle(request, version, parts[2:])
         if head == "sobjects":
@@ -422,6 +432,7 @@ class RestService:
         failed = any(o.errors for o in outcomes)
         if all_or_none and failed and saved is not None:
             self.store.records = saved
+            self.store.drop_indexes()  # the indexes followed the rolled-back writes
         rolled_back = all_or_none and failed
         results = []
         for o in outcomes:
