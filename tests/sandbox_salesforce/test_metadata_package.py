@@ -221,3 +221,17 @@ def zip_of_retrieved(sf: Salesforce, types: dict[str, list[str]]) -> io.BytesIO:
     job_id, _state = sf.mdapi.retrieve("", unpackaged=types)
     _status, _error, _messages, raw = sf.mdapi.retrieve_zip(job_id)
     return io.BytesIO(raw)
+
+
+def test_retrieve_request_part_is_read_by_position(sandbox: Any, http: Any, token: str) -> None:
+    """jsforce (Salesforce CLI) names retrieve()'s one part ``request``, not the WSDL's ``retrieveRequest``;
+    Salesforce reads document/literal parts by position and so must the sandbox."""
+    envelope = (f'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
+                f'soap/envelope/" xmlns="{NS}"><soapenv:Header><SessionHeader><sessionId>{token}</sessionId>'
+                f'</SessionHeader></soapenv:Header><soapenv:Body><retrieve><request><apiVersion>59.0</apiVersion>'
+                f'<singlePackage>true</singlePackage><unpackaged><types><members>*</members><name>PermissionSet'
+                f'</name></types><version>59.0</version></unpackaged></request></retrieve></soapenv:Body>'
+                f'</soapenv:Envelope>')
+    r = http.post(sandbox.salesforce_url + "/services/Soap/m/59.0", data=envelope,
+                  headers={"Content-Type": "text/xml", "SOAPAction": "retrieve"})
+    assert r.status_code == 200 and "<state>Queued</state>" in r.text

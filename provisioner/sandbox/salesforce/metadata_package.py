@@ -85,6 +85,7 @@ class PackageService:
         self.store = metadata.store
         self.jobs: dict[str, AsyncJob] = {}
         self._ids = itertools.count(1)
+        self._existed: set[tuple[str, str]] = set()  # (type, fullName lower) present before the running deploy
 
     # -- deploy -------------------------------------------------------------------------------
     def deploy(self, op: Any) -> Response:
@@ -107,6 +108,7 @@ class PackageService:
         check_only = _bool(job.options.get("checkOnly"))
         rollback = _bool(job.options.get("rollbackOnError"), True)
         saved = copy.deepcopy(self.store.snapshot())
+        self._existed = {(t, m.lower()) for t, members in package.items() for m in members if self.md.exists(t, m)}
         for type_name, members in package.items():
             if type_name not in DEPLOY_ORDER:
                 job.messages += [Message(type_name, member, f"{root}package.xml",
@@ -169,7 +171,8 @@ class PackageService:
         if errors:
             message.problem = "; ".join(f"{e['message']}" for e in errors)
         else:
-            message.created = not exists
+            # a field deployed inside its object's file and again as a CustomField member is still "created"
+            message.created = (type_name, message.full_name.lower()) not in self._existed
             info = self.store.components.get(f"{type_name}:{message.full_name}".lower())
             message.component_id = info["id"] if info else ""
         return message
@@ -218,7 +221,9 @@ class PackageService:
 
     # -- retrieve -----------------------------------------------------------------------------
     def retrieve(self, op: Any) -> Response:
-        request = next((c for c in op if isinstance(c.tag, str) and soap.local(c) == "retrieveRequest"), None)
+        # The one part is retrieveRequest in the WSDL; jsforce (Salesforce CLI) names it "request": SOAP
+        # document/literal servers read it by position, so any name is taken, as Salesforce does.
+        request = next((c for c in op if isinstance(c.tag, str)), None)
         job = AsyncJob("retrieve", self.store.now())
         if request is None:
             return soap.fault("INVALID_REQUEST", "retrieveRequest is required")

@@ -453,6 +453,8 @@ class RestService:
             return Response.json([{"message": "A query string must be specified", "errorCode": "MALFORMED_QUERY"}],
                                  status=400)
         try:
+            if (request.arg("columns") or "").lower() == "true":
+                return Response.json(soql.columns(self.store, text))
             result = soql.execute(self.store, text, version)
         except soql.SoqlError as exc:
             return Response.json([{"message": exc.message, "errorCode": exc.code}], status=400)

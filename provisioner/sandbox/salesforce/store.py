@@ -42,6 +42,8 @@ class OrgStore:
             "Id": API_USER_ID, "Username": API_USERNAME, "Email": API_USERNAME,
             "FirstName": "Integration", "LastName": "User", "Name": "Integration User", "IsActive": True,
         })
+        self.insert_raw("Organization", {"Id": ORG_ID, "Name": "Provisioner Sandbox", "InstanceName": "SBX1",
+                                         "IsSandbox": True, "OrganizationType": "Developer Edition"})
 
     # -- schema ---------------------------------------------------------------
     def add_object(self, obj: SObjectType) -> None:
