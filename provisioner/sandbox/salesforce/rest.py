@@ -256,6 +256,9 @@ class RestService:
             body, problem = self._body(request)
             if problem or body is None:
                 return problem or Response(400)
+            if (request.arg("updateOnly") or "").lower() == "true" and not dml.find_by_external_id(
+                    self.store, obj, f, value):
+                return Response.json(NOT_FOUND, status=404)  # updateOnly: never create
             outcome = self._upsert(obj, f, value, body)
             if outcome.http_status == 300:
                 matches = dml.find_by_external_id(self.store, obj, f, value)
