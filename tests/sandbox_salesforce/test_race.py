@@ -11,7 +11,6 @@ Guide, "Status Codes and Error Responses"). The sandbox only does this when aske
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,17 +21,9 @@ from provisioner.sandbox.runtime import Sandbox
 
 from .conftest import Rest, client_credentials_token, grant, salesforce_client, unique
 
-HOLD_SECONDS = 5.0  # rivals arrive within milliseconds; the holder wakes as soon as one does
-
-
-@pytest.fixture(scope="module")
-def racing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with Sandbox(tmp_path_factory.mktemp("race"), marketo=False, race=True, race_hold_seconds=HOLD_SECONDS) as box:
-        yield box
-
-
-@pytest.fixture(scope="module")
-def keyed_in(racing: Sandbox) -> tuple[Sandbox, str, str]:
+@pytest.fixture
+def keyed_in(racing_sandbox: Sandbox) -> tuple[Sandbox, str, str]:
+    racing = racing_sandbox
     http = make_session(racing.ca_bundle)
     token = client_credentials_token(racing, http)
     sf = salesforce_client(racing, token)
@@ -131,7 +122,7 @@ def test_the_loser_retrying_succeeds(keyed_in: tuple[Sandbox, str, str]) -> None
     try:
         retry = concurrently(box, token, [("PATCH", f"sobjects/{obj}/Key__c/R-3", loser_body)])[0]
     finally:
-        locks.hold_seconds = HOLD_SECONDS
+        locks.hold_seconds = box.race_hold_seconds
     assert retry.status_code == 200 and retry.json()["created"] is False
     assert count(box, token, obj, "R-3")[0]["Name"] == loser_body["Name"]
 
