@@ -138,3 +138,27 @@ def test_without_race_mode_concurrent_upserts_are_serialised(sandbox: Sandbox, t
     a, b = concurrently(sandbox, token, [("PATCH", f"sobjects/{name}/Key__c/K", {"Name": "a"}),
                                          ("PATCH", f"sobjects/{name}/Key__c/K", {"Name": "b"})])
     assert sorted([a.status_code, b.status_code]) == [200, 201]
+
+
+def test_concurrent_bulk_upsert_jobs_fail_the_shared_row(keyed_in: tuple[Sandbox, str, str]) -> None:
+    """Two Bulk API 2.0 upsert jobs closed at once: the shared key's row fails in one job's
+    failedResults (``sf__Error`` "DUPLICATE_VALUE:...") and the rest of both jobs succeeds."""
+    box, token, obj = keyed_in
+    rest = Rest(box.salesforce_url, make_session(box.ca_bundle), token)
+    jobs = []
+    for own in ("J-1", "J-2"):
+        job = rest("POST", "jobs/ingest", json={"object": obj, "operation": "upsert",
+                                                 "externalIdFieldName": "Key__c"}).json()["id"]
+        csv_text = f"Key__c,Name\n{own},{own}\nJ-shared,{own}\n"
+        assert rest("PUT", f"jobs/ingest/{job}/batches", data=csv_text,
+                    headers={"Content-Type": "text/csv"}).status_code == 201
+        jobs.append(job)
+    closed = concurrently(box, token, [("PATCH", f"jobs/ingest/{j}", {"state": "UploadComplete"}) for j in jobs])
+    assert [c.status_code for c in closed] == [200, 200]
+    failed = [rest("GET", f"jobs/ingest/{j}/failedResults").text.splitlines()[1:] for j in jobs]
+    assert sorted(len(f) for f in failed) == [0, 1]
+    (row,) = [line for f in failed for line in f]
+    assert '"DUPLICATE_VALUE:duplicate value found: Key__c duplicates value on record with id: ' in row
+    assert row.endswith('"J-shared","J-1"') or row.endswith('"J-shared","J-2"')
+    assert len(count(box, token, obj, "J-shared")) == 1
+    assert len(count(box, token, obj, "J-1")) == len(count(box, token, obj, "J-2")) == 1

@@ -58,7 +58,7 @@ class RestService:
         self._race_lost: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.auth = auth
         self.base_url = base_url
-        self.bulk = BulkService(store)
+        self.bulk = BulkService(store, upsert=lambda obj, f, key, values: self._upsert(obj, f, key, values))
         self.bulk_query = QueryJobs(store)
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._cursor_ids = itertools.count(1)
@@ -371,10 +371,16 @@ class RestService:
         return obj.name.lower(), f.name.lower(), text if f.case_sensitive else text.lower()
 
     def _race_keys(self, request: Request, parts: list[str]) -> list[tuple[str, str, str]]:
-        """The external-id keys an upsert request writes (single record or collection); [] for others."""
+        """The external-id keys an upsert request writes (single record, collection, or closing a Bulk
+        upsert job); [] for others."""
         if request.method != "PATCH":
             return []
         with self.store.lock:
+            if len(parts) == 3 and parts[:2] == ["jobs", "ingest"]:
+                planned = self.bulk.upsert_keys(parts[2])
+                obj = self.store.obj(planned[0]) if planned else None
+                f = dml.external_id_field(self.store, obj, planned[1]) if obj and planned else None
+                return [self._race_key(obj, f, v) for v in planned[2]] if planned and obj and f else []
             if len(parts) == 4 and parts[0] == "sobjects":
                 obj = self.store.obj(parts[1])
                 f = dml.external_id_field(self.store, obj, parts[2]) if obj else None
