@@ -235,3 +235,26 @@ def test_retrieve_request_part_is_read_by_position(sandbox: Any, http: Any, toke
     r = http.post(sandbox.salesforce_url + "/services/Soap/m/59.0", data=envelope,
                   headers={"Content-Type": "text/xml", "SOAPAction": "retrieve"})
     assert r.status_code == 200 and "<state>Queued</state>" in r.text
+
+
+def test_rollback_removes_new_columns_rows_and_permission_sets(sf: Salesforce, md: Any, sandbox: Any,
+                                                             http: Any) -> None:
+    """rollbackOnError undoes everything the deploy did before the failing component: a new field on a
+    standard object (and its column on existing rows), a permission set and its PermissionSet row."""
+    lead = sf.Lead.create({"LastName": "Kept", "Company": "Acme"})["id"]
+    field, ps = unique("RollField") + "__c", unique("RollPerms")
+    files = {
+        "package.xml": package_xml({"CustomObject": ["Lead", "Nope_Bad__c"], "PermissionSet": [ps]}),
+        "objects/Lead.object": object_xml(text_field_xml(field)),
+        "objects/Nope_Bad__c.object": object_xml("", "<label>No plural label</label>"),
+        f"permissionsets/{ps}.permissionset": (f'<?xml version="1.0" encoding="UTF-8"?><PermissionSet xmlns="{NS}">'
+                                               f"<label>{ps}</label></PermissionSet>"),
+    }
+    _job, status, deployment = deploy(sf, files, rollbackOnError=True)
+    assert status == "Failed" and deployment["failed_count"] == "1"
+    assert md.CustomField.read([f"Lead.{field}"]).fullName is None
+    assert md.PermissionSet.read([ps]).fullName is None
+    assert sf.query(f"SELECT COUNT() FROM PermissionSet WHERE Name = '{ps}'")["totalSize"] == 0
+    state = http.get(sandbox.salesforce_url + "/__sandbox/state").json()
+    row = state["records"]["Lead"][lead]
+    assert field not in row and row["LastName"] == "Kept"  # the row stays, without the rolled-back column

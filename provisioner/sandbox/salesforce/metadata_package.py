@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import io
 import itertools
 import zipfile
@@ -107,7 +106,7 @@ class PackageService:
     def _deploy(self, job: AsyncJob, files: dict[str, bytes], root: str, package: dict[str, list[str]]) -> None:
         check_only = _bool(job.options.get("checkOnly"))
         rollback = _bool(job.options.get("rollbackOnError"), True)
-        saved = copy.deepcopy(self.store.snapshot())
+        saved = self.store.checkpoint()
         self._existed = {(t, m.lower()) for t, members in package.items() for m in members if self.md.exists(t, m)}
         for type_name, members in package.items():
             if type_name not in DEPLOY_ORDER:
@@ -122,9 +121,7 @@ class PackageService:
         job.status = ("Failed" if failed and (rollback or check_only or none_saved)
                       else "SucceededPartial" if failed else "Succeeded")
         if check_only or (failed and rollback):
-            usage = self.store.api_usage
-            self.store.restore(saved)
-            self.store.api_usage = usage
+            self.store.rollback(saved)
 
     def _deploy_one(self, type_name: str, member: str, files: dict[str, bytes], root: str) -> Message:
         obj_name = member.partition(".")[0] if type_name == "CustomField" else member
