@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__
+from .sandbox.race import DEFAULT_HOLD_SECONDS as RACE_HOLD_SECONDS  # a constant: no server code is loaded
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -330,11 +331,6 @@ def _channels_to_seed(path: str) -> list[dict[str, Any]]:
         raise click.BadParameter(str(exc), param_hint="--marketo-channels") from None
 
 
-from .sandbox.race import DEFAULT_HOLD_SECONDS as _RACE_HOLD_SECONDS  # noqa: E402 - a constant, no server code
-
-_RACE_HOLD_MS = _RACE_HOLD_SECONDS * 1000
-
-
 @cli.group()
 def sandbox() -> None:
     """The built-in emulated Salesforce org and Marketo instance (no credentials, local HTTPS)."""
@@ -356,7 +352,7 @@ def sandbox() -> None:
 @click.option("--race", is_flag=True, default=False,
               help="Concurrent upserts of one key collide as in real orgs (DUPLICATE_VALUE, UNABLE_TO_LOCK_ROW, "
                    "Marketo 1029/606).")
-@click.option("--race-hold-ms", type=float, default=_RACE_HOLD_MS, show_default=True,
+@click.option("--race-hold-ms", type=float, default=RACE_HOLD_SECONDS * 1000, show_default=True,
               help="With --race: how long a write holds its row locks waiting for a concurrent one.")
 def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fault_rate: float, seed: int | None,
                   state_file: str | None, env_file: str | None, marketo_channels: str | None, race: bool,
