@@ -162,3 +162,45 @@ def test_concurrent_bulk_upsert_jobs_fail_the_shared_row(keyed_in: tuple[Sandbox
     assert row.endswith('"J-shared","J-1"') or row.endswith('"J-shared","J-2"')
     assert len(count(box, token, obj, "J-shared")) == 1
     assert len(count(box, token, obj, "J-1")) == len(count(box, token, obj, "J-2")) == 1
+
+
+def test_serve_race_flag_turns_race_mode_on(tmp_path: Any) -> None:
+    """``provisioner sandbox serve --race --race-hold-ms N``: the same collision over a served sandbox."""
+    import subprocess
+    import sys
+
+    env_file = tmp_path / "sandbox.env"
+    proc = subprocess.Popen([sys.executable, "-c", "from provisioner.cli import main; main()", "sandbox", "serve",
+                             "--race", "--race-hold-ms", "5000", "--env-file", str(env_file),
+                             "--state", str(tmp_path / "state.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # "Wrote <env file>" comes once the servers listen and the file is written
+            if line.startswith("Wrote "):
+                break
+        values = {k: v.strip("'") for k, v in (ln.split("=", 1) for ln in env_file.read_text().splitlines())}
+
+        class Served:  # what the helpers need of a sandbox
+            salesforce_url = values["SF_LOGIN_URL"]
+            ca_bundle = values["SF_CA_BUNDLE"]
+
+        http = make_session(Served.ca_bundle)
+        token = http.post(Served.salesforce_url + "/services/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": values["SF_CLIENT_ID"],
+            "client_secret": values["SF_CLIENT_SECRET"]}).json()["access_token"]
+        sf = salesforce_client(Served, token)  # type: ignore[arg-type]
+        sf.mdapi.CustomObject.create([sf.mdapi.CustomObject(
+            fullName="Served__c", label="Served", pluralLabel="Served", deploymentStatus="Deployed",
+            sharingModel="ReadWrite", nameField=sf.mdapi.CustomField(label="Name", type="Text"),
+            fields=[sf.mdapi.CustomField(fullName="Key__c", label="Key", type="Text", length=40, externalId=True,
+                                         unique=True)])])
+        grant(sf, ["Served__c.Key__c"])
+        a, b = concurrently(Served, token, [("PATCH", "sobjects/Served__c/Key__c/S-1", {"Name": "a"}),  # type: ignore[arg-type]
+                                            ("PATCH", "sobjects/Served__c/Key__c/S-1", {"Name": "b"})])
+        assert sorted([a.status_code, b.status_code]) == [201, 400]
+        loser = a if a.status_code == 400 else b
+        assert loser.json()[0]["errorCode"] == "DUPLICATE_VALUE"
+    finally:
+        proc.terminate()
+        proc.wait(10)
