@@ -30,8 +30,12 @@ def test_composite_references_and_location(sf: Salesforce) -> None:
          "referenceId": "readBack"},
         {"method": "GET", "url": f"/services/data/v59.0/query?q=SELECT+Id+FROM+Account+WHERE+Name='{name}'",
          "referenceId": "found"},
+        {"method": "PATCH", "url": "/services/data/v59.0/sobjects/Account/@{found.records[0].Id}",
+         "referenceId": "renamed", "body": {"Name": "@{newAccount.id}"}},
     ]})
-    account, contact, read_back, found = reply["compositeResponse"]
+    account, contact, read_back, found, renamed = reply["compositeResponse"]
+    assert renamed["httpStatusCode"] == 204 and renamed["body"] is None
+    assert sf.Account.get(account["body"]["id"])["Name"] == account["body"]["id"]  # array index and whole-value refs
     assert account["httpStatusCode"] == 201 and account["referenceId"] == "newAccount"
     assert account["httpHeaders"]["Location"] == f"/services/data/v59.0/sobjects/Account/{account['body']['id']}"
     assert contact["httpStatusCode"] == 201
