@@ -155,3 +155,13 @@ def test_marketo_unsupported_methods_answer_in_its_envelope(both: Sandbox, metho
     status, content_type, body = send(both, both.env()["MARKETO_ENDPOINT"], method, "/rest/v1/leads.json")
     assert content_type.startswith("application/json"), (status, body)
     assert body["success"] is False and body["errors"][0]["code"]
+
+
+def test_head_on_a_rest_resource_is_get_without_a_body(both: Sandbox) -> None:
+    """REST resources take HEAD (REST API Developer Guide, e.g. "sObject Describe": HEAD, GET)."""
+    token = sf_token(both)
+    conn = connect(both, both.salesforce_url)
+    conn.request("HEAD", "/services/data/v59.0/sobjects/Lead/describe", headers={"Authorization": f"Bearer {token}"})
+    r = conn.getresponse()
+    assert r.status == 200 and int(r.getheader("Content-Length")) > 1000 and r.read() == b""
+    conn.close()

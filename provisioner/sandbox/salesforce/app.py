@@ -11,6 +11,7 @@ Routes:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlencode
 from dataclasses import dataclass, field
@@ -118,6 +119,8 @@ class SalesforceApp:
                 return self.auth.soap_login(request, base_url, m.group(2))
             return self.metadata.handle(request)
         if path.startswith("/services/data"):
+            if request.method == "HEAD":  # REST resources answer HEAD as GET, headers only (the server drops the body)
+                request = dataclasses.replace(request, method="GET")
             too_long = uri_limit_response(request)
             return too_long or self.rest.handle(request)
         return Response.json(NOT_FOUND, status=404)
