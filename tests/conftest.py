@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from provisioner.sandbox.runtime import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,3 +23,16 @@ for _var in ("SF_TARGET_ORG", "SFDX_AUTH_URL", "SF_INSTANCE_URL", "SF_ACCESS_TOK
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+#: how long a racing write waits for its rival in tests: long enough that concurrent requests always
+#: meet (the holder wakes as soon as the rival arrives, so tests do not wait it out)
+RACE_HOLD_SECONDS = 5.0
+
+
+@pytest.fixture
+def racing_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """Both emulated services in race mode: concurrent upserts of one key collide the way the vendors'
+    do (Salesforce DUPLICATE_VALUE / UNABLE_TO_LOCK_ROW; see provisioner/sandbox/race.py)."""
+    with Sandbox(tmp_path / "racing-sandbox", race=True, race_hold_seconds=RACE_HOLD_SECONDS) as box:
+        yield box

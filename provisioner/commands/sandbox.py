@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..sandbox.race import DEFAULT_HOLD_SECONDS as RACE_HOLD_SECONDS  # a constant: no server code is loaded
 from .common import echo_json, format_option
 
 
@@ -43,9 +44,15 @@ def sandbox() -> None:
               help="Write the SF_* and MARKETO_* variables for this sandbox to FILE.")
 @click.option("--marketo-channels", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Seed Marketo channels (JSON/YAML channel list, or manifests whose channels to seed).")
+@click.option("--race", is_flag=True, default=False,
+              help="Concurrent upserts of one key collide as in real orgs (Salesforce DUPLICATE_VALUE, "
+                   "UNABLE_TO_LOCK_ROW; Marketo duplicate leads and 604 on a custom object's dedupe key).")
+@click.option("--race-hold-ms", type=float, default=RACE_HOLD_SECONDS * 1000, show_default=True,
+              help="With --race: how long a write holds its row locks waiting for a concurrent one.")
 @format_option
 def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fault_rate: float, seed: int | None,
-                  state_file: str | None, env_file: str | None, marketo_channels: str | None, fmt: str) -> None:
+                  state_file: str | None, env_file: str | None, marketo_channels: str | None, race: bool,
+                  race_hold_ms: float, fmt: str) -> None:
     """Serve the sandbox until interrupted; `set -a; . ENV_FILE; set +a` points every command at it.
 
     With --format json, stdout gets one JSON document with the URLs once the sandbox is up.
@@ -62,7 +69,8 @@ def sandbox_serve(salesforce_port: int, marketo_port: int, latency_ms: float, fa
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Sandbox(salesforce_port=salesforce_port, marketo_port=marketo_port, latency_ms=latency_ms,
-                 fault_rate=fault_rate, seed=seed, state_file=state_file, marketo_channels=channels) as box:
+                 fault_rate=fault_rate, seed=seed, state_file=state_file, marketo_channels=channels,
+                 race=race, race_hold_seconds=race_hold_ms / 1000.0) as box:
         marketo_url = getattr(box, "marketo_url", None)
         if env_file:
             box.write_env_file(env_file)

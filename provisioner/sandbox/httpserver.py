@@ -4,6 +4,13 @@ An emulator is a plain object with ``handle(request) -> Response`` (see :class:`
 This module serves it over HTTPS on 127.0.0.1 and adds what both emulators need the
 same way: injected latency, reproducible faults, per-route call counts
 (``GET /__sandbox/stats``) and a count of requests in flight (for concurrency limits).
+
+Every request reaches the app whatever its method (``TRACE``, ``OPTIONS``, ``FOO``...), and
+bodies are read by ``Content-Length`` or ``Transfer-Encoding: chunked`` (RFC 9112 §7.1), so
+the app answers in its API's error shape. Requests too broken to reach the app (bad request
+line, headers too long, bad chunk sizes) and emulator bugs are answered through the app's
+optional ``error_response(status, code, message)`` hook; without one, a JSON list in
+Salesforce's REST error shape.
 """
 
 from __future__ import annotations
@@ -94,6 +101,56 @@ class SandboxApp(Protocol):
 
     def faultable(self, request: Request) -> bool:
         """Whether a fault may be injected into this request."""
+
+    # Optional: ``error_response(status: int, code: str, message: str) -> Response`` answers
+    # what never reaches ``handle`` (malformed HTTP) and emulator bugs, in the API's shape.
+
+
+def default_error_response(status: int, code: str, message: str) -> Response:
+    """The error for an app without an ``error_response`` hook: Salesforce's REST shape."""
+    return Response.json([{"errorCode": code, "message": message}], status=status)
+
+
+#: HTTP status -> error code used when the request never reached the app
+HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 411: "LENGTH_REQUIRED",
+                    413: "REQUEST_ENTITY_TOO_LARGE", 414: "URI_TOO_LONG", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                    500: "UNKNOWN_EXCEPTION", 501: "NOT_IMPLEMENTED", 505: "HTTP_VERSION_NOT_SUPPORTED"}
+MAX_BODY_BYTES = 200 * 1024 * 1024  # above every vendor's upload limit (Bulk 2.0: 150 MB base64)
+
+
+class BadBody(Exception):
+    """A request body that cannot be read (bad chunk framing, over the size limit)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def read_chunked(rfile: Any, limit: int = MAX_BODY_BYTES) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body (RFC 9112 §7.1): size lines, data, trailers skipped."""
+    out = bytearray()
+    while True:
+        line = rfile.readline(1026)
+        if not line:
+            raise BadBody(400, "Incomplete chunked request body")
+        size_text = line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadBody(400, "Invalid chunk size in chunked request body") from None
+        if size < 0 or len(out) + size > limit:
+            raise BadBody(413, f"Request body is larger than {limit} bytes")
+        if size == 0:
+            while True:  # trailer section, ended by an empty line
+                trailer = rfile.readline(65537)
+                if trailer in (b"\r\n", b"\n", b""):
+                    return bytes(out)
+        chunk = rfile.read(size)
+        if len(chunk) != size:
+            raise BadBody(400, "Incomplete chunked request body")
+        out += chunk
+        if rfile.readline(3) not in (b"\r\n", b"\n"):
+            raise BadBody(400, "Chunk data is not followed by CRLF")
 
 
 @dataclass
@@ -228,10 +285,44 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
             except (ssl.SSLError, ConnectionError, TimeoutError):
                 self.close_connection = True
 
+        def __getattr__(self, name: str) -> Any:
+            # BaseHTTPRequestHandler answers a method without do_<METHOD> with an HTML 501; every
+            # method goes to the app instead, which answers in its API's shape (405 / 404).
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """What http.server sends as HTML (bad request line, headers too long...), in the app's JSON."""
+            self.close_connection = True
+            self.request_version = "HTTP/1.1"  # unparsed requests default to 0.9, which has no status line
+            reason = message or self.responses.get(code, ("Error",))[0]
+            self._send(self._error(code, HTTP_ERROR_CODES.get(code, "BAD_REQUEST"), reason), close=True)
+
+        def _error(self, status: int, code: str, message: str) -> Response:
+            hook = getattr(server.app, "error_response", None)
+            return hook(status, code, message) if callable(hook) else default_error_response(status, code, message)
+
+        def _body(self) -> bytes:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return read_chunked(self.rfile)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                raise BadBody(400, "Invalid Content-Length header") from None
+            if length < 0 or length > MAX_BODY_BYTES:
+                raise BadBody(413 if length > 0 else 400, f"Invalid Content-Length: {length}")
+            return self.rfile.read(length) if length else b""
+
         def _serve(self) -> None:
             split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = self._body()
+            except BadBody as exc:
+                self.close_connection = True
+                self._send(self._error(exc.status, HTTP_ERROR_CODES.get(exc.status, "BAD_REQUEST"), exc.message),
+                           close=True)
+                return
             request = Request(
                 method=self.command,
                 path=split.path,
@@ -262,20 +353,19 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                     try:
                         response = server.app.handle(request)
                     except Exception as exc:  # an emulator bug must show as a 500, not a hang
-                        response = Response.json(
-                            [{"errorCode": "UNKNOWN_EXCEPTION", "message": f"sandbox: {type(exc).__name__}: {exc}"}],
-                            status=500,
-                        )
+                        response = self._error(500, "UNKNOWN_EXCEPTION", f"sandbox: {type(exc).__name__}: {exc}")
                 if fault == DROP_AFTER:
                     raise _DropConnection()
             finally:
                 server._leave()
             self._send(response)
 
-        def _send(self, response: Response) -> None:
+        def _send(self, response: Response, close: bool = False) -> None:
             self.send_response(response.status)
             for key, value in response.headers.items():
                 self.send_header(key, value)
+            if close:
+                self.send_header("Connection", "close")
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             if self.command != "HEAD":

@@ -13,6 +13,11 @@ Admin routes on the Salesforce port (no auth, never counted in stats, never faul
 ``POST /__sandbox/save``, ``GET /__sandbox/state``, ``POST /__sandbox/reset``,
 ``POST /__sandbox/leads/<id>/convert``, ``POST /__sandbox/fields`` (a field added by hand: drift),
 ``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``.
+
+Race mode (``race=True``; ``provisioner sandbox serve --race``): concurrent upserts of one key
+collide the way the vendors' do (Salesforce ``DUPLICATE_VALUE`` / ``UNABLE_TO_LOCK_ROW``);
+each app gets its own :class:`~provisioner.sandbox.race.RowLocks` as ``app.race``, holding a
+write's row locks up to ``race_hold_seconds`` while it waits for a rival.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 
 from .credentials import JWTKeyPair, SalesforceCredentials, demo_credentials, jwt_key_pair
 from .httpserver import SandboxServer, ServerOptions
+from .race import DEFAULT_HOLD_SECONDS, RowLocks
 from .salesforce.app import SalesforceApp, SalesforceConfig
 from .tls import TLSMaterial, generate_tls
 
@@ -36,7 +42,9 @@ class Sandbox:
     def __init__(self, directory: str | Path | None = None, *, salesforce_port: int = 0, marketo_port: int = 0,
                  latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None,
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
-                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None) -> None:
+                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None,
+                 race: bool = False, race_hold_seconds: float = DEFAULT_HOLD_SECONDS) -> None:
+        self.race, self.race_hold_seconds = race, race_hold_seconds
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
             directory = (self.state_file.with_name(self.state_file.name + ".d") if self.state_file
@@ -64,6 +72,10 @@ class Sandbox:
                                   api_daily_limit=self.api_daily_limit)
         self.salesforce_app = SalesforceApp(config, on_save=self.save)
         self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
+        if self.race:
+            for app in (self.salesforce_app, self.marketo_app):
+                if app is not None:
+                    app.race = RowLocks(self.race_hold_seconds)
         self._load()
         self._servers["salesforce"] = SandboxServer(self.salesforce_app, self.tls, self.salesforce_port,
                                                     self._options(0)).start()

@@ -403,3 +403,28 @@ def test_unique_values_follow_updates_and_deletes(rest: Rest, keyed: str) -> Non
     assert rest("POST", f"sobjects/{keyed}", json={"Key__c": "move-b"}).json()[0]["errorCode"] == "DUPLICATE_VALUE"
     assert rest("DELETE", f"sobjects/{keyed}/{first}").status_code == 204
     assert rest("PATCH", f"sobjects/{keyed}/Key__c/MOVE-B", json={"Name": "new"}).status_code == 201
+
+
+def test_query_columns_metadata_for_tooling(rest: Rest) -> None:
+    """``query?q=...&columns=true`` (what Salesforce CLI's ``sf data query`` calls to lay out its table):
+    column metadata, relationship fields nested in joinColumns, no records."""
+    r = rest("GET", "query", params={"q": "SELECT Id, Name, Owner.Name, Owner.Email FROM Account", "columns": "true"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["entityName"] == "Account" and body["idSelected"] is True and "records" not in body
+    names = [c["columnName"] for c in body["columnMetadata"]]
+    assert names == ["Id", "Name", "Owner"]
+    owner = body["columnMetadata"][2]
+    assert [c["columnName"] for c in owner["joinColumns"]] == ["Name", "Email"]
+    assert body["columnMetadata"][0]["apexType"] == "Id" and body["columnMetadata"][1]["textType"] is True
+    bad = rest("GET", "query", params={"q": "SELECT Nope FROM Account", "columns": "true"})
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"
+
+
+def test_organization_is_queryable_and_read_only(rest: Rest) -> None:
+    """Tooling reads the org's own row before a deploy (Salesforce CLI: SELECT ... FROM Organization)."""
+    r = rest.query("SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, NamespacePrefix, OrganizationType "
+                   "FROM Organization")
+    assert r.status_code == 200 and r.json()["totalSize"] == 1
+    assert r.json()["records"][0]["IsSandbox"] is True
+    assert rest("POST", "sobjects/Organization", json={"Name": "x"}).status_code == 400

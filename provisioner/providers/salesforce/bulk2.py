@@ -45,8 +45,11 @@ class Bulk2Client:
         return retry.call(run, what=f"bulk {method} {path}", relogin=self._relogin)
 
     def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
-        """Upsert ``records`` in one ingest job; one result per record, in order (failed rows carry the error)."""
-        return self.ingest("upsert", sobject, records, external_id_field, external_id_field)
+        """Upsert ``records`` in one ingest job; one result per record, in order (failed rows carry the error).
+        Rows that lost a race to a concurrent writer of their key go again in a follow-up job."""
+        return retry.upsert_settling_races(
+            lambda rows: self.ingest("upsert", sobject, rows, external_id_field, external_id_field),
+            records, external_id_field)
 
     def insert(self, sobject: str, records: Sequence[dict[str, Any]], key_field: str) -> list[RecordResult]:
         """Insert ``records`` in one ingest job; results matched back on ``key_field`` (unique in ``records``)."""

@@ -92,11 +92,14 @@ class DataClient:
         return results
 
     def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
-        """Upsert records on an external ID field, 200 per call (safe to repeat: the key decides)."""
+        """Upsert records on an external ID field, 200 per call (safe to repeat: the key decides);
+        records that lost a race to a concurrent writer of their key are sent again."""
+        def send(batch: list[dict[str, Any]]) -> list[RecordResult]:
+            payload = {"allOrNone": False, "records": [dict(r, attributes={"type": sobject}) for r in batch]}
+            return self._collection("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", payload,
+                                    f"upsert {sobject}")
+
         results: list[RecordResult] = []
         for batch in _batches(list(records)):
-            payload = {"allOrNone": False,
-                       "records": [dict(r, attributes={"type": sobject}) for r in batch]}
-            results.extend(self._collection("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", payload,
-                                            f"upsert {sobject}"))
+            results.extend(retry.upsert_settling_races(send, batch, external_id_field))
         return results

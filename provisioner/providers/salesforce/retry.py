@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, TypeVar
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 import requests
 
@@ -19,6 +19,8 @@ from ..base import ConnectionError_
 T = TypeVar("T")
 
 ATTEMPTS = 6
+#: re-sends of an upsert's records that lost a race to a concurrent writer of the same key
+ROW_RACE_ATTEMPTS = 3
 BASE_DELAY = 0.2
 MAX_DELAY = 5.0
 
@@ -92,3 +94,43 @@ def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None =
 def _first_line(exc: BaseException | None) -> str:
     """The first line of an error, with query URLs and e-mails masked (a match query carries e-mails)."""
     return redact(str(exc).strip().splitlines()[0])[:300] if exc and str(exc).strip() else ""
+
+
+class _Result(Protocol):
+    success: bool
+    errors: list[dict[str, Any]]
+
+
+R = TypeVar("R", bound=_Result)
+
+
+def lost_row_race(errors: list[dict[str, Any]], key_field: str) -> bool:
+    """Whether an upsert's per-record errors say a concurrent writer of the same key got there first.
+
+    Salesforce runs parallel requests in parallel transactions: the loser of two upserts of a new
+    key gets ``DUPLICATE_VALUE`` "duplicate value found: <key field> duplicates value on record with
+    id: ..." (both inserted), of an existing row ``UNABLE_TO_LOCK_ROW``. Sent again, the record
+    matches the winner's row and updates it. A ``DUPLICATE_VALUE`` on another unique field is the
+    data's fault and is not retried. Bulk results carry the code at the start of the message.
+    """
+    for e in errors:
+        text = f"{e.get('statusCode') or ''} {e.get('message') or ''}"
+        if "UNABLE_TO_LOCK_ROW" in text:
+            return True
+        if "DUPLICATE_VALUE" in text and f"duplicate value found: {key_field.lower()} duplicates" in text.lower():
+            return True
+    return False
+
+
+def upsert_settling_races(send: Callable[[list[dict[str, Any]]], list[R]], records: Sequence[dict[str, Any]],
+                          key_field: str, attempts: int = ROW_RACE_ATTEMPTS) -> list[R]:
+    """``send(records)``, then send again (up to ``attempts`` times) the records that lost a row race."""
+    records = list(records)
+    results = send(records)
+    for _ in range(attempts):
+        again = [i for i, r in enumerate(results) if not r.success and lost_row_race(r.errors, key_field)]
+        if not again:
+            break
+        for i, result in zip(again, send([records[i] for i in again])):
+            results[i] = result
+    return results

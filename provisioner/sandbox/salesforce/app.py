@@ -11,6 +11,7 @@ Routes:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlencode
 from dataclasses import dataclass, field
@@ -19,14 +20,17 @@ from typing import Any, Callable
 
 from ..credentials import SalesforceCredentials, demo_credentials
 from ..httpserver import Request, Response
+from ..race import RowLocks
 from . import faults
 from .admin import AdminRoutes
 from .auth import DEFAULT_SESSION_SECONDS, Authenticator
 from .metadata_api import MetadataService, operation_name
-from .rest import NOT_FOUND, RestService, split_data_path
+from .rest import NOT_FOUND, RestService, method_not_allowed, split_data_path
 from .store import OrgStore
 
 REST_URI_LIMIT = 16_384
+#: methods the org's APIs answer; anything else (TRACE, OPTIONS, CONNECT, made-up verbs) is 405
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PATCH", "PUT", "DELETE")
 _SOAP = re.compile(r"^/services/Soap/([um])/(\d+\.\d)(/.*)?$")
 
 
@@ -38,6 +42,8 @@ class SalesforceConfig:
     jwt_certificate: Path | None = None
     api_daily_limit: int = 100_000
     session_seconds: float = DEFAULT_SESSION_SECONDS
+    #: race mode: concurrent upserts of one external id collide (see :mod:`provisioner.sandbox.race`)
+    race: RowLocks | None = None
 
 
 class SalesforceApp:
@@ -51,10 +57,19 @@ class SalesforceApp:
         self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
         self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds)
         self.metadata = MetadataService(self.store, self.auth)
-        self.rest = RestService(self.store, self.auth)
+        self.rest = RestService(self.store, self.auth, race=self.config.race)
         self.admin_routes = AdminRoutes(self, on_save)
 
     # -- state ---------------------------------------------------------------------
+    @property
+    def race(self) -> RowLocks | None:
+        """The row locks of race mode, or None (the switch :class:`~provisioner.sandbox.runtime.Sandbox` sets)."""
+        return self.rest.race
+
+    @race.setter
+    def race(self, locks: RowLocks | None) -> None:
+        self.rest.race = locks
+
     def snapshot(self) -> dict[str, Any]:
         """The org's state as JSON-ready data."""
         return self.store.snapshot()
@@ -86,6 +101,8 @@ class SalesforceApp:
         """Serve one API request."""
         base_url = f"https://{request.headers.get('host', '127.0.0.1')}"
         path = request.path
+        if request.method not in ALLOWED_METHODS:
+            return method_not_allowed(request.method)
         if path.rstrip("/") == "/services/oauth2/token":
             if request.method != "POST":
                 return Response.json(NOT_FOUND, status=404)
@@ -102,6 +119,8 @@ class SalesforceApp:
                 return self.auth.soap_login(request, base_url, m.group(2))
             return self.metadata.handle(request)
         if path.startswith("/services/data"):
+            if request.method == "HEAD":  # REST resources answer HEAD as GET, headers only (the server drops the body)
+                request = dataclasses.replace(request, method="GET")
             too_long = uri_limit_response(request)
             return too_long or self.rest.handle(request)
         return Response.json(NOT_FOUND, status=404)
@@ -112,6 +131,10 @@ class SalesforceApp:
     def faultable(self, request: Request) -> bool:
         """Every API route may fault; sandbox admin routes never do."""
         return not request.path.startswith("/__sandbox/")
+
+    def error_response(self, status: int, code: str, message: str) -> Response:
+        """Errors raised before routing (malformed HTTP) and emulator bugs, in the REST error shape."""
+        return Response.json([{"errorCode": code, "message": message}], status=status)
 
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (not counted in stats, never faulted)."""
@@ -150,9 +173,10 @@ def _data_route(parts: list[str]) -> str:
             return "sobjects/{type}/describe" if parts[2] == "describe" else "sobjects/{type}/{id}"
         return "sobjects/{type}/{externalIdField}/{value}"
     if head == "jobs" and len(parts) >= 2:
+        kind = parts[1] if parts[1] in ("ingest", "query") else "{kind}"
         if len(parts) == 2:
-            return "jobs/ingest"
+            return f"jobs/{kind}"
         if len(parts) == 3:
-            return "jobs/ingest/{id}"
-        return f"jobs/ingest/{{id}}/{parts[3]}"
+            return f"jobs/{kind}/{{id}}"
+        return f"jobs/{kind}/{{id}}/{parts[3]}"
     return head

@@ -12,7 +12,7 @@ import csv
 import io
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..httpserver import Request, Response
 from . import dml
@@ -20,6 +20,7 @@ from .schema import make_id
 from .store import API_USER_ID, OrgStore
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+Upsert = Callable[..., "dml.Outcome"]
 OPERATIONS = ("insert", "update", "upsert", "delete")
 
 
@@ -38,8 +39,10 @@ class Job:
 class BulkService:
     """Ingest jobs for one org (jobs live in memory; they are not part of the state file)."""
 
-    def __init__(self, store: OrgStore) -> None:
+    def __init__(self, store: OrgStore, upsert: Upsert = dml.upsert) -> None:
         self.store = store
+        #: how one row is upserted: dml.upsert, or the REST service's race-aware wrapper
+        self._upsert = upsert
         self.jobs: dict[str, Job] = {}
         self._ids = itertools.count(1)
 
@@ -134,6 +137,21 @@ class BulkService:
             return response
         return _error(400, "INVALIDJOBSTATE", f"Job in state {current} cannot be moved to {state}")
 
+    def upsert_keys(self, job_id: str) -> tuple[str, str, list[str]] | None:
+        """(object, external id field, key values) an open upsert job will write when closed, or None."""
+        job = self.jobs.get(job_id)
+        if job is None or job.info["operation"] != "upsert" or job.info["state"] != "Open":
+            return None
+        try:
+            header, rows = self._rows(job)
+        except (UnicodeDecodeError, csv.Error):
+            return None
+        field_name = str(job.info["externalIdFieldName"] or "")
+        column = next((i for i, h in enumerate(header) if h.lower() == field_name.lower()), None)
+        if column is None:
+            return None
+        return job.info["object"], field_name, [r[column] for r in rows if column < len(r) and r[column]]
+
     def _rows(self, job: Job) -> tuple[list[str], list[list[str]]]:
         text = job.data.decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(text)))
@@ -179,7 +197,7 @@ class BulkService:
             else:
                 assert ext_field is not None
                 key = values.get(ext_field.name)
-                outcome = dml.upsert(self.store, obj, ext_field, key, values)
+                outcome = self._upsert(obj, ext_field, key, values)
             job.info["numberRecordsProcessed"] += 1
             if outcome.errors:
                 job.info["numberRecordsFailed"] += 1

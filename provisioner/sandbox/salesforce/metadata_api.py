@@ -1,7 +1,7 @@
 """The Metadata API (SOAP, ``/services/Soap/m/<version>``) for CustomObject, CustomField and PermissionSet.
 
 Operations: readMetadata, createMetadata, updateMetadata, upsertMetadata, deleteMetadata,
-listMetadata and describeMetadata, answered in exactly the shapes of simple-salesforce's
+listMetadata and describeMetadata, plus deploy/retrieve of zip packages (:mod:`.metadata_package`), answered in exactly the shapes of simple-salesforce's
 ``metadata.wsdl`` so that zeep parses them. Writes are partial (one SaveResult/UpsertResult/
 DeleteResult per component); call-level limits (10 components of one type, 3 list queries)
 are SOAP faults, as in a real org.
@@ -17,6 +17,7 @@ from . import dml, soap
 from .auth import Authenticator
 from .errors import error
 from .mdxml import dict_to_xml, element_to_dict, xsi_type
+from .metadata_package import PackageService
 from .metadata_rules import check_custom_field, check_custom_object, check_permission_set, field_def
 from .schema import STANDARD_OBJECT_NAMES, SObjectType, custom_object_fields
 from .store import API_USER_ID, OrgStore
@@ -25,7 +26,8 @@ MAX_COMPONENTS = 10
 MAX_LIST_QUERIES = 3
 TYPES = ("CustomObject", "CustomField", "PermissionSet")
 WRITE_OPERATIONS = ("createMetadata", "updateMetadata", "upsertMetadata")
-OPERATIONS = WRITE_OPERATIONS + ("readMetadata", "deleteMetadata", "listMetadata", "describeMetadata")
+OPERATIONS = WRITE_OPERATIONS + ("readMetadata", "deleteMetadata", "listMetadata", "describeMetadata", "deploy",
+                                  "checkDeployStatus", "retrieve", "checkRetrieveStatus")
 
 Errors = list[dict[str, Any]]
 
@@ -45,6 +47,7 @@ class MetadataService:
     def __init__(self, store: OrgStore, auth: Authenticator) -> None:
         self.store = store
         self.auth = auth
+        self.packages = PackageService(self)
 
     def handle(self, request: Request) -> Response:
         """Answer one SOAP request (session check, API limit, dispatch)."""
@@ -71,6 +74,10 @@ class MetadataService:
                 "deleteMetadata": self._delete,
                 "listMetadata": self._list,
                 "describeMetadata": self._describe,
+                "deploy": self.packages.deploy,
+                "checkDeployStatus": self.packages.check_deploy_status,
+                "retrieve": self.packages.retrieve,
+                "checkRetrieveStatus": self.packages.check_retrieve_status,
             }.get(name)
             if handler is None:
                 return soap.fault("INVALID_OPERATION", f"The sandbox does not emulate the Metadata API operation "
@@ -93,12 +100,12 @@ class MetadataService:
             if not full_name:
                 errors = [error("REQUIRED_FIELD_MISSING", "Must specify a non-empty fullName", ["fullName"])]
             else:
-                exists = self._exists(type_name, full_name)
+                exists = self.exists(type_name, full_name)
                 if mode == "create" or (mode == "upsert" and not exists):
-                    errors = self._create(type_name, md)
+                    errors = self.create(type_name, md)
                     created = not errors
                 else:
-                    errors = self._update(type_name, md)
+                    errors = self.update(type_name, md)
             results.append(_save_result(full_name, errors, created if mode == "upsert" else None))
         tag = {"create": "createMetadataResponse", "update": "updateMetadataResponse",
                "upsert": "upsertMetadataResponse"}[mode]
@@ -116,7 +123,7 @@ class MetadataService:
             return soap.fault("INVALID_TYPE", f"The sandbox does not emulate metadata type {unsupported[0]}")
         return None
 
-    def _exists(self, type_name: str, full_name: str) -> bool:
+    def exists(self, type_name: str, full_name: str) -> bool:
         if type_name == "CustomObject":
             return self.store.obj(full_name) is not None
         if type_name == "CustomField":
@@ -125,9 +132,9 @@ class MetadataService:
             return bool(obj and obj.field(field_name) and obj.field(field_name).custom)  # type: ignore[union-attr]
         return full_name in self.store.permission_sets
 
-    def _create(self, type_name: str, md: dict[str, Any]) -> Errors:
+    def create(self, type_name: str, md: dict[str, Any]) -> Errors:
         full_name = str(md["fullName"])
-        if self._exists(type_name, full_name):
+        if self.exists(type_name, full_name):
             what = {"CustomObject": "an object", "CustomField": "a field", "PermissionSet": "a permission set"}[type_name]
             return [error("DUPLICATE_DEVELOPER_NAME", f"There is already {what} named {full_name}.", ["fullName"])]
         if type_name == "CustomObject":
@@ -136,9 +143,9 @@ class MetadataService:
             return self._save_field(md, creating=True)
         return self._save_permission_set(md, creating=True)
 
-    def _update(self, type_name: str, md: dict[str, Any]) -> Errors:
+    def update(self, type_name: str, md: dict[str, Any]) -> Errors:
         full_name = str(md["fullName"])
-        if not self._exists(type_name, full_name):
+        if not self.exists(type_name, full_name):
             return [error("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {full_name} found",
                           ["fullName"])]
         if type_name == "CustomObject":
@@ -231,7 +238,7 @@ class MetadataService:
         return Response.xml(soap.envelope(f"<deleteMetadataResponse>{''.join(results)}</deleteMetadataResponse>"))
 
     def _delete_one(self, type_name: str, name: str) -> Errors:
-        if not self._exists(type_name, name) or (type_name == "CustomObject" and name in STANDARD_OBJECT_NAMES):
+        if not self.exists(type_name, name) or (type_name == "CustomObject" and name in STANDARD_OBJECT_NAMES):
             return [error("INVALID_CROSS_REFERENCE_KEY", f"In field: fullName - no {type_name} named {name} found",
                           ["fullName"])]
         if type_name == "CustomObject":
@@ -267,12 +274,12 @@ class MetadataService:
             return problem
         records = []
         for name in names:
-            data = self._read_one(type_name, name)
+            data = self.read_one(type_name, name)
             records.append(dict_to_xml("records", data or {}, type_name=type_name))
         return Response.xml(soap.envelope(f"<readMetadataResponse><result>{''.join(records)}</result>"
                                           f"</readMetadataResponse>"))
 
-    def _read_one(self, type_name: str, name: str) -> dict[str, Any] | None:
+    def read_one(self, type_name: str, name: str) -> dict[str, Any] | None:
         if type_name == "CustomObject":
             obj = self.store.obj(name)
             if obj is None:
@@ -303,12 +310,11 @@ class MetadataService:
         props = []
         for q in queries:
             type_name = str(q.get("type") or "")
-            for full_name, file_name in self._components(type_name):
-                info = self.store.components.get(f"{type_name}:{full_name}".lower())
-                props.append(_file_properties(type_name, full_name, file_name, info))
+            for full_name, file_name in self.components(type_name):
+                props.append(self.file_properties(type_name, full_name, file_name))
         return Response.xml(soap.envelope(f"<listMetadataResponse>{''.join(props)}</listMetadataResponse>"))
 
-    def _components(self, type_name: str) -> list[tuple[str, str]]:
+    def components(self, type_name: str) -> list[tuple[str, str]]:
         if type_name == "CustomObject":
             return [(o.name, f"objects/{o.name}.object") for o in self.store.objects.values()]
         if type_name == "CustomField":
@@ -317,6 +323,11 @@ class MetadataService:
         if type_name == "PermissionSet":
             return [(n, f"permissionsets/{n}.permissionset") for n in self.store.permission_sets]
         return []
+
+    def file_properties(self, type_name: str, full_name: str, file_name: str, tag: str = "result") -> str:
+        """One FileProperties element: ``<result>`` in listMetadata, ``<fileProperties>`` in a RetrieveResult."""
+        return _file_properties(type_name, full_name, file_name,
+                                self.store.components.get(f"{type_name}:{full_name}".lower()), tag)
 
     def _describe(self, op: Any) -> Response:
         objects = [
@@ -355,17 +366,18 @@ def _save_result(full_name: str, errors: Errors, created: bool | None) -> str:
     return "".join(parts)
 
 
-def _file_properties(type_name: str, full_name: str, file_name: str, info: dict[str, Any] | None) -> str:
+def _file_properties(type_name: str, full_name: str, file_name: str, info: dict[str, Any] | None,
+                     tag: str = "result") -> str:
     created = _iso(info["created"]) if info else "1970-01-01T00:00:00.000Z"
     modified = _iso(info["modified"]) if info else created
     component_id = info["id"] if info else ""
     state = "" if info is None else "<manageableState>unmanaged</manageableState>"
-    return (f"<result><createdById>{API_USER_ID}</createdById><createdByName>Integration User</createdByName>"
+    return (f"<{tag}><createdById>{API_USER_ID}</createdById><createdByName>Integration User</createdByName>"
             f"<createdDate>{created}</createdDate><fileName>{soap.text(file_name)}</fileName>"
             f"<fullName>{soap.text(full_name)}</fullName><id>{component_id}</id>"
             f"<lastModifiedById>{API_USER_ID}</lastModifiedById><lastModifiedByName>Integration User"
             f"</lastModifiedByName><lastModifiedDate>{modified}</lastModifiedDate>"
-            f"{state}<type>{type_name}</type></result>")
+            f"{state}<type>{type_name}</type></{tag}>")
 
 
 def _iso(stamp: str) -> str:

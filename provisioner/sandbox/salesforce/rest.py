@@ -15,9 +15,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..httpserver import Request, Response
-from . import dml, soql
+from ..race import RowLocks, Transaction
+from . import composite, dml, soql
 from .auth import Authenticator, invalid_session_rest
 from .bulk2 import BulkService
+from .bulk2_query import QueryJobs
 from .errors import error
 from .schema import SObjectType
 from .store import OrgStore
@@ -47,11 +49,17 @@ def split_data_path(path: str) -> tuple[str | None, list[str]]:
 class RestService:
     """Serves ``/services/data`` against an :class:`OrgStore`."""
 
-    def __init__(self, store: OrgStore, auth: Authenticator, base_url: str = "") -> None:
+    def __init__(self, store: OrgStore, auth: Authenticator, base_url: str = "",
+                 race: RowLocks | None = None) -> None:
         self.store = store
+        #: race mode (see :mod:`provisioner.sandbox.race`): None = upserts are serialised and never collide
+        self.race = race
+        #: during one dispatch (store lock held): upsert key -> the error the race left it with
+        self._race_lost: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.auth = auth
         self.base_url = base_url
-        self.bulk = BulkService(store)
+        self.bulk = BulkService(store, upsert=lambda obj, f, key, values: self._upsert(obj, f, key, values))
+        self.bulk_query = QueryJobs(store)
         self._cursors: dict[str, list[dict[str, Any]]] = {}
         self._cursor_ids = itertools.count(1)
         self._cursor_lock = threading.Lock()
@@ -65,6 +73,22 @@ class RestService:
                                             LATEST_VERSION)])
         if self.auth.check(self.auth.bearer(request)) is None:
             return invalid_session_rest()
+        keys = self._race_keys(request, parts) if self.race is not None else []
+        if not keys or self.race is None:
+            return self._counted(request, version, parts)
+        with self.race.transaction(keys) as tx:
+            existed = {key: self._race_find(key) for key in tx.contended}  # before the winner commits
+            tx.wait_for_rivals()  # the row locks a real transaction holds while it runs
+            lost = self._race_losses(tx, existed)
+            with self.store.lock:
+                self._race_lost = lost
+                try:
+                    return self._counted(request, version, parts)
+                finally:
+                    self._race_lost = {}
+
+    def _counted(self, request: Request, version: str, parts: list[str]) -> Response:
+        """Count the call against the daily limit and dispatch it, under the store lock."""
         with self.store.lock:
             if not self.store.count_api_call():
                 response = Response.json([{"message": "TotalRequests Limit exceeded.",
@@ -91,6 +115,14 @@ class RestService:
             return self._query(request, version)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects":
             return self._collections(request, version, parts[2:])
+        if head == "composite" and len(parts) == 1:
+            if m == "GET":
+                return Response.json({"sobjects": f"/services/data/v{version}/composite/sobjects"})
+            if m != "POST":
+                return method_not_allowed(m)
+            return composite.composite(request, self.store, self._dispatch, split_data_path)
+        if head == "jobs" and len(parts) >= 2 and parts[1] == "query":
+            return self.bulk_query.handle(request, version, parts[2:])
         if head == "jobs" and len(parts) >= 2 and parts[1] == "ingest":
             return self.bulk.handle(request, version, parts[2:])
         if head == "sobjects":
@@ -102,7 +134,7 @@ class RestService:
         m = request.method
         if not rest:
             if m != "GET":
-                return _method_not_allowed(m)
+                return method_not_allowed(m)
             return Response.json({"encoding": "UTF-8", "maxBatchSize": COLLECTION_LIMIT, "sobjects": [
                 self._object_summary(o, version) for o in self.store.objects.values()]})
         obj = self.store.obj(rest[0])
@@ -113,7 +145,7 @@ class RestService:
                 return Response.json({"objectDescribe": self._object_summary(obj, version), "recentItems": []})
             if m == "POST":
                 return self._create(request, obj)
-            return _method_not_allowed(m)
+            return method_not_allowed(m)
         if len(rest) == 2 and rest[1] == "describe" and m == "GET":
             return Response.json(self._describe(obj, version))
         if len(rest) == 2:
@@ -201,7 +233,7 @@ class RestService:
             if outcome.errors:
                 return Response.json(rest_errors(outcome.errors), status=400)
             return Response(204)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     def _by_external_id(self, request: Request, version: str, obj: SObjectType, field_name: str,
                         value: str) -> Response:
@@ -224,7 +256,10 @@ class RestService:
             body, problem = self._body(request)
             if problem or body is None:
                 return problem or Response(400)
-            outcome = dml.upsert(self.store, obj, f, value, body)
+            if (request.arg("updateOnly") or "").lower() == "true" and not dml.find_by_external_id(
+                    self.store, obj, f, value):
+                return Response.json(NOT_FOUND, status=404)  # updateOnly: never create
+            outcome = self._upsert(obj, f, value, body)
             if outcome.http_status == 300:
                 matches = dml.find_by_external_id(self.store, obj, f, value)
                 return Response.json([f"/services/data/v{version}/sobjects/{obj.name}/{r['Id']}" for r in matches],
@@ -239,7 +274,7 @@ class RestService:
                 return Response.json(NOT_FOUND, status=404 if not matches else 300)
             outcome = dml.delete(self.store, matches[0]["Id"])
             return Response(204) if not outcome.errors else Response.json(rest_errors(outcome.errors), status=400)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     # -- collections ---------------------------------------------------------------------
     def _collections(self, request: Request, version: str, rest: list[str]) -> Response:
@@ -279,7 +314,7 @@ class RestService:
                 seen[key] = seen.get(key, 0) + 1
             return self._run_all(all_or_none, [lambda r=r: self._collection_upsert(obj, f, r, seen) for r in records],
                                  created=True)
-        return _method_not_allowed(m)
+        return method_not_allowed(m)
 
     def _record_type(self, record: dict[str, Any]) -> SObjectType | dml.Outcome:
         type_name = (record.get("attributes") or {}).get("type") if isinstance(record, dict) else None
@@ -328,7 +363,77 @@ class RestService:
             outcome = dml.Outcome()
             outcome.errors.append(error("MISSING_ARGUMENT", f"{f.name} not specified", [f.name]))
             return outcome
-        return dml.upsert(self.store, obj, f, value, record)
+        return self._upsert(obj, f, value, record)
+
+    # -- race mode -----------------------------------------------------------------------
+    def _race_key(self, obj: SObjectType, f: Any, value: Any) -> tuple[str, str, str]:
+        text = str(value if value is not None else "")
+        return obj.name.lower(), f.name.lower(), text if f.case_sensitive else text.lower()
+
+    def _race_keys(self, request: Request, parts: list[str]) -> list[tuple[str, str, str]]:
+        """The external-id keys an upsert request writes (single record, collection, or closing a Bulk
+        upsert job); [] for others."""
+        if request.method != "PATCH":
+            return []
+        with self.store.lock:
+            if len(parts) == 3 and parts[:2] == ["jobs", "ingest"]:
+                planned = self.bulk.upsert_keys(parts[2])
+                obj = self.store.obj(planned[0]) if planned else None
+                f = dml.external_id_field(self.store, obj, planned[1]) if obj and planned else None
+                return [self._race_key(obj, f, v) for v in planned[2]] if planned and obj and f else []
+            if len(parts) == 4 and parts[0] == "sobjects":
+                obj = self.store.obj(parts[1])
+                f = dml.external_id_field(self.store, obj, parts[2]) if obj else None
+                return [self._race_key(obj, f, parts[3])] if obj and f else []
+            if len(parts) == 4 and parts[:2] == ["composite", "sobjects"]:
+                obj = self.store.obj(parts[2])
+                f = dml.external_id_field(self.store, obj, parts[3]) if obj else None
+                try:
+                    records = (request.json() or {}).get("records")
+                except (ValueError, AttributeError):
+                    return []
+                if not obj or not f or not isinstance(records, list):
+                    return []
+                return [self._race_key(obj, f, r.get(f.name)) for r in records
+                        if isinstance(r, dict) and r.get(f.name) not in (None, "")]
+        return []
+
+    def _race_losses(self, tx: Transaction, existed: dict[tuple[str, str, str], tuple[str, str] | None]
+                     ) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """How each key another transaction held ends: the row existed, so its lock was held
+        (UNABLE_TO_LOCK_ROW); or both inserted and the winner's row is now there (DUPLICATE_VALUE)."""
+        lost: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for key in tx.contended:
+            found = existed.get(key)
+            if found is not None:
+                lost[key] = error("UNABLE_TO_LOCK_ROW", f"unable to obtain exclusive access to this record or "
+                                                        f"1 records: {found[1]}")
+                continue
+            if not tx.wait_for_release(key):
+                lost[key] = error("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records")
+                continue
+            found = self._race_find(key)
+            if found is not None:
+                lost[key] = error("DUPLICATE_VALUE", f"duplicate value found: {found[0]} duplicates value on record "
+                                                     f"with id: {found[1]}", [found[0]])
+        return lost
+
+    def _race_find(self, key: tuple[str, str, str]) -> tuple[str, str] | None:
+        """(field name, record Id) of the record holding an upsert key now, or None."""
+        with self.store.lock:
+            obj = self.store.obj(key[0])
+            f = obj.field(key[1]) if obj else None
+            matches = dml.find_by_external_id(self.store, obj, f, key[2]) if obj and f else []
+            return (f.name, matches[0]["Id"]) if f and matches else None
+
+    def _upsert(self, obj: SObjectType, f: Any, value: Any, values: dict[str, Any]) -> dml.Outcome:
+        """:func:`dml.upsert`, unless race mode made this key lose to a concurrent transaction."""
+        lost = self._race_lost.get(self._race_key(obj, f, value)) if self._race_lost else None
+        if lost is not None:
+            outcome = dml.Outcome()
+            outcome.errors.append(dict(lost))
+            return outcome
+        return dml.upsert(self.store, obj, f, value, values)
 
     def _run_all(self, all_or_none: bool, calls: list[Any], created: bool) -> Response:
         saved = copy.deepcopy(self.store.records) if all_or_none else None
@@ -336,6 +441,7 @@ class RestService:
         failed = any(o.errors for o in outcomes)
         if all_or_none and failed and saved is not None:
             self.store.records = saved
+            self.store.drop_indexes()  # the indexes followed the rolled-back writes
         rolled_back = all_or_none and failed
         results = []
         for o in outcomes:
@@ -356,6 +462,8 @@ class RestService:
             return Response.json([{"message": "A query string must be specified", "errorCode": "MALFORMED_QUERY"}],
                                  status=400)
         try:
+            if (request.arg("columns") or "").lower() == "true":
+                return Response.json(soql.columns(self.store, text))
             result = soql.execute(self.store, text, version)
         except soql.SoqlError as exc:
             return Response.json([{"message": exc.message, "errorCode": exc.code}], status=400)
@@ -394,7 +502,8 @@ def _too_many() -> Response:
                                       f"this call", "errorCode": "EXCEEDED_ID_LIMIT"}], status=400)
 
 
-def _method_not_allowed(method: str) -> Response:
+def method_not_allowed(method: str) -> Response:
+    """405 in the REST shape, the way Salesforce answers a method a resource does not take."""
     return Response.json([{"errorCode": "METHOD_NOT_ALLOWED",
                            "message": f"HTTP Method '{method}' not allowed. Allowed are GET,HEAD,POST,PATCH,DELETE"}],
                          status=405)

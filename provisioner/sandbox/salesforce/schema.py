@@ -239,6 +239,13 @@ def standard_objects() -> list[SObjectType]:
             _f("FirstName", "string", 40), _f("LastName", "string", 80, nillable=False),
             _ro("Name", "string", 121, name_field=True), _f("IsActive", "boolean", nillable=False),
         ]),
+        # Read by tooling before it deploys (Salesforce CLI: "SELECT Name, InstanceName, IsSandbox, ... FROM
+        # Organization"); one row, the org itself, that no API call may change.
+        ("Organization", "Organization", "Organizations", "00D", False, [
+            _ro("Name", "string", 80, name_field=True, nillable=False), _ro("InstanceName", "string", 5),
+            _ro("IsSandbox", "boolean", nillable=False), _ro("TrialExpirationDate", "datetime"),
+            _ro("NamespacePrefix", "string", 15), _ro("OrganizationType", "picklist", 255),
+        ]),
         ("PermissionSet", "Permission Set", "Permission Sets", "0PS", False, [
             _f("Name", "string", 80, nillable=False), _f("Label", "string", 80, nillable=False, name_field=True),
             _f("Description", "textarea", 255),
@@ -261,6 +268,8 @@ def standard_objects() -> list[SObjectType]:
         objects.append(obj)
     by_name = {o.name: o for o in objects}
     by_name["User"].createable = by_name["User"].deletable = False
+    by_name["Organization"].createable = by_name["Organization"].updateable = False
+    by_name["Organization"].deletable = False
     # PermissionSet rows are written through the Metadata API in this sandbox.
     by_name["PermissionSet"].createable = by_name["PermissionSet"].updateable = False
     by_name["PermissionSet"].deletable = False

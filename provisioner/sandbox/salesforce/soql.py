@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .schema import FieldDef, SObjectType, to15
+from .schema import NUMERIC_TYPES, TEXT_TYPES, FieldDef, SObjectType, to15
 from .store import OrgStore
 
 MAX_QUERY_LENGTH = 100_000
@@ -524,3 +524,44 @@ def _shape(store: OrgStore, obj: SObjectType, record: dict[str, Any], selected: 
         else:
             node[chain[-1].name] = current.get(chain[-1].name) if current else None
     return out
+
+
+_APEX_TYPES = {"id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer", "double": "Double",
+               "currency": "Double", "percent": "Double", "date": "Date", "datetime": "Datetime"}
+
+
+def columns(store: OrgStore, text: str) -> dict[str, Any]:
+    """What ``GET query?q=...&columns=true`` answers: the query's column metadata, no records.
+
+    Salesforce CLI's ``sf data query`` reads it to lay out its table; relationship columns nest
+    their fields in ``joinColumns``."""
+    query = parse(text)
+    obj = store.obj(query.obj_name)
+    if obj is None:
+        raise SoqlError("INVALID_TYPE", f"sObject type '{query.obj_name}' is not supported.")
+    resolver = _Resolver(store, obj, text)
+
+    def column(chain: list[FieldDef], depth: int) -> dict[str, Any]:
+        f = chain[depth]
+        last = depth == len(chain) - 1
+        kind = f.type
+        return {"aggregate": False, "apexType": _APEX_TYPES.get(kind, "String") if last else None,
+                "booleanType": last and kind == "boolean", "columnName": f.name if last else f.relationship_name,
+                "custom": f.custom, "displayName": f.name if last else f.relationship_name,
+                "foreignKeyName": None, "insertable": last and f.createable,
+                "joinColumns": [] if last else [column(chain, depth + 1)],
+                "numberType": last and kind in NUMERIC_TYPES, "textType": last and kind in TEXT_TYPES,
+                "updatable": last and f.updateable}
+
+    out: list[dict[str, Any]] = []
+    for path, position in query.fields:
+        chain, _objs = resolver.field(path, position)
+        col = column(chain, 0)
+        same = next((c for c in out if c["joinColumns"] and c["columnName"] == col["columnName"]), None)
+        if same is not None and col["joinColumns"]:
+            same["joinColumns"] += col["joinColumns"]
+        else:
+            out.append(col)
+    return {"columnMetadata": out, "entityName": obj.name, "groupBy": False,
+            "idSelected": any(p.lower() in ("id", f"{obj.name.lower()}.id") for p, _ in query.fields),
+            "keyPrefix": obj.key_prefix}

@@ -6,6 +6,7 @@ One :class:`OrgStore` per org. The HTTP server is threaded, so every reader and 
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import threading
 from collections import defaultdict
@@ -42,6 +43,8 @@ class OrgStore:
             "Id": API_USER_ID, "Username": API_USERNAME, "Email": API_USERNAME,
             "FirstName": "Integration", "LastName": "User", "Name": "Integration User", "IsActive": True,
         })
+        self.insert_raw("Organization", {"Id": ORG_ID, "Name": "Provisioner Sandbox", "InstanceName": "SBX1",
+                                         "IsSandbox": True, "OrganizationType": "Developer Edition"})
 
     # -- schema ---------------------------------------------------------------
     def add_object(self, obj: SObjectType) -> None:
@@ -248,6 +251,44 @@ class OrgStore:
                 "permission_sets": self.permission_sets,
                 "components": self.components,
             }
+
+    #: tables a metadata deploy writes rows of (permission sets); their rows are checkpointed in full
+    METADATA_TABLES = ("PermissionSet", "PermissionSetAssignment")
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What a metadata deploy may change, to undo it with :meth:`rollback` (rollbackOnError,
+        checkOnly): schema, permission sets and components in full; data rows only by Id, since a
+        deploy adds rows and columns but never changes a data value. O(rows) Ids, not a deep copy."""
+        with self.lock:
+            return copy.deepcopy({
+                "counter": self._counter, "custom_prefix": self._custom_prefix,
+                "objects": [o.to_json() for o in self.objects.values()],
+                "permission_sets": self.permission_sets, "components": self.components,
+                "metadata_rows": {t: self.records.get(t, {}) for t in self.METADATA_TABLES},
+            }) | {"ids": {t: set(rows) for t, rows in self.records.items() if t not in self.METADATA_TABLES}}
+
+    def rollback(self, saved: dict[str, Any]) -> None:
+        """Back to a :meth:`checkpoint`: rows added since are removed, columns added since dropped."""
+        with self.lock:
+            self._counter, self._custom_prefix = saved["counter"], saved["custom_prefix"]
+            self.objects = {}
+            for o in saved["objects"]:
+                obj = SObjectType.from_json(o)
+                self.objects[obj.name.lower()] = obj
+            self.permission_sets, self.components = saved["permission_sets"], saved["components"]
+            records: dict[str, dict[str, dict[str, Any]]] = dict(saved["metadata_rows"])
+            for obj in self.objects.values():
+                if obj.name in records:
+                    continue
+                keep = saved["ids"].get(obj.name, set())
+                columns = {f.name for f in obj.fields.values()} | {"Id"}
+                rows = {i: r for i, r in self.records.get(obj.name, {}).items() if i in keep}
+                for row in rows.values():
+                    for extra in [k for k in row if k not in columns]:
+                        del row[extra]
+                records[obj.name] = rows
+            self.records = records
+            self._indexes.clear()
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the org's state with a :meth:`snapshot` (the daily limit stays as configured)."""
