@@ -3,8 +3,10 @@
 Without it every upsert runs under the app's state lock, so two concurrent upserts of the same
 external id are serialised and both succeed. Real orgs run them in parallel transactions:
 Salesforce answers the loser ``DUPLICATE_VALUE`` (both inserted; the unique index refused the
-second) or ``UNABLE_TO_LOCK_ROW`` (the row existed and the winner held its lock), Marketo 1029
-or 606. Clients have to handle those, so the sandbox can produce them on demand.
+second) or ``UNABLE_TO_LOCK_ROW`` (the row existed and the winner held its lock); Marketo creates
+a duplicate lead for two concurrent upserts of one e-mail and answers 604 to the later of two writes
+of one custom object dedupe key (see ``marketo/race.py``). Clients have to handle those, so the
+sandbox can produce them on demand.
 
 A write takes row locks on its keys *before* the app's state lock and keeps them for up to
 ``hold_seconds`` while it waits for a rival (the time a real transaction holds its locks); a
