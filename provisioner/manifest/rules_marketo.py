@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from .dates import date_range_problems
+from .fieldtypes import DEDUPE_TYPES
 from .findings import Finding
 from .yaml_loader import Document
 
@@ -80,10 +81,14 @@ def check_marketo(doc: Document) -> list[Finding]:
         if not 1 <= len(dedupe) <= MAX_DEDUPE_FIELDS:
             add(base + ("dedupeFields",), f"custom object '{obj['apiName']}' has {len(dedupe)} dedupe fields; Marketo "
                 f"needs 1 to {MAX_DEDUPE_FIELDS}", key=True)
+        types = {f["name"]: f["dataType"] for f in obj["fields"]}
         for j, name in enumerate(dedupe):
             if name not in names:
                 add(base + ("dedupeFields", j), f"dedupe field '{name}' is not a field of '{obj['apiName']}'",
                     "list names from 'fields'")
+            elif types[name] not in DEDUPE_TYPES:
+                add(base + ("dedupeFields", j), f"dedupe field '{name}' is of type {types[name]}; Marketo dedupes "
+                    f"custom objects on {', '.join(DEDUPE_TYPES)} fields only", "pick another field, or change its type")
     for i, program in enumerate(spec.get("programs", [])):
         for key, message, hint in date_range_problems(program):
             add(("spec", "programs", i, key), message, hint)

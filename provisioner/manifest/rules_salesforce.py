@@ -7,15 +7,12 @@ from typing import Any, Iterator
 
 from .dates import date_range_problems
 from .findings import Finding
-from .model import NUMERIC_TYPES, STANDARD_OBJECTS
+from .fieldtypes import LENGTH_TYPES, MAX_PRECISION, NUMERIC_TYPES, SALESFORCE_TYPES, salesforce_type
+from .model import STANDARD_OBJECTS
 from .yaml_loader import Document
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_NAME = 40  # characters before the __c suffix
-MAX_PRECISION = 18
-LENGTH_TYPES = {"Text": (1, 255), "LongTextArea": (256, 131072)}
-NO_LENGTH_TYPES = {"TextArea", "Checkbox", "Date", "DateTime", "Email", "Phone", "Url", "Lookup", "Picklist"}
-UNIQUE_TYPES = {"Text", "Number", "Email"}
 LOOKUP_ONLY = ("referenceTo", "relationshipName", "relationshipLabel", "deleteConstraint")
 
 
@@ -130,11 +127,12 @@ def _check_field(doc: Document, path: tuple[Any, ...], field: dict[str, Any], kn
             if total > MAX_PRECISION:
                 add(("length",), f"length {length} + decimalPlaces {places or 0} = {total} digits; Salesforce allows "
                     f"at most {MAX_PRECISION}", "Setup's Number(16,2) is 'length: 16, decimalPlaces: 2' (precision 18)")
-    elif ftype in NO_LENGTH_TYPES and length is not None:
+    elif length is not None:
         add(("length",), f"{ftype} fields have no length", "remove 'length'", key=True)
     if places is not None and ftype not in NUMERIC_TYPES:
         add(("decimalPlaces",), f"decimalPlaces applies to Number, Currency and Percent, not {ftype}", "remove it", key=True)
-    if "visibleLines" in field and ftype != "LongTextArea":
+    row = salesforce_type(ftype)
+    if "visibleLines" in field and not row.visible_lines:
         add(("visibleLines",), "visibleLines applies to LongTextArea only", "remove it", key=True)
     if ftype == "Lookup":
         target = field.get("referenceTo")
@@ -159,13 +157,15 @@ def _check_field(doc: Document, path: tuple[Any, ...], field: dict[str, Any], kn
     elif "values" in field or "restricted" in field:
         add(("values",) if "values" in field else ("restricted",), "'values'/'restricted' apply to Picklist fields only",
             "remove them", key=True)
-    for flag in ("unique", "externalId"):
-        if field.get(flag) and ftype not in UNIQUE_TYPES:
-            add((flag,), f"{flag} is only possible on Text, Number and Email fields, not {ftype}", key=True)
+    for flag, allowed in (("unique", row.unique), ("externalId", row.external_id)):
+        if field.get(flag) and not allowed:
+            able = [n for n, t in SALESFORCE_TYPES.items() if (t.unique if flag == "unique" else t.external_id)]
+            add((flag,), f"{flag} is only possible on {', '.join(able[:-1])} and {able[-1]} fields, not {ftype}",
+                key=True)
     if field.get("caseSensitive") and not field.get("unique"):
         add(("caseSensitive",), "caseSensitive only matters together with 'unique: true'", "add unique: true or remove it",
             key=True)
-    if ftype == "Checkbox" and field.get("required"):
+    if field.get("required") and not row.required:
         add(("required",), "Checkbox fields cannot be required; they are always true or false", key=True)
     return findings
 
