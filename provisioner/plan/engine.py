@@ -13,13 +13,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .. import __version__
 from .classify import classify_with
-from .errors import DestroyNotAllowedError, PlanError, StalePlanError
+from .errors import DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, StalePlanError
 from .fingerprint import address_digests, canonical_json, changed_addresses, fingerprint
 from .ordering import order_addresses, order_kinds
 from .plan import Plan, desired_from_changes
 from .render_json import change_to_json
 from .report import ApplyReport
-from .resource import DELETE, Change, Desired, Live, ResourceKind, Result, provider_of
+from .resource import DELETE, PRESENT, Change, Desired, Live, ResourceKind, Result, provider_of
 
 TOOL = f"provisioner {__version__}"
 
@@ -51,7 +51,7 @@ def make_plan(
                 changes.append(_classify(registry[kind_name], by_address[address], live[address]))
 
     digests = address_digests(live, {d.address: d.sensitive for d in desired})
-    return Plan(
+    plan = Plan(
         changes=changes,
         fingerprint=fingerprint(digests),
         address_digests=digests,
@@ -60,6 +60,42 @@ def make_plan(
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool=TOOL,
     )
+    missing = missing_references(registry, kind_order, desired, changes, connections)
+    if missing:
+        raise MissingReferencesError(missing, plan)
+    return plan
+
+
+def will_exist(change: Change | None) -> bool | None:
+    """Whether the address exists once the plan is applied; None when the plan does not cover it.
+
+    A manual step does not create anything: a resource that is missing and manual stays missing.
+    """
+    if change is None:
+        return None
+    if change.is_manual:
+        return change.before is not None
+    return change.after is not None and DELETE not in change.actions[-1:]
+
+
+def missing_references(
+    registry: Mapping[str, ResourceKind],
+    kind_order: Sequence[str],
+    desired: list[Desired],
+    changes: list[Change],
+    connections: Mapping[str, Any],
+) -> list[MissingReference]:
+    """Ask every kind that has a ``missing_references(conn, desired, planned)`` member what its
+    resources refer to that neither the org holds nor the plan creates (see :func:`will_exist`)."""
+    planned = {c.address: c for c in changes}
+    missing: list[MissingReference] = []
+    for kind_name in kind_order:
+        check = getattr(registry[kind_name], "missing_references", None)
+        group = [d for d in desired if d.kind == kind_name and d.ensure == PRESENT
+                 and planned[d.address].action in ("create", "update", "replace")]
+        if check is not None and group:
+            missing += check(_connection(connections, kind_name), group, planned)
+    return missing
 
 
 def apply_plan(
