@@ -36,7 +36,8 @@ class Sandbox:
     def __init__(self, directory: str | Path | None = None, *, salesforce_port: int = 0, marketo_port: int = 0,
                  latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None,
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
-                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None) -> None:
+                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None,
+                 organization_id: str | None = None) -> None:
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
             directory = (self.state_file.with_name(self.state_file.name + ".d") if self.state_file
@@ -47,6 +48,7 @@ class Sandbox:
         self.api_daily_limit = api_daily_limit
         self.want_marketo = marketo
         self.marketo_channels = marketo_channels  # seeded in addition to Marketo's standard channels
+        self.organization_id = organization_id  # None: the default id of every sandbox org
         self.credentials: SalesforceCredentials = demo_credentials()
         self.tls: TLSMaterial | None = None
         self.jwt: JWTKeyPair | None = None
@@ -62,6 +64,8 @@ class Sandbox:
         self.jwt = jwt_key_pair(self.directory / "jwt")
         config = SalesforceConfig(credentials=self.credentials, jwt_certificate=self.jwt.certificate,
                                   api_daily_limit=self.api_daily_limit)
+        if self.organization_id:
+            config.organization_id = self.organization_id
         self.salesforce_app = SalesforceApp(config, on_save=self.save)
         self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
         self._load()

@@ -24,7 +24,7 @@ from .admin import AdminRoutes
 from .auth import DEFAULT_SESSION_SECONDS, Authenticator
 from .metadata_api import MetadataService, operation_name
 from .rest import NOT_FOUND, RestService, split_data_path
-from .store import OrgStore
+from .store import ORG_ID, OrgStore
 
 REST_URI_LIMIT = 16_384
 _SOAP = re.compile(r"^/services/Soap/([um])/(\d+\.\d)(/.*)?$")
@@ -38,6 +38,7 @@ class SalesforceConfig:
     jwt_certificate: Path | None = None
     api_daily_limit: int = 100_000
     session_seconds: float = DEFAULT_SESSION_SECONDS
+    organization_id: str = ORG_ID  # two sandboxes with different ids are two orgs (saved plans are bound to one)
 
 
 class SalesforceApp:
@@ -49,7 +50,8 @@ class SalesforceApp:
                  on_save: Callable[[], str | None] | None = None) -> None:
         self.config = config or SalesforceConfig()
         self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
-        self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds)
+        self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds,
+                                  self.config.organization_id)
         self.metadata = MetadataService(self.store, self.auth)
         self.rest = RestService(self.store, self.auth)
         self.admin_routes = AdminRoutes(self, on_save)
