@@ -25,7 +25,7 @@ from .classify import as_manual, as_replace, changed_attributes, classify_defaul
 from .diff import keyed_diff
 from .engine import apply_plan, apply_saved_plan, make_plan, will_exist
 from .errors import (DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, PlanFileError,
-                     StalePlanError)
+                     StalePlanError, WrongOrgError)
 from .fingerprint import address_digests, canonical_json, fingerprint, fingerprint_of
 from .plan import Plan, Summary, exit_code_for_plan
 from .planfile import read_plan, write_plan
@@ -37,7 +37,7 @@ from .resource import AttributeChange, Change, Desired, Live, Location, Resource
 
 __all__ = [
     "ApplyReport", "AttributeChange", "Change", "Desired", "DestroyNotAllowedError", "Live", "Location",
-    "MissingReference", "MissingReferencesError", "will_exist",
+    "MissingReference", "MissingReferencesError", "WrongOrgError", "will_exist",
     "NO_CHANGES", "Plan", "PlanError", "PlanFileError", "ResourceKind", "Result", "SENSITIVE",
     "StalePlanError", "Summary", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
     "as_replace", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",

@@ -13,7 +13,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .. import __version__
 from .classify import classify_with
-from .errors import DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, StalePlanError
+from .errors import (DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, StalePlanError,
+                     WrongOrgError)
 from .fingerprint import address_digests, canonical_json, changed_addresses, fingerprint
 from .ordering import order_addresses, order_kinds
 from .plan import Plan, desired_from_changes
@@ -59,6 +60,7 @@ def make_plan(
         manifests=list(manifests),
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool=TOOL,
+        org=org_identities(connections, {provider_of(d.kind) for d in desired}),
     )
     missing = missing_references(registry, kind_order, desired, changes, connections)
     if missing:
@@ -143,6 +145,7 @@ def apply_saved_plan(
     when the manifests now plan something different; otherwise ``fresh`` (which carries the
     real values of sensitive attributes) is applied without reading live state a third time.
     """
+    _refuse_other_org(saved, fresh)
     stale = changed_addresses(saved.address_digests, fresh.address_digests)
     if stale:
         raise StalePlanError(stale)
@@ -154,6 +157,33 @@ def apply_saved_plan(
     _check_kinds(fresh, registry)
     _refuse_destroy(fresh, allow_destroy)
     return _execute(fresh, registry, kind_order, connections, on_result)
+
+
+def org_identities(connections: Mapping[str, Any], providers: set[str]) -> dict[str, dict[str, str]]:
+    """``identity()`` of each used provider's connection (connections without one are not bound)."""
+    out = {}
+    for name in sorted(providers):
+        identity = getattr(connections.get(name), "identity", None)
+        if callable(identity):
+            out[name] = dict(identity())
+    return out
+
+
+def _refuse_other_org(saved: Plan, fresh: Plan) -> None:
+    """Raise naming both ids when the saved plan was made against another org (or records none)."""
+    differences = []
+    for provider, now in sorted(fresh.org.items()):
+        then = saved.org.get(provider)
+        if then is None:
+            differences.append(f"{provider}: the plan records no org; the credentials point at {_ids(now)}")
+        elif then != now:
+            differences.append(f"{provider}: the plan was made for {_ids(then)}; the credentials point at {_ids(now)}")
+    if differences:
+        raise WrongOrgError(differences)
+
+
+def _ids(identity: Mapping[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in identity.items())
 
 
 def read_live(

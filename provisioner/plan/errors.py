@@ -21,6 +21,18 @@ class StalePlanError(PlanError):
         )
 
 
+class WrongOrgError(PlanError):
+    """A saved plan was made against other orgs than the credentials now point at."""
+
+    def __init__(self, differences: Sequence[str]) -> None:
+        self.differences = list(differences)
+        listed = "\n".join(f"  {d}" for d in self.differences)
+        super().__init__(
+            f"The plan was made for another org:\n{listed}\n"
+            "Nothing was applied. Point the credentials at the org the plan was made for, or plan again."
+        )
+
+
 class DestroyNotAllowedError(PlanError):
     """The plan deletes or replaces resources and apply was not given allow_destroy."""
 

@@ -38,6 +38,9 @@ class Plan:
     created_at: str = ""
     tool: str = ""
     redacted: bool = False
+    #: Which org each provider's connection works as: ``{"salesforce": {"organization_id", "user"},
+    #: "marketo": {"instance", "user"}}``. A saved plan is applied only to the same orgs.
+    org: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def summary(self) -> Summary:

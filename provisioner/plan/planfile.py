@@ -76,6 +76,9 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
     changes = [_change_from_json(entry, i, name) for i, entry in enumerate(entries)]
     manifests = data.get("manifests") or []
     redacted = any(_has_masked(c) for c in changes)
+    org = data.get("org") or {}
+    if not isinstance(org, dict) or not all(isinstance(v, dict) for v in org.values()):
+        raise PlanFileError(name, "org must map each provider to its organization's ids")
     return Plan(
         changes=changes,
         fingerprint=fingerprint,
@@ -85,6 +88,7 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
         created_at=str(data.get("created_at", "")),
         tool=tool,
         redacted=redacted,
+        org={str(p): {str(k): str(v) for k, v in ids.items()} for p, ids in org.items()},
     )
 
 
