@@ -57,6 +57,9 @@ def cli() -> None:
       1  findings or errors (invalid manifests, failed API calls)
       2  usage error; with plan --detailed-exitcode and drift: changes present
     """
+    from .redaction import install_output_guard
+
+    install_output_guard(os.environ)  # secrets never reach the terminal or a log, whatever prints them
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from .manifest.model import ManifestSet
 from .plan import Plan, make_plan
 from .plan.resource import Desired, ResourceKind
 from .providers.registry import PROVIDERS, get_provider
+from .redaction import remember_environment
 
 
 class WorkflowError(Exception):
@@ -61,6 +62,7 @@ def read_env(env_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
                 continue
             key, _, value = line.removeprefix("export ").partition("=")
             env.setdefault(key.strip(), value.strip().strip("'\""))
+    remember_environment(env)  # a .env file's secrets are masked in output like the environment's
     return env
 
 

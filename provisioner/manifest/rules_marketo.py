@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..redaction import strip_userinfo
 from .dates import date_range_problems
 from .fieldtypes import DEDUPE_TYPES
 from .findings import Finding
@@ -26,7 +27,13 @@ DATED_PROGRAM_TYPES = ("Event", "Event with Webinar")
 
 
 def endpoint_problem(endpoint: str) -> tuple[str, str] | None:
-    """The classic setup mistake: the REST endpoint pasted with its /rest or /identity path."""
+    """The classic setup mistake: the REST endpoint pasted with its /rest or /identity path; or a
+    user:password@ in it (never repeated in the message)."""
+    endpoint, had_userinfo = strip_userinfo(endpoint)
+    if had_userinfo:
+        return ("the Marketo endpoint carries a user name and password (user:password@host)",
+                f"remove them: '{endpoint.rstrip('/')}'; the API user's credentials come from MARKETO_CLIENT_ID "
+                "and MARKETO_CLIENT_SECRET, never from a manifest")
     trimmed = endpoint.rstrip("/")
     for suffix in ("/rest", "/identity"):
         if trimmed.endswith(suffix):
