@@ -52,7 +52,7 @@ def _base(t: SalesforceType) -> dict[str, Any]:
     if t.default == "required":
         md["defaultValue"] = "false"
     if t.lookup:
-        md.update(referenceTo="Account", relationshipName="Probes", deleteConstraint="SetNull")
+        md.update(referenceTo="Account", relationshipName="Probes", deleteConstraint="Restrict")
     if t.picklist:
         md["valueSet"] = {"valueSetDefinition": {"value": [{"fullName": "A"}]}}
     return md
@@ -88,6 +88,9 @@ def test_salesforce_type_agrees_with_the_sandbox(name: str) -> None:
     if t.unique:
         assert _accepted({**base, "unique": True, "caseSensitive": True})
     assert not _accepted({**base, "caseSensitive": True}), "caseSensitive without unique"
+    if t.lookup:  # the pair the vendor forbids: a required lookup cannot clear itself when its parent goes
+        assert _accepted({**base, "deleteConstraint": "SetNull"})
+        assert not _accepted({**base, "deleteConstraint": "SetNull", "required": True})
 
 
 def test_sync_row_checks_know_long_text_area() -> None:
