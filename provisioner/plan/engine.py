@@ -127,6 +127,7 @@ def apply_plan(
     stale = changed_addresses(plan.address_digests, digests)
     if stale:
         raise StalePlanError(stale)
+    check_before_writes(plan, connections)
     return _execute(plan, registry, kind_order, connections, on_result)
 
 
@@ -156,7 +157,19 @@ def apply_saved_plan(
     kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
     _check_kinds(fresh, registry)
     _refuse_destroy(fresh, allow_destroy)
+    check_before_writes(fresh, connections)
     return _execute(fresh, registry, kind_order, connections, on_result)
+
+
+def check_before_writes(plan: Plan, connections: Mapping[str, Any]) -> None:
+    """Before the first write of any provider, let every provider that will write check what would make
+    it fail half-way (``ensure_preflight``: the Marketo API user's permissions), so that a missing
+    permission on one side stops the apply before the other side is changed."""
+    writing = {provider_of(c.kind) for c in plan.changes if not (c.is_no_op or c.is_manual)}
+    for provider in sorted(writing):
+        check = getattr(connections.get(provider), "ensure_preflight", None)
+        if callable(check):
+            check()
 
 
 def org_identities(connections: Mapping[str, Any], providers: set[str]) -> dict[str, dict[str, str]]:

@@ -146,3 +146,25 @@ def test_plan_and_apply_refuse_a_reference_the_org_lacks_and_the_org_stays_untou
     assert code == 1, out
     assert f"{address}: {missing}" in out, out
     assert org_contents(box) == before  # nothing of the manifests was created: not half-applied
+
+
+def test_a_missing_marketo_permission_stops_apply_before_salesforce_is_written(
+        box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Salesforce kinds apply first; the Marketo API user's permissions are checked before that first write."""
+    import requests
+
+    monkeypatch.chdir(tmp_path)
+    manifest = tmp_path / "sf.yaml"
+    manifest.write_text(SALESFORCE.format(spec=GOOD_OBJECT), encoding="utf-8")
+    admin = f"{box.marketo_url}/__sandbox/limits"
+    everything = requests.post(admin, json={}, verify=box.ca_bundle, timeout=10).json()["permissions"]
+    requests.post(admin, json={"permissions": [p for p in everything if p != "Read-Write Person"]},
+                  verify=box.ca_bundle, timeout=10).raise_for_status()
+    try:
+        before = org_contents(box)
+        code, out = run(box, "apply", "--auto-approve", str(manifest), str(KALTURA_MARKETO))
+        assert code == 1, out
+        assert "Read-Write Person" in out, out
+        assert org_contents(box) == before  # not the custom object on the Salesforce side either
+    finally:
+        requests.post(admin, json={"permissions": everything}, verify=box.ca_bundle, timeout=10).raise_for_status()
