@@ -36,6 +36,15 @@ def test_the_schema_offers_exactly_the_types_of_the_table() -> None:
         n for n, t in MARKETO_TYPES.items() if t.activity_attribute}
 
 
+def test_the_schema_descriptions_quote_the_table() -> None:
+    """The editor tooltips say the same ranges as the table (they are the schema's only copy of them)."""
+    props = SCHEMA["$defs"]["salesforceField"]["properties"]
+    for name, t in SALESFORCE_TYPES.items():
+        if t.length:
+            assert f"{name}: {t.length[0]}-{t.length[1]}" in props["length"]["description"], name
+    assert f"must not exceed {MAX_PRECISION}" in props["decimalPlaces"]["description"]
+
+
 def test_marketo_types_agree_with_the_sandbox() -> None:
     assert {n for n, t in MARKETO_TYPES.items() if t.custom_object_field} == set(sandbox_customobjects.FIELD_TYPES)
     assert {n for n, t in MARKETO_TYPES.items() if t.dedupe} == set(sandbox_customobjects.DEDUPE_TYPES)

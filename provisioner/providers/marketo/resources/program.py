@@ -208,7 +208,9 @@ class ProgramKind:
         """A program to create needs its channel, the root of its folder path and the program it clones
         from to exist in the instance, or to be created by the same plan (channels never are)."""
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
-        missing = []
+        missing: list[MissingReference] = []
+        channels: dict[str, bool] = {}  # looked up once per name, however many programs use it
+        sources: dict[str, bool] = {}
         for d in desired:
             if planned[d.address].action not in ("create", "replace"):
                 continue
@@ -219,7 +221,9 @@ class ProgramKind:
 
             channel = address(CHANNEL_KIND, attrs["channel"])
             exists = will_exist(planned.get(channel))
-            if exists is False or (exists is None and not _channel_exists(conn, attrs["channel"])):
+            if exists is None and attrs["channel"] not in channels:
+                channels[attrs["channel"]] = _channel_exists(conn, attrs["channel"])
+            if exists is False or (exists is None and not channels[attrs["channel"]]):
                 lacks(f"channel '{attrs['channel']}' does not exist in the instance (Marketo's API cannot create "
                       "channels)", f"create it by hand in Admin > Tags > Channels (the manual step for {channel} "
                       "says how), then plan again")
@@ -230,7 +234,9 @@ class ProgramKind:
             source = attrs.get("cloneFrom")
             if source:
                 exists = will_exist(planned.get(address(KIND, source)))
-                if exists is False or (exists is None and _by_name(conn, source) is None):
+                if exists is None and source not in sources:
+                    sources[source] = _by_name(conn, source) is not None
+                if exists is False or (exists is None and not sources[source]):
                     lacks(f"the program to clone, '{source}', does not exist in the instance and this plan does not "
                           "create it", "apply the setup manifests that declare the template program first")
         return missing
