@@ -124,9 +124,8 @@ class BoundedEnvironment(SandboxedEnvironment):
     # -- the budget of the render in progress ------------------------------------------------
     def _budget(self) -> _Budget:
         budget = getattr(self._local, "budget", None)
-        if budget is None:  # a render outside render(): still bounded, with a fresh budget
-            budget = self._local.budget = _Budget(self.limits)
-        return budget
+        # A render outside render() (template.render): each loop and call is still bounded on its own.
+        return budget if budget is not None else _Budget(self.limits)
 
     def render(self, template: jinja2.Template, variables: dict[str, Any]) -> str:
         """Render ``template`` within the limits; the output is checked as it is produced.
