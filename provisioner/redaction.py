@@ -34,7 +34,8 @@ MIN_SECRET_LENGTH = 6
 _USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.\-]*://)(?P<userinfo>[^\s/@'\"<>]+)@", re.IGNORECASE)
 _QUERY = re.compile(r"(\b(?:client_secret|access_token|refresh_token|password|assertion|sessionId|code)=)"
                     r"[^&\s\"'<>]+", re.IGNORECASE)
-_BEARER = re.compile(r"\b(Bearer|OAuth)\s+[A-Za-z0-9!._~+/=\-]{8,}")
+#: "Bearer <token>" (a token has a digit: "Bearer authentication" in prose is left alone).
+_BEARER = re.compile(r"\b(Bearer)\s+(?=[A-Za-z!._~+/=:\-]*\d)[A-Za-z0-9!._~+/=:\-]{8,}")
 _SALESFORCE_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{16,}")
 
 _known: set[str] = set()
