@@ -138,3 +138,26 @@ def test_failures_name_the_endpoint_but_never_its_password_or_a_secret(env: dict
     assert f"https://{host}/services/oauth2/token" in runs[1][1]
     assert "https://127.0.0.1:1" in runs[3][1] or "http://127.0.0.1:1" in runs[3][1]
     assert_no_secret(env, logs, *(out for _, out in runs))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("could not connect to https://integration:S3cret-pw@example.my.salesforce.com/services",
+     "could not connect to https://***@example.my.salesforce.com/services"),
+    ("GET /identity/oauth/token?grant_type=client_credentials&client_secret=Xy7-secret-99 HTTP/1.1",
+     "GET /identity/oauth/token?grant_type=client_credentials&client_secret=*** HTTP/1.1"),
+    ("Authorization: Bearer 7f3c1e2a-11aa-4b2c-9d8e-0a1b2c3d4e5f:ab", "Authorization: Bearer ***"),
+    ("session 00D5g000004SbxG!AQ4AQFhb3uK2zWq9v8xJ0sLmN7yT expired", "session *** expired"),
+    ("SFDX_AUTH_URL=force://PlatformCLI::5Aep861refresh-token-42@example.my.salesforce.com",
+     "SFDX_AUTH_URL=force://***@example.my.salesforce.com"),
+])
+def test_the_redactor_masks_each_kind_of_secret_and_keeps_the_rest(text: str, expected: str) -> None:
+    from provisioner.redaction import redact
+
+    assert redact(text) == expected
+
+
+def test_prose_is_left_alone() -> None:
+    from provisioner.redaction import redact
+
+    text = "Bearer authentication failed for user integration@example.com at https://example.com/a@b"
+    assert redact(text) == text
