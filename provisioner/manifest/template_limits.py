@@ -71,7 +71,8 @@ class _Budget:
     def check_size(self, value: Any, what: str = "a value") -> Any:
         size = len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
         if size > self.limits.value_chars:
-            raise TemplateLimitError(f"{what} of {size:,} items is larger than the limit of "
+            unit = "characters" if isinstance(value, str) else "items"
+            raise TemplateLimitError(f"{what} of {size:,} {unit} is larger than the limit of "
                                      f"{self.limits.value_chars:,}")
         return value
 
