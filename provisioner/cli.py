@@ -57,6 +57,9 @@ def cli() -> None:
     With --format json every command prints one JSON document {"version": 1, "command": ..., ...}
     (README: JSON output).
     """
+    from .redaction import install_output_guard
+
+    install_output_guard(os.environ)  # secrets never reach the terminal or a log, whatever prints them
 
 
 for _command in (init, validate, plan, apply, show, drift, demo, sandbox, export, sync, event):

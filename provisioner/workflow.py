@@ -16,6 +16,7 @@ from .manifest.model import ManifestSet
 from .plan import Plan, make_plan
 from .plan.resource import Desired, ResourceKind
 from .providers.registry import PROVIDERS, get_provider
+from .redaction import remember_environment
 
 
 class WorkflowError(Exception):
@@ -64,6 +65,7 @@ def read_env(env_file: str | os.PathLike[str] | None = None) -> dict[str, str]:
         for key, value in dotenv_values(path, encoding="utf-8").items():
             if value is not None:
                 env.setdefault(key, value)
+    remember_environment(env)  # a .env file's secrets are masked in output like the environment's
     return env
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..manifest.fieldtypes import ACTIVITY_ATTRIBUTE_TYPES, CUSTOM_OBJECT_FIELD_TYPES
 from ..manifest.rules_marketo import DATED_PROGRAM_TYPES
 from ..plan.resource import Desired, Live, ResourceKind
 from ..providers.marketo.client import MarketoClient
@@ -25,9 +26,8 @@ from .yaml_writer import MODELINE, Writer, flow
 #: Values the manifest schema accepts.
 PROGRAM_TYPES = frozenset({"Default", "Event", "Event with Webinar", "Engagement", "Email"})
 CHANNEL_PROGRAM_TYPES = frozenset({"event", "webinar", "program", "nurture", "email"})
-ATTRIBUTE_TYPES = frozenset({"string", "text", "integer", "float", "currency", "date", "datetime", "boolean",
-                             "email", "phone", "url"})
-FIELD_TYPES = ATTRIBUTE_TYPES | {"link"}
+ATTRIBUTE_TYPES = frozenset(ACTIVITY_ATTRIBUTE_TYPES)
+FIELD_TYPES = frozenset(CUSTOM_OBJECT_FIELD_TYPES)
 
 
 def read_live(conn: MarketoClient, kind: ResourceKind, kind_name: str, names: list[str],

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..manifest.model import NUMERIC_TYPES, STANDARD_OBJECTS
+from ..manifest.fieldtypes import NUMERIC_TYPES, SALESFORCE_TYPES
+from ..manifest.model import STANDARD_OBJECTS
 from ..manifest.schema_check import load_schema
 from ..plan.resource import Desired
 from ..providers.salesforce.connection import SalesforceConnection
@@ -24,8 +25,7 @@ from .errors import ExportError
 from .yaml_writer import MODELINE, Writer, flow
 
 #: Field types the manifest schema accepts (Setup's names).
-FIELD_TYPES = frozenset({"Text", "TextArea", "LongTextArea", "Number", "Currency", "Percent", "Checkbox", "Date",
-                         "DateTime", "Email", "Phone", "Url", "Lookup", "Picklist"})
+FIELD_TYPES = frozenset(SALESFORCE_TYPES)
 #: CustomField metadata keys the manifest expresses; any other key with a value is reported as left out.
 FIELD_KEYS = frozenset({"fullName", "label", "type", "description", "inlineHelpText", "required", "length",
                         "visibleLines", "precision", "scale", "unique", "externalId", "caseSensitive", "defaultValue",

@@ -28,12 +28,16 @@ class Finding:
     message: str
     hint: str = ""
     rule: str = "error"
+    #: The vendor document a rule comes from (see :mod:`.vendor_rules`), when it comes from one.
+    source: str = ""
 
     def render(self) -> str:
-        """The one-line text form: ``file:line:column: message (hint: ...)``."""
+        """The one-line text form: ``file:line:column: message (hint: ...) [source: ...]``."""
         text = f"{self.location}: {self.message}"
         if self.hint:
             text += f" (hint: {self.hint})"
+        if self.source:
+            text += f" [source: {self.source}]"
         return text
 
     def to_json(self) -> dict[str, Any]:

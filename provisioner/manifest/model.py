@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fieldtypes import NUMERIC_TYPES
 from .findings import Location
 from .yaml_loader import Document
 
@@ -19,8 +20,7 @@ STANDARD_OBJECTS = frozenset({
     "Lead", "Opportunity", "Task", "User",
 })
 
-#: Field types whose size is given by `length` (and `decimalPlaces`).
-NUMERIC_TYPES = frozenset({"Number", "Currency", "Percent"})
+__all__ = ["NUMERIC_TYPES"]  # re-exported: sized by length and decimalPlaces (see fieldtypes)
 
 
 def custom_suffix(name: str) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..redaction import strip_userinfo
 from .dates import date_range_problems
+from .fieldtypes import DEDUPE_TYPES
 from .findings import Finding
+from .vendor_rules import finding
 from .yaml_loader import Document
 
 MAX_CUSTOM_OBJECT_TYPES = 10
@@ -15,6 +18,15 @@ MAX_DEDUPE_FIELDS = 3
 MAX_ACTIVITY_TYPES = 10
 MAX_SECONDARY_ATTRIBUTES = 20
 _API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+API_NAME_RULE = "marketo.api-name"
+
+
+def _suggest(name: str) -> str:
+    """``'Entry ID'`` → ``entryID``: the name with what Marketo refuses taken out (a hint, not a rule)."""
+    words = re.findall(r"[A-Za-z0-9]+", name)
+    joined = (words[0][:1].lower() + words[0][1:] + "".join(w[:1].upper() + w[1:] for w in words[1:])) if words \
+        else "name"
+    return joined if joined[:1].isalpha() else "x" + joined
 
 #: Which channel programType each program type needs.
 PROGRAM_CHANNEL_TYPES = {"Event": "event", "Event with Webinar": "webinar", "Default": "program",
@@ -25,7 +37,13 @@ DATED_PROGRAM_TYPES = ("Event", "Event with Webinar")
 
 
 def endpoint_problem(endpoint: str) -> tuple[str, str] | None:
-    """The classic setup mistake: the REST endpoint pasted with its /rest or /identity path."""
+    """The classic setup mistake: the REST endpoint pasted with its /rest or /identity path; or a
+    user:password@ in it (never repeated in the message)."""
+    endpoint, had_userinfo = strip_userinfo(endpoint)
+    if had_userinfo:
+        return ("the Marketo endpoint carries a user name and password (user:password@host)",
+                f"remove them: '{endpoint.rstrip('/')}'; the API user's credentials come from MARKETO_CLIENT_ID "
+                "and MARKETO_CLIENT_SECRET, never from a manifest")
     trimmed = endpoint.rstrip("/")
     for suffix in ("/rest", "/identity"):
         if trimmed.endswith(suffix):
@@ -45,6 +63,14 @@ def check_marketo(doc: Document) -> list[Finding]:
     def add(path: tuple[Any, ...], message: str, hint: str = "", key: bool = False) -> None:
         findings.append(Finding(doc.location(path, key=key), message, hint, "marketo"))
 
+    def rule(path: tuple[Any, ...], rule_id: str, message: str, hint: str = "", key: bool = False) -> None:
+        findings.append(finding(doc.location(path, key=key), rule_id, message, hint))
+
+    def api_name(path: tuple[Any, ...], what: str, name: str) -> None:
+        if not _API_NAME.match(name):
+            rule(path, API_NAME_RULE, f"{what} '{name}' must start with a letter and use only letters, digits and "
+                 "underscores", f"for example '{_suggest(name)}'")
+
     if spec.get("endpoint"):
         problem = endpoint_problem(spec["endpoint"])
         if problem:
@@ -61,14 +87,13 @@ def check_marketo(doc: Document) -> list[Finding]:
                     "'Not in Program' is Marketo's built-in step 0", "leave it out; it is always there")
     for i, obj in enumerate(spec.get("customObjects", [])):
         base = ("spec", "customObjects", i)
-        if not _API_NAME.match(obj["apiName"]):
-            add(base + ("apiName",), f"custom object apiName '{obj['apiName']}' must start with a letter and use"
-                " letters, digits and underscores")
+        api_name(base + ("apiName",), "custom object apiName", obj["apiName"])
         names = [f["name"] for f in obj["fields"]]
         if len(names) > MAX_CUSTOM_OBJECT_FIELDS:
             add(base + ("fields",), f"custom object '{obj['apiName']}' has {len(names)} fields; Marketo allows "
                 f"{MAX_CUSTOM_OBJECT_FIELDS}", key=True)
         for j, f in enumerate(obj["fields"]):
+            api_name(base + ("fields", j, "name"), "custom object field name", f["name"])
             if names.index(f["name"]) != j:
                 add(base + ("fields", j, "name"), f"field '{f['name']}' is declared twice")
             if f["dataType"] == "link" and "relatedTo" not in f:
@@ -78,12 +103,17 @@ def check_marketo(doc: Document) -> list[Finding]:
                 add(base + ("fields", j, "relatedTo"), "relatedTo applies to link fields only", key=True)
         dedupe = obj["dedupeFields"]
         if not 1 <= len(dedupe) <= MAX_DEDUPE_FIELDS:
-            add(base + ("dedupeFields",), f"custom object '{obj['apiName']}' has {len(dedupe)} dedupe fields; Marketo "
-                f"needs 1 to {MAX_DEDUPE_FIELDS}", key=True)
+            rule(base + ("dedupeFields",), "marketo.dedupe-type", f"custom object '{obj['apiName']}' has "
+                 f"{len(dedupe)} dedupe fields; Marketo needs 1 to {MAX_DEDUPE_FIELDS}", key=True)
+        types = {f["name"]: f["dataType"] for f in obj["fields"]}
         for j, name in enumerate(dedupe):
             if name not in names:
                 add(base + ("dedupeFields", j), f"dedupe field '{name}' is not a field of '{obj['apiName']}'",
                     "list names from 'fields'")
+            elif types[name] not in DEDUPE_TYPES:
+                rule(base + ("dedupeFields", j), "marketo.dedupe-type", f"dedupe field '{name}' is of type "
+                     f"{types[name]}; Marketo dedupes custom objects on {', '.join(DEDUPE_TYPES)} fields only",
+                     "pick another field, or change its type")
     for i, program in enumerate(spec.get("programs", [])):
         for key, message, hint in date_range_problems(program):
             add(("spec", "programs", i, key), message, hint)
@@ -94,6 +124,10 @@ def check_marketo(doc: Document) -> list[Finding]:
                 "remove the dates, or use an event program", key=True)
     for i, act in enumerate(spec.get("customActivities", [])):
         base = ("spec", "customActivities", i)
+        api_name(base + ("apiName",), "custom activity apiName", act["apiName"])
+        api_name(base + ("primaryAttribute", "apiName"), "primary attribute apiName", act["primaryAttribute"]["apiName"])
+        for j, a in enumerate(act.get("attributes", [])):
+            api_name(base + ("attributes", j, "apiName"), "attribute apiName", a["apiName"])
         attributes = act.get("attributes", [])
         if len(attributes) > MAX_SECONDARY_ATTRIBUTES:
             add(base + ("attributes",), f"custom activity '{act['apiName']}' has {len(attributes)} secondary "
@@ -116,8 +150,8 @@ def check_marketo_set(docs: list[Document]) -> list[Finding]:
         entries = [(d, i) for d in docs for i, _ in enumerate(d.data["spec"].get(kind, []))]
         if len(entries) > limit:
             d, i = entries[limit]
-            findings.append(Finding(d.location(("spec", kind, i)), f"{len(entries)} {what} declared; a Marketo "
-                                    f"instance holds at most {limit}", "remove or merge some", "marketo"))
+            findings.append(finding(d.location(("spec", kind, i)), "marketo.type-limits", f"{len(entries)} {what} "
+                                    f"declared; a Marketo instance holds at most {limit}", "remove or merge some"))
         seen: dict[str, Any] = {}
         for d, i in entries:
             name = d.data["spec"][kind][i]["apiName"]

@@ -1,6 +1,7 @@
 """Render `.j2` manifests with a sandboxed Jinja environment before they are parsed as YAML.
 
-Sandboxed so a template cannot reach Python internals (``__class__`` and friends);
+Sandboxed so a template cannot reach Python internals (``__class__`` and friends); bounded
+(:mod:`.template_limits`) so a loop, a repeat or a recursive macro cannot hang or exhaust memory;
 StrictUndefined so a misspelt variable is an error, not an empty string.
 """
 
@@ -10,14 +11,15 @@ import functools
 from typing import Any, Mapping
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from .findings import Finding, Location, ManifestError
+from .template_limits import BoundedEnvironment, Limits, TemplateLimitError
 
 #: Rendered output larger than this is refused (a loop gone wrong, not a manifest).
 MAX_RENDERED_BYTES = 5 * 1024 * 1024
 
-_ENV = SandboxedEnvironment(
+_ENV = BoundedEnvironment(
+    Limits(output_chars=MAX_RENDERED_BYTES),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,
@@ -47,7 +49,17 @@ def render_template(source: str, filename: str, variables: Mapping[str, Any]) ->
     """Render ``source`` (the text of ``filename``) with ``variables``; errors become ManifestError."""
     try:
         template = _compiled(source, filename)
-        rendered = template.render(**dict(variables))
+        rendered = _ENV.render(template, dict(variables))
+    except TemplateLimitError as exc:
+        raise _error(exc, filename, f"template stopped: {exc}",
+                     "templates render manifests, not data: check the loops, repeats and macros near this line"
+                     ) from None
+    except RecursionError:
+        raise ManifestError([Finding(Location(filename), "template stopped: calls nested too deep",
+                                     "check the macros that call themselves")]) from None
+    except MemoryError:
+        raise ManifestError([Finding(Location(filename), "template stopped: it needed more memory than there is",
+                                     "check the loops, repeats and macros")]) from None
     except jinja2.exceptions.SecurityError as exc:
         raise _error(exc, filename, f"template tried an unsafe operation: {exc}",
                      "templates may only use variables, filters, loops and conditions") from None

@@ -23,8 +23,9 @@ Kinds classify with :func:`classify_default` (create/update/delete/no-op over a
 
 from .classify import as_manual, as_replace, changed_attributes, classify_default
 from .diff import keyed_diff
-from .engine import apply_plan, apply_saved_plan, make_plan
-from .errors import DestroyNotAllowedError, PlanError, PlanFileError, StalePlanError
+from .engine import apply_plan, apply_saved_plan, make_plan, will_exist
+from .errors import (DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, PlanFileError,
+                     StalePlanError, WrongOrgError)
 from .fingerprint import address_digests, canonical_json, fingerprint, fingerprint_of
 from .plan import Plan, Summary, exit_code_for_plan
 from .planfile import read_plan, write_plan
@@ -37,6 +38,7 @@ from .resource import AttributeChange, Change, Desired, Live, Location, Resource
 
 __all__ = [
     "ApplyReport", "AttributeChange", "Change", "Desired", "DestroyNotAllowedError", "Live", "Location",
+    "MissingReference", "MissingReferencesError", "WrongOrgError", "will_exist",
     "NO_CHANGES", "Plan", "PlanError", "PlanFileError", "ResourceKind", "Result", "SENSITIVE",
     "StalePlanError", "Summary", "TargetError", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
     "as_replace", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",

@@ -13,13 +13,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .. import __version__
 from .classify import classify_with
-from .errors import DestroyNotAllowedError, PlanError, StalePlanError
+from .errors import (DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, StalePlanError,
+                     WrongOrgError)
 from .fingerprint import address_digests, canonical_json, changed_addresses, fingerprint
 from .ordering import order_addresses, order_kinds
 from .plan import Plan, desired_from_changes
 from .render_json import change_to_json
 from .report import ApplyReport
-from .resource import DELETE, Change, Desired, Live, ResourceKind, Result, provider_of
+from .resource import DELETE, PRESENT, Change, Desired, Live, ResourceKind, Result, provider_of
 
 TOOL = f"provisioner {__version__}"
 
@@ -51,7 +52,7 @@ def make_plan(
                 changes.append(_classify(registry[kind_name], by_address[address], live[address]))
 
     digests = address_digests(live, {d.address: d.sensitive for d in desired})
-    return Plan(
+    plan = Plan(
         changes=changes,
         fingerprint=fingerprint(digests),
         address_digests=digests,
@@ -59,7 +60,44 @@ def make_plan(
         manifests=list(manifests),
         created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool=TOOL,
+        org=org_identities(connections, {provider_of(d.kind) for d in desired}),
     )
+    missing = missing_references(registry, kind_order, desired, changes, connections)
+    if missing:
+        raise MissingReferencesError(missing, plan)
+    return plan
+
+
+def will_exist(change: Change | None) -> bool | None:
+    """Whether the address exists once the plan is applied; None when the plan does not cover it.
+
+    A manual step does not create anything: a resource that is missing and manual stays missing.
+    """
+    if change is None:
+        return None
+    if change.is_manual:
+        return change.before is not None
+    return change.after is not None and DELETE not in change.actions[-1:]
+
+
+def missing_references(
+    registry: Mapping[str, ResourceKind],
+    kind_order: Sequence[str],
+    desired: list[Desired],
+    changes: list[Change],
+    connections: Mapping[str, Any],
+) -> list[MissingReference]:
+    """Ask every kind that has a ``missing_references(conn, desired, planned)`` member what its
+    resources refer to that neither the org holds nor the plan creates (see :func:`will_exist`)."""
+    planned = {c.address: c for c in changes}
+    missing: list[MissingReference] = []
+    for kind_name in kind_order:
+        check = getattr(registry[kind_name], "missing_references", None)
+        group = [d for d in desired if d.kind == kind_name and d.ensure == PRESENT
+                 and planned[d.address].action in ("create", "update", "replace")]
+        if check is not None and group:
+            missing += check(_connection(connections, kind_name), group, planned)
+    return missing
 
 
 def apply_plan(
@@ -89,6 +127,7 @@ def apply_plan(
     stale = changed_addresses(plan.address_digests, digests)
     if stale:
         raise StalePlanError(stale)
+    check_before_writes(plan, connections)
     return _execute(plan, registry, kind_order, connections, on_result)
 
 
@@ -107,6 +146,7 @@ def apply_saved_plan(
     when the manifests now plan something different; otherwise ``fresh`` (which carries the
     real values of sensitive attributes) is applied without reading live state a third time.
     """
+    _refuse_other_org(saved, fresh)
     stale = changed_addresses(saved.address_digests, fresh.address_digests)
     if stale:
         raise StalePlanError(stale)
@@ -117,7 +157,46 @@ def apply_saved_plan(
     kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
     _check_kinds(fresh, registry)
     _refuse_destroy(fresh, allow_destroy)
+    check_before_writes(fresh, connections)
     return _execute(fresh, registry, kind_order, connections, on_result)
+
+
+def check_before_writes(plan: Plan, connections: Mapping[str, Any]) -> None:
+    """Before the first write of any provider, let every provider that will write check what would make
+    it fail half-way (``ensure_preflight``: the Marketo API user's permissions), so that a missing
+    permission on one side stops the apply before the other side is changed."""
+    writing = {provider_of(c.kind) for c in plan.changes if not (c.is_no_op or c.is_manual)}
+    for provider in sorted(writing):
+        check = getattr(connections.get(provider), "ensure_preflight", None)
+        if callable(check):
+            check()
+
+
+def org_identities(connections: Mapping[str, Any], providers: set[str]) -> dict[str, dict[str, str]]:
+    """``identity()`` of each used provider's connection (connections without one are not bound)."""
+    out = {}
+    for name in sorted(providers):
+        identity = getattr(connections.get(name), "identity", None)
+        if callable(identity):
+            out[name] = dict(identity())
+    return out
+
+
+def _refuse_other_org(saved: Plan, fresh: Plan) -> None:
+    """Raise naming both ids when the saved plan was made against another org (or records none)."""
+    differences = []
+    for provider, now in sorted(fresh.org.items()):
+        then = saved.org.get(provider)
+        if then is None:
+            differences.append(f"{provider}: the plan records no org; the credentials point at {_ids(now)}")
+        elif then != now:
+            differences.append(f"{provider}: the plan was made for {_ids(then)}; the credentials point at {_ids(now)}")
+    if differences:
+        raise WrongOrgError(differences)
+
+
+def _ids(identity: Mapping[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in identity.items())
 
 
 def read_live(

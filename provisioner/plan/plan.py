@@ -40,6 +40,9 @@ class Plan:
     tool: str = ""
     redacted: bool = False
     targets: list[str] = field(default_factory=list)  # --target patterns; empty means every address
+    #: Which org each provider's connection works as: ``{"salesforce": {"organization_id", "user"},
+    #: "marketo": {"instance", "user"}}``. A saved plan is applied only to the same orgs.
+    org: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def summary(self) -> Summary:

@@ -79,6 +79,9 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
     targets = data.get("targets") or []
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
         raise PlanFileError(name, "targets must be a list of address patterns")
+    org = data.get("org") or {}
+    if not isinstance(org, dict) or not all(isinstance(v, dict) for v in org.values()):
+        raise PlanFileError(name, "org must map each provider to its organization's ids")
     return Plan(
         changes=changes,
         fingerprint=fingerprint,
@@ -89,6 +92,7 @@ def plan_from_json(data: Any, name: str = "<plan>") -> Plan:
         tool=tool,
         redacted=redacted,
         targets=list(targets),
+        org={str(p): {str(k): str(v) for k, v in ids.items()} for p, ids in org.items()},
     )
 
 

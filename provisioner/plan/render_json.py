@@ -47,6 +47,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "created_at": plan.created_at,
         "manifests": list(plan.manifests),
         "targets": list(plan.targets),
+        "org": {p: dict(ids) for p, ids in plan.org.items()},
         "fingerprint": plan.fingerprint,
         "address_digests": dict(plan.address_digests),
         "resource_changes": [change_to_json(c) for c in plan.changes],

@@ -43,7 +43,8 @@ class Sandbox:
                  latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None,
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
                  marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None,
-                 race: bool = False, race_hold_seconds: float = DEFAULT_HOLD_SECONDS) -> None:
+                 race: bool = False, race_hold_seconds: float = DEFAULT_HOLD_SECONDS,
+                 organization_id: str | None = None) -> None:
         self.race, self.race_hold_seconds = race, race_hold_seconds
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
@@ -55,6 +56,7 @@ class Sandbox:
         self.api_daily_limit = api_daily_limit
         self.want_marketo = marketo
         self.marketo_channels = marketo_channels  # seeded in addition to Marketo's standard channels
+        self.organization_id = organization_id  # None: the default id of every sandbox org
         self.credentials: SalesforceCredentials = demo_credentials()
         self.tls: TLSMaterial | None = None
         self.jwt: JWTKeyPair | None = None
@@ -70,6 +72,8 @@ class Sandbox:
         self.jwt = jwt_key_pair(self.directory / "jwt")
         config = SalesforceConfig(credentials=self.credentials, jwt_certificate=self.jwt.certificate,
                                   api_daily_limit=self.api_daily_limit)
+        if self.organization_id:
+            config.organization_id = self.organization_id
         self.salesforce_app = SalesforceApp(config, on_save=self.save)
         self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
         if self.race:

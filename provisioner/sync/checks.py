@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ..manifest.fieldtypes import NUMERIC_TYPES, salesforce_type
 from ..manifest.model import SalesforceField
 from .config import STANDARD_LENGTHS, SyncConfig
 from .sources import KINDS, REQUIRED, Row
@@ -23,11 +24,14 @@ def check_field(f: SalesforceField, value: str) -> str | None:
     """Why ``value`` does not fit field ``f`` (``None`` when it fits)."""
     if value == "":
         return None
-    if f.type in ("Text", "TextArea") and f.length and len(value) > f.length:
-        return f"{f.name} is {len(value)} characters; the field is {f.type}({f.length})"
+    row = salesforce_type(f.type)
+    limit = f.length if row.length and f.length else row.value_length
+    if limit and not row.numeric and len(value) > limit:
+        size = f"({f.length})" if row.length and f.length else f" (at most {limit} characters)"
+        return f"{f.name} is {len(value)} characters; the field is {f.type}{size}"
     if f.type == "Email" and not EMAIL.match(value):
         return f"{f.name} {value!r} is not an e-mail address"
-    if f.type in ("Number", "Currency", "Percent"):
+    if f.type in NUMERIC_TYPES:
         try:
             number = Decimal(value)
         except InvalidOperation:

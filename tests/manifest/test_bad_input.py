@@ -128,7 +128,7 @@ CASES = [
     ("object-suffix", "a.yaml", SF + "  objects:\n    - name: Kaltura_User_Polls_c #<\n      label: P\n"
      "      pluralLabel: P\n      nameField: {label: N, type: Text}\n", "write the name without the suffix: 'Kaltura_User_Polls'"),
     ("name-digit", "a.yaml", sf_field("{name: 1st, type: Text, length: 10} #<"), "must start with a letter"),
-    ("name-double-underscore", "a.yaml", sf_field("{name: a__b, type: Text, length: 10} #<"), "double underscore"),
+    ("name-double-underscore", "a.yaml", sf_field("{name: poll__answer, type: Text, length: 10} #<"), "double underscore"),
     ("name-trailing-underscore", "a.yaml", sf_field("{name: ab_, type: Text, length: 10} #<"), "ends with an underscore"),
     ("name-too-long", "a.yaml", sf_field("{name: " + "a" * 41 + ", type: Text, length: 10} #<"), "the limit is 40"),
     ("name-bad-chars", "a.yaml", sf_field("{name: 'entry-id', type: Text, length: 10} #<"), "characters Salesforce does not allow"),

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from provisioner.manifest.model import ManifestSet
-from provisioner.plan import render_apply_report
 from provisioner.providers.marketo.client import MarketoClient, quota_reset_after
 from provisioner.providers.marketo.errors import MarketoError, MarketoSettingsError, PermissionMissing, QuotaExceeded
 from provisioner.providers.marketo.provider import PROVIDER
@@ -69,10 +68,9 @@ def test_preflight_names_the_missing_permission_before_any_change(tls: TLSMateri
         assert report.missing == ["Read-Write Person"]
         assert "Read-Write Activity Metadata" in report.ok and "Read-Write Assets" in report.ok
         plan = plan_for(manifests, client)  # reading needs no Person permission
-        result = apply_for(plan, client)
-        assert not result.ok
-        text = render_apply_report(result)
-        assert "the API user's role is missing Read-Write Person" in text
+        with pytest.raises(PermissionMissing) as refused:  # checked before the first write of the apply
+            apply_for(plan, client)
+        assert "the API user's role is missing Read-Write Person" in str(refused.value)
         assert not [r for r in server.stats()["calls"]["by_route"] if r.startswith("POST /rest")]
 
 

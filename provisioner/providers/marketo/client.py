@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
@@ -67,6 +68,7 @@ class MarketoClient:
         self._token_lock = threading.Lock()
         self._token: str | None = None
         self._token_expires = 0.0
+        self.api_user: str | None = None  # the API-only user the token belongs to (the token reply's scope)
         self._proven: set[str] = set()
         self._preflight: PreflightReport | None = None
         self._stats_lock = threading.Lock()
@@ -224,6 +226,17 @@ class MarketoClient:
             raise PermissionMissing(self._preflight.missing)
         return self._preflight
 
+    def identity(self) -> dict[str, str]:
+        """Which instance and API user this client works as, for binding a saved plan to them.
+
+        The instance is the munchkin id of ``<munchkin>.mktorest.com`` (else the endpoint's host);
+        the user is the API-only user Marketo names in the token reply.
+        """
+        self.access_token()
+        host = urlsplit(self.settings.endpoint).netloc.rsplit("@", 1)[-1].lower()
+        instance = host.split(".", 1)[0].upper() if host.endswith(".mktorest.com") else host
+        return {"instance": instance, "user": self.api_user or "(unknown)"}
+
     # -- token ----------------------------------------------------------------------------
     def access_token(self) -> str:
         """The cached token, fetched again when it has (almost) expired."""
@@ -245,6 +258,7 @@ class MarketoClient:
         data = self._call("POST", TOKEN_PATH, TOKEN, safe=True, params=params)
         life = float(data.get("expires_in") or 0)
         self._token = str(data["access_token"])
+        self.api_user = str(data.get("scope") or "") or None
         # renew a little before expiry: 10 % of the life, at most a minute
         self._token_expires = time.monotonic() + life - min(60.0, life * 0.1)
         self.token_fetches += 1

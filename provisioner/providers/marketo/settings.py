@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ...redaction import strip_userinfo
 from .errors import MarketoSettingsError
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,18 @@ class MarketoSettings:
 
 
 def normalise_endpoint(raw: str) -> tuple[str, list[str]]:
-    """The endpoint without a trailing slash or a pasted ``/rest``/``/identity``, and warnings about fixes."""
+    """The endpoint without a trailing slash, user:password@ or a pasted ``/rest``/``/identity``, and
+    warnings about fixes (never repeating the userinfo)."""
+    raw, had_userinfo = strip_userinfo(raw)
+    warnings = []
+    if had_userinfo:
+        warnings.append("MARKETO_ENDPOINT carries a user name and password (user:password@host); Marketo does not "
+                        "use them and they were left out. Remove them from MARKETO_ENDPOINT.")
     parts = urlsplit(raw)
     if parts.scheme != "https" or not parts.netloc:
         raise MarketoSettingsError(f"MARKETO_ENDPOINT must be an https URL such as "
                                    f"https://123-ABC-456.mktorest.com, not {raw!r}")
     path = parts.path.rstrip("/")
-    warnings = []
     for suffix in _SUFFIXES:
         if path.lower().endswith(suffix):
             path = path[: -len(suffix)]

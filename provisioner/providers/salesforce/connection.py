@@ -38,6 +38,7 @@ class SalesforceConnection:
         self._objects: dict[str, dict[str, Any] | None] = {}
         self._campaigns: dict[str, dict[str, Any] | None] = {}
         self._user_id = self._session.user_id
+        self._identity: dict[str, str] | None = None
 
     @property
     def metadata(self) -> MetadataClient:
@@ -67,15 +68,29 @@ class SalesforceConnection:
         self.sf.session_id = self._session.access_token
         self.sf.headers["Authorization"] = "Bearer " + self._session.access_token
 
+    def _userinfo(self) -> dict[str, Any]:
+        """OpenID Connect userinfo of the token's user (one call)."""
+        info = retry.call(lambda: self.http.get(f"{self.instance_url}/services/oauth2/userinfo",
+                                                headers={"Authorization": "Bearer " + self._session.access_token},
+                                                timeout=60).json(), what="userinfo", relogin=None)
+        return info if isinstance(info, dict) else {}
+
     @property
     def user_id(self) -> str:
         """Id of the user the tool runs as (the one permission sets are assigned to)."""
         if not self._user_id:
-            info = retry.call(lambda: self.http.get(f"{self.instance_url}/services/oauth2/userinfo",
-                                                    headers={"Authorization": "Bearer " + self._session.access_token},
-                                                    timeout=60).json(), what="userinfo", relogin=None)
-            self._user_id = info.get("user_id")
+            self._user_id = self._userinfo().get("user_id")
         return self._user_id or ""
+
+    def identity(self) -> dict[str, str]:
+        """The organization id and API user (username) this connection works as, read once:
+        a saved plan records them, and apply refuses the plan with another org's credentials."""
+        if self._identity is None:
+            info = self._userinfo()
+            self._user_id = self._user_id or info.get("user_id")
+            self._identity = {"organization_id": str(info.get("organization_id") or "(unknown)"),
+                              "user": str(info.get("preferred_username") or info.get("user_id") or "(unknown)")}
+        return self._identity
 
     # -- memoised reads ------------------------------------------------------------
     def reset_reads(self) -> None:

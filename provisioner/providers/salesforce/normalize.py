@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...manifest.model import NUMERIC_TYPES, SalesforceField, SalesforceObject, object_api_name
-
-TEXT_LIKE_UNIQUE = {"Text", "Number", "Email"}
+from ...manifest.fieldtypes import NUMERIC_TYPES, UNIQUE_OR_EXTERNAL_ID_TYPES, salesforce_type
+from ...manifest.model import SalesforceField, SalesforceObject, object_api_name
 
 
 def field_attributes(f: SalesforceField, plural_label: str | None = None) -> dict[str, Any]:
@@ -21,28 +20,29 @@ def field_attributes(f: SalesforceField, plural_label: str | None = None) -> dic
         "description": f.description or None,
         "helpText": f.help_text or None,
     }
-    if f.type != "Checkbox":
+    row = salesforce_type(f.type)
+    if row.required:
         attrs["required"] = f.required
-    if f.type in ("Text", "LongTextArea"):
+    if row.length:
         attrs["length"] = f.length
-    if f.type == "LongTextArea":
+    if row.visible_lines:
         attrs["visibleLines"] = f.visible_lines or 3
     if f.type in NUMERIC_TYPES:
         attrs["length"] = f.length
         attrs["decimalPlaces"] = f.decimal_places or 0
-    if f.type in TEXT_LIKE_UNIQUE:
+    if f.type in UNIQUE_OR_EXTERNAL_ID_TYPES:
         attrs["unique"] = f.unique
         attrs["externalId"] = f.external_id
-        if f.type == "Text":
+        if row.case_sensitive:
             attrs["caseSensitive"] = bool(f.unique and f.case_sensitive)
-    if f.type == "Checkbox":
+    if row.default == "required":
         attrs["defaultValue"] = bool(f.default_value)
-    if f.type == "Lookup":
+    if row.lookup:
         attrs["referenceTo"] = object_api_name(f.reference_to or "")
         attrs["relationshipName"] = f.relationship_name or f.name
         attrs["relationshipLabel"] = f.relationship_label or plural_label or f.object_name
         attrs["deleteConstraint"] = f.delete_constraint or "SetNull"
-    if f.type == "Picklist":
+    if row.picklist:
         attrs["values"] = list(f.values)
         attrs["restricted"] = f.restricted
     return attrs
@@ -61,29 +61,30 @@ def live_field_attributes(md: dict[str, Any]) -> dict[str, Any]:
         "description": md.get("description") or None,
         "helpText": md.get("inlineHelpText") or None,
     }
-    if ftype != "Checkbox":
+    row = salesforce_type(ftype)
+    if row.required:
         attrs["required"] = _bool(md.get("required"))
-    if ftype in ("Text", "LongTextArea"):
+    if row.length:
         attrs["length"] = _int(md.get("length"))
-    if ftype == "LongTextArea":
+    if row.visible_lines:
         attrs["visibleLines"] = _int(md.get("visibleLines"))
     if ftype in NUMERIC_TYPES:
         precision, scale = _int(md.get("precision")) or 0, _int(md.get("scale")) or 0
         attrs["length"] = precision - scale
         attrs["decimalPlaces"] = scale
-    if ftype in TEXT_LIKE_UNIQUE:
+    if ftype in UNIQUE_OR_EXTERNAL_ID_TYPES:
         attrs["unique"] = _bool(md.get("unique"))
         attrs["externalId"] = _bool(md.get("externalId"))
-        if ftype == "Text":
+        if row.case_sensitive:
             attrs["caseSensitive"] = _bool(md.get("caseSensitive")) and attrs["unique"]
-    if ftype == "Checkbox":
+    if row.default == "required":
         attrs["defaultValue"] = _bool(md.get("defaultValue"))
-    if ftype == "Lookup":
+    if row.lookup:
         attrs["referenceTo"] = md.get("referenceTo")
         attrs["relationshipName"] = md.get("relationshipName")
         attrs["relationshipLabel"] = md.get("relationshipLabel")
         attrs["deleteConstraint"] = md.get("deleteConstraint") or "SetNull"
-    if ftype == "Picklist":
+    if row.picklist:
         value_set = md.get("valueSet") or {}
         definition = value_set.get("valueSetDefinition") or {}
         values = definition.get("value") or []
@@ -110,26 +111,27 @@ def field_metadata(full_name: str, attrs: dict[str, Any]) -> dict[str, Any]:
         md["description"] = attrs["description"]
     if attrs.get("helpText"):
         md["inlineHelpText"] = attrs["helpText"]
+    row = salesforce_type(ftype)
     if "required" in attrs:
         md["required"] = attrs["required"]
-    if ftype in ("Text", "LongTextArea"):
+    if row.length:
         md["length"] = attrs["length"]
-    if ftype == "LongTextArea":
+    if row.visible_lines:
         md["visibleLines"] = attrs["visibleLines"]
     if ftype in NUMERIC_TYPES:
         md["precision"] = attrs["length"] + attrs["decimalPlaces"]
         md["scale"] = attrs["decimalPlaces"]
-    if ftype in TEXT_LIKE_UNIQUE:
+    if ftype in UNIQUE_OR_EXTERNAL_ID_TYPES:
         md["unique"] = attrs["unique"]
         md["externalId"] = attrs["externalId"]
-        if ftype == "Text":
+        if row.case_sensitive:
             md["caseSensitive"] = attrs["caseSensitive"]
-    if ftype == "Checkbox":
+    if row.default == "required":
         md["defaultValue"] = "true" if attrs["defaultValue"] else "false"
-    if ftype == "Lookup":
+    if row.lookup:
         for key in ("referenceTo", "relationshipName", "relationshipLabel", "deleteConstraint"):
             md[key] = attrs[key]
-    if ftype == "Picklist":
+    if row.picklist:
         md["valueSet"] = {"restricted": attrs["restricted"],
                           "valueSetDefinition": {"sorted": False, "value": [
                               {"fullName": v, "default": False, "label": v} for v in attrs["values"]]}}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from ...redaction import strip_userinfo
 from ..base import ConnectionError_
 
 DEFAULT_API_VERSION = "60.0"
+log = logging.getLogger(__name__)
+
 LOGIN_URL = "https://login.salesforce.com"
 
 #: The flows, in the order they are tried when several are configured. A Salesforce CLI login
@@ -61,7 +65,15 @@ class SalesforceSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], api_version: str | None = None) -> "SalesforceSettings":
         """Pick the first complete flow; say exactly what is missing when none is."""
-        get = lambda name: (env.get(name) or "").strip()  # noqa: E731
+        def get(name: str) -> str:
+            value = (env.get(name) or "").strip()
+            if name in ("SF_LOGIN_URL", "SF_INSTANCE_URL"):
+                value, had_userinfo = strip_userinfo(value)
+                if had_userinfo:
+                    log.warning("%s carries a user name and password (user:password@host); Salesforce does not use "
+                                "them and they were left out. Remove them from %s.", name, name)
+            return value
+
         login_url = (get("SF_LOGIN_URL") or LOGIN_URL).rstrip("/")
         if login_url in ("test", "https://test.salesforce.com"):
             login_url = "https://test.salesforce.com"

@@ -26,7 +26,7 @@ from .admin import AdminRoutes
 from .auth import DEFAULT_SESSION_SECONDS, Authenticator
 from .metadata_api import MetadataService, operation_name
 from .rest import NOT_FOUND, RestService, method_not_allowed, split_data_path
-from .store import OrgStore
+from .store import ORG_ID, OrgStore
 
 REST_URI_LIMIT = 16_384
 #: methods the org's APIs answer; anything else (TRACE, OPTIONS, CONNECT, made-up verbs) is 405
@@ -44,6 +44,7 @@ class SalesforceConfig:
     session_seconds: float = DEFAULT_SESSION_SECONDS
     #: race mode: concurrent upserts of one external id collide (see :mod:`provisioner.sandbox.race`)
     race: RowLocks | None = None
+    organization_id: str = ORG_ID  # two sandboxes with different ids are two orgs (saved plans are bound to one)
 
 
 class SalesforceApp:
@@ -55,7 +56,8 @@ class SalesforceApp:
                  on_save: Callable[[], str | None] | None = None) -> None:
         self.config = config or SalesforceConfig()
         self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
-        self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds)
+        self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds,
+                                  self.config.organization_id)
         self.metadata = MetadataService(self.store, self.auth)
         self.rest = RestService(self.store, self.auth, race=self.config.race)
         self.admin_routes = AdminRoutes(self, on_save)

@@ -46,8 +46,9 @@ class Authenticator:
     """Issues and checks sessions for one org (thread-safe)."""
 
     def __init__(self, credentials: SalesforceCredentials, jwt_certificate: Path | None,
-                 session_seconds: float = DEFAULT_SESSION_SECONDS) -> None:
+                 session_seconds: float = DEFAULT_SESSION_SECONDS, organization_id: str = ORG_ID) -> None:
         self.credentials = credentials
+        self.organization_id = organization_id
         self.session_seconds = session_seconds
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
@@ -59,7 +60,7 @@ class Authenticator:
 
     # -- sessions ---------------------------------------------------------------
     def _issue(self) -> Session:
-        token = f"{ORG_ID[:15]}!AQ{secrets.token_urlsafe(72)}"
+        token = f"{self.organization_id[:15]}!AQ{secrets.token_urlsafe(72)}"
         now = time.time()
         session = Session(token, API_USER_ID, now, now + self.session_seconds)
         with self._lock:
@@ -84,8 +85,8 @@ class Authenticator:
         if session is None:
             return Response.json({"error": "invalid_token", "error_description": "access token is invalid"},
                                  status=403)
-        return Response.json({"sub": f"{base_url}/id/{ORG_ID}/{session.user_id}", "user_id": session.user_id,
-                              "organization_id": ORG_ID, "preferred_username": self.credentials.username})
+        return Response.json({"sub": f"{base_url}/id/{self.organization_id}/{session.user_id}",
+                              "user_id": session.user_id, "organization_id": self.organization_id, "preferred_username": self.credentials.username})
 
     def expire_all(self) -> int:
         """Expire every session (a sandbox admin action: tests of re-authentication)."""
@@ -141,7 +142,7 @@ class Authenticator:
             return _oauth_error("unsupported_grant_type", "grant type not supported")
         session = self._issue()
         issued_ms = str(int(session.issued_at * 1000))
-        identity = f"{base_url}/id/{ORG_ID}/{session.user_id}"
+        identity = f"{base_url}/id/{self.organization_id}/{session.user_id}"
         signature = base64.b64encode(hmac.new(self._signing_key, (identity + issued_ms).encode(),
                                               hashlib.sha256).digest()).decode()
         return Response.json({
@@ -178,23 +179,24 @@ class Authenticator:
         session = self.check(self.bearer(request))
         if session is None:
             return Response(403, b"Bad_OAuth_Token", {"Content-Type": "text/plain"})
-        identity = f"{base_url}/id/{ORG_ID}/{session.user_id}"
+        identity = f"{base_url}/id/{self.organization_id}/{session.user_id}"
         username = self.credentials.username
         if openid:
             return Response.json({
-                "sub": identity, "user_id": session.user_id, "organization_id": ORG_ID,
+                "sub": identity, "user_id": session.user_id, "organization_id": self.organization_id,
                 "preferred_username": username, "nickname": "integration", "name": "Integration User",
                 "email": username, "email_verified": True, "given_name": "Integration", "family_name": "User",
                 "zoneinfo": "America/Los_Angeles", "active": True, "user_type": "STANDARD", "language": "en_US",
                 "locale": "en_US", "utcOffset": -28800000,
             })
         return Response.json({
-            "id": identity, "asserted_user": True, "user_id": session.user_id, "organization_id": ORG_ID,
+            "id": identity, "asserted_user": True, "user_id": session.user_id,
+            "organization_id": self.organization_id,
             "username": username, "nick_name": "integration", "display_name": "Integration User",
             "email": username, "email_verified": True, "first_name": "Integration", "last_name": "User",
             "active": True, "user_type": "STANDARD", "language": "en_US", "locale": "en_US",
             "urls": {"rest": f"{base_url}/services/data/v{{version}}/",
-                     "metadata": f"{base_url}/services/Soap/m/{{version}}/{ORG_ID[:15]}"},
+                     "metadata": f"{base_url}/services/Soap/m/{{version}}/{self.organization_id[:15]}"},
         })
 
     # -- SOAP partner login -------------------------------------------------------
@@ -222,7 +224,7 @@ class Authenticator:
             return soap.fault("INVALID_LOGIN", INVALID_LOGIN, fault_ns="urn:fault.partner.soap.sforce.com",
                               detail=detail)
         session = self._issue()
-        org15 = ORG_ID[:15]
+        org15 = self.organization_id[:15]
         body = (
             "<loginResponse><result>"
             f"<metadataServerUrl>{base_url}/services/Soap/m/{version}/{org15}</metadataServerUrl>"
@@ -230,7 +232,8 @@ class Authenticator:
             f"<serverUrl>{base_url}/services/Soap/u/{version}/{org15}</serverUrl>"
             f"<sessionId>{session.token}</sessionId><userId>{session.user_id}</userId>"
             "<userInfo><accessibilityMode>false</accessibilityMode><currencySymbol>$</currencySymbol>"
-            f"<orgDefaultCurrencyIsoCode>USD</orgDefaultCurrencyIsoCode><organizationId>{ORG_ID}</organizationId>"
+            f"<orgDefaultCurrencyIsoCode>USD</orgDefaultCurrencyIsoCode>"
+            f"<organizationId>{self.organization_id}</organizationId>"
             "<organizationMultiCurrency>false</organizationMultiCurrency>"
             "<organizationName>provisioner sandbox</organizationName>"
             f"<profileId>00e5g000000ABCDAA4</profileId><sessionSecondsValid>{int(self.session_seconds)}"

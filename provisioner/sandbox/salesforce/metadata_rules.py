@@ -172,6 +172,10 @@ def check_custom_field(store: OrgStore, object_name: str, md: dict[str, Any],
                 errors.append(error("REQUIRED_FIELD_MISSING" if not constraint else "FIELD_INTEGRITY_EXCEPTION",
                                     "Must specify 'deleteConstraint' (SetNull, Restrict or Cascade) for a "
                                     "CustomField of type Lookup", ["deleteConstraint"]))
+            elif constraint == "SetNull" and str(md.get("required")).lower() == "true":
+                errors.append(error("FIELD_INTEGRITY_EXCEPTION", "A required lookup field cannot clear its value "
+                                    "when the lookup record is deleted: use Restrict or Cascade",
+                                    ["deleteConstraint"]))
     elif md.get("referenceTo"):
         errors.append(error("FIELD_INTEGRITY_EXCEPTION", f"Can not specify 'referenceTo' for a CustomField of type "
                                                          f"{ftype}", ["referenceTo"]))

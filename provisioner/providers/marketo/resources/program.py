@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ....manifest.model import MarketoProgram
-from ....plan import Change, Desired, Live, Result, as_manual, as_replace, classify_default
+from ....plan import (Change, Desired, Live, MissingReference, Result, as_manual, as_replace, classify_default,
+                     will_exist)
 from ..client import MarketoClient
 from ..errors import MarketoError
 from .channel import KIND as CHANNEL_KIND
@@ -119,6 +120,16 @@ def _by_name(conn: MarketoClient, name: str) -> dict[str, Any] | None:
     return records[0] if records else None
 
 
+def _channel_exists(conn: MarketoClient, name: str) -> bool:
+    """One ``channel/byName`` call: does the instance have this channel?"""
+    try:
+        return any(c.get("name") == name for c in conn.get(f"{A}/channel/byName.json", {"name": name}) or [])
+    except MarketoError as exc:
+        if "not found" in exc.message.lower() or exc.code == "702":
+            return False
+        raise
+
+
 def _dated(d: Desired) -> bool:
     """Browse results carry no dates: a program whose dates are managed is read by name."""
     return "startDate" in d.attributes or "endDate" in d.attributes
@@ -192,6 +203,44 @@ class ProgramKind:
                 attrs["cloneFrom"] = d.attributes["cloneFrom"]
             found[d.address] = Live(d.address, attrs, {"id": program.get("id")})
         return found
+
+    def missing_references(self, conn: MarketoClient, desired: list[Desired],
+                           planned: dict[str, Change]) -> list[MissingReference]:
+        """A program to create needs its channel, the root of its folder path and the program it clones
+        from to exist in the instance, or to be created by the same plan (channels never are)."""
+        folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
+        missing: list[MissingReference] = []
+        channels: dict[str, bool] = {}  # looked up once per name, however many programs use it
+        sources: dict[str, bool] = {}
+        for d in desired:
+            if planned[d.address].action not in ("create", "replace"):
+                continue
+            attrs = d.attributes
+
+            def lacks(what: str, hint: str) -> None:
+                missing.append(MissingReference(d.address, what, hint, d.location))
+
+            channel = address(CHANNEL_KIND, attrs["channel"])
+            exists = will_exist(planned.get(channel))
+            if exists is None and attrs["channel"] not in channels:
+                channels[attrs["channel"]] = _channel_exists(conn, attrs["channel"])
+            if exists is False or (exists is None and not channels[attrs["channel"]]):
+                lacks(f"channel '{attrs['channel']}' does not exist in the instance (Marketo's API cannot create "
+                      "channels)", f"create it by hand in Admin > Tags > Channels (the manual step for {channel} "
+                      "says how), then plan again")
+            root = attrs["folder"].split("/")[0]
+            if folders.find(attrs["folder"]) is None and folders.find(root) is None:
+                lacks(f"folder '{root}' (the root of '{attrs['folder']}') does not exist in the instance",
+                      "programs live under a Marketing Activities folder: check the folder path")
+            source = attrs.get("cloneFrom")
+            if source:
+                exists = will_exist(planned.get(address(KIND, source)))
+                if exists is None and source not in sources:
+                    sources[source] = _by_name(conn, source) is not None
+                if exists is False or (exists is None and not sources[source]):
+                    lacks(f"the program to clone, '{source}', does not exist in the instance and this plan does not "
+                          "create it", "apply the setup manifests that declare the template program first")
+        return missing
 
     def classify(self, desired: Desired, live: Live) -> Change:
         """Type or channel changed → replace; folder changed → manual (the API cannot move a program)."""

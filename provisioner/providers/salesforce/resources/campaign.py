@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ....plan.engine import will_exist
+from ....plan.errors import MissingReference
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..data_client import RecordResult
+from .common import quoted
 
 KIND = "salesforce.campaign"
 
@@ -43,6 +46,23 @@ class CampaignKind:
         found = conn.read_campaigns(names + _parent_names([d.attributes for d in desired]))
         return {d.address: Live(d.address, live_campaign(found[d.attributes["name"]])  # type: ignore[index]
                                 if found.get(d.attributes["name"]) else None) for d in desired}
+
+    def missing_references(self, conn: SalesforceConnection, desired: list[Desired],
+                           planned: dict[str, Change]) -> list[MissingReference]:
+        """A parent campaign must exist in the org or be created by the same plan."""
+        parents = _parent_names([d.attributes for d in desired])
+        found = conn.read_campaigns(parents)  # memoised: read() already asked for the parents
+        missing = []
+        for d in desired:
+            parent = d.attributes.get("parent")
+            if not parent:
+                continue
+            planned_exists = will_exist(planned.get(f"{KIND}.{quoted(parent)}"))
+            if planned_exists is False or (planned_exists is None and not found.get(parent)):
+                missing.append(MissingReference(
+                    d.address, f"parent campaign '{parent}' does not exist in the org and this plan does not create it",
+                    "create the parent campaign first, or declare it in a manifest of this plan", d.location))
+        return missing
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         results: list[Result] = []

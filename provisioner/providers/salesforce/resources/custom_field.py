@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ....plan.classify import classify_default
+from ....plan.engine import will_exist
+from ....plan.errors import MissingReference
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..metadata_client import as_list
@@ -12,6 +14,7 @@ from ..normalize import field_metadata, live_field_attributes
 from .common import metadata_results
 
 KIND = "salesforce.field"
+OBJECT_KIND = "salesforce.object"
 
 
 class CustomFieldKind:
@@ -37,6 +40,14 @@ class CustomFieldKind:
             live[d.address] = Live(d.address, attrs, info)
         return live
 
+    def missing_references(self, conn: SalesforceConnection, desired: list[Desired],
+                           planned: dict[str, Change]) -> list[MissingReference]:
+        """A field's object and a lookup's target object must exist in the org or be created by the plan."""
+        wanted = [(d, role, name) for d in desired for role, name in
+                  (("object", d.attributes["object"]), ("lookup target", d.attributes.get("referenceTo")))
+                  if name]
+        return objects_missing(conn, wanted, planned)
+
     def classify(self, desired: Desired, live: Live) -> Change:
         return classify_default(desired, live)
 
@@ -58,3 +69,19 @@ class CustomFieldKind:
 
 def _api_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if k not in ("object", "apiName")}
+
+
+def objects_missing(conn: SalesforceConnection, wanted: list[tuple[Desired, str, str]],
+                    planned: dict[str, Change]) -> list[MissingReference]:
+    """For each (resource, role, object API name): a finding when the object will not exist after apply."""
+    unplanned = [name for _d, _role, name in wanted if will_exist(planned.get(f"{OBJECT_KIND}.{name}")) is None]
+    found = conn.read_objects(unplanned) if unplanned else {}
+    missing = []
+    for d, role, name in wanted:
+        exists = will_exist(planned.get(f"{OBJECT_KIND}.{name}"))
+        if exists is False or (exists is None and not found.get(name)):
+            missing.append(MissingReference(
+                d.address, f"{role} object {name} does not exist in the org and this plan does not create it",
+                "check the object's API name in Setup > Object Manager, or declare the custom object in a manifest "
+                "of this plan", d.location))
+    return missing

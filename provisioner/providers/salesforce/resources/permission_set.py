@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ....plan.errors import MissingReference
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..metadata_client import as_list
 from ..soql import quote
 from .common import metadata_results
+from .custom_field import objects_missing
 
 KIND = "salesforce.permission_set"
 
@@ -42,6 +44,13 @@ class PermissionSetKind:
                 "name": d.attributes["name"], "label": md.get("label"), "description": md.get("description") or None,
                 "fieldPermissions": grants, "assignedToApiUser": d.attributes["name"] in assigned})
         return live
+
+    def missing_references(self, conn: SalesforceConnection, desired: list[Desired],
+                           planned: dict[str, Change]) -> list[MissingReference]:
+        """Every object the permission set grants fields on must exist in the org or be created by the plan."""
+        wanted = [(d, "granted", name) for d in desired
+                  for name in dict.fromkeys(p["field"].split(".", 1)[0] for p in d.attributes["fieldPermissions"])]
+        return objects_missing(conn, wanted, planned)
 
     def _assigned(self, conn: SalesforceConnection, names: list[str]) -> set[str]:
         """Which of the permission sets are assigned to the API user (one query)."""
