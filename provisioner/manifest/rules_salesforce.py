@@ -66,8 +66,9 @@ def custom_object_names(docs: list[Document]) -> set[str]:
     return names
 
 
-def check_salesforce(doc: Document, all_sf_docs: list[Document]) -> list[Finding]:
-    """All Salesforce-specific findings of one schema-valid Salesforce document."""
+def check_salesforce(doc: Document, known_objects: set[str]) -> list[Finding]:
+    """All Salesforce-specific findings of one schema-valid Salesforce document; ``known_objects`` are the
+    standard objects and every custom object the documents declare (see :func:`custom_object_names`)."""
     findings: list[Finding] = []
     spec = doc.data["spec"]
 
@@ -77,7 +78,6 @@ def check_salesforce(doc: Document, all_sf_docs: list[Document]) -> list[Finding
     def rule(path: tuple[Any, ...], rule_id: str, message: str, hint: str = "") -> None:
         findings.append(finding(doc.location(path), rule_id, message, hint))
 
-    known_objects = STANDARD_OBJECTS | custom_object_names(all_sf_docs)
     for i, obj in enumerate(spec.get("objects", [])):
         base = ("spec", "objects", i)
         custom = obj.get("custom", obj["name"] not in STANDARD_OBJECTS)

@@ -10,7 +10,7 @@ from .findings import Finding, ManifestError
 from .model import ManifestSet, build
 from .rules_crossref import check_crossrefs
 from .rules_marketo import check_marketo, check_marketo_set
-from .rules_salesforce import check_salesforce, check_salesforce_set
+from .rules_salesforce import STANDARD_OBJECTS, check_salesforce, check_salesforce_set, custom_object_names
 from .schema_check import check_document
 from .sources import discover, read_documents
 from .yaml_loader import Document
@@ -54,8 +54,9 @@ def check_documents(documents: list[Document], files: list[str] | None = None,
             valid.append(doc)
     sf_docs = [d for d in valid if d.data["kind"] == "Salesforce"]
     mk_docs = [d for d in valid if d.data["kind"] == "Marketo"]
+    known_objects = STANDARD_OBJECTS | custom_object_names(sf_docs)  # once: per document it was O(N²)
     for doc in sf_docs:
-        result.findings.extend(check_salesforce(doc, sf_docs))
+        result.findings.extend(check_salesforce(doc, known_objects))
     result.findings.extend(check_salesforce_set(sf_docs))
     for doc in mk_docs:
         result.findings.extend(check_marketo(doc))

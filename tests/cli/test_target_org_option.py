@@ -22,7 +22,10 @@ def test_every_connecting_command_takes_target_org(command: list[str]) -> None:
 
 
 def test_the_option_sets_sf_target_org_for_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SF_TARGET_ORG", raising=False)
+    # setenv then delenv: monkeypatch records that the variable was absent and removes what the run sets,
+    # so no later test in this process inherits an SF_TARGET_ORG (it would be a second login beside theirs).
+    monkeypatch.setenv("SF_TARGET_ORG", "placeholder")
+    monkeypatch.delenv("SF_TARGET_ORG")
     # A manifest with a finding stops the run before any connection: what is checked is the option alone.
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: provisioner/v1\nkind: Salesforce\n")

@@ -135,7 +135,7 @@ def test_failures_name_the_endpoint_but_never_its_password_or_a_secret(env: dict
     ]
     assert [code for code, _ in runs] == [1, 1, 1, 1], runs
     host = env["SF_LOGIN_URL"].rsplit("@", 1)[1]
-    assert f"https://{host}/services/oauth2/token" in runs[1][1]
+    assert host in runs[1][1]  # the failing endpoint is named (host and port), never its password
     assert "https://127.0.0.1:1" in runs[3][1] or "http://127.0.0.1:1" in runs[3][1]
     assert_no_secret(env, logs, *(out for _, out in runs))
 

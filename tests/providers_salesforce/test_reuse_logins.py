@@ -99,7 +99,7 @@ def test_sfdx_auth_url_logs_in_with_its_refresh_token(org: Sandbox) -> None:
     assert "invalid_grant: expired access/refresh token" in refused.output
     assert "5AepREVOKED-token-9999" not in refused.output and org.credentials.refresh_token not in result.output
     malformed = run({"SFDX_AUTH_URL": "force://only-a-client-id@example.my.salesforce.com"}, "plan", MANIFEST)
-    assert malformed.exit_code == 1 and "force://CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN@" in malformed.output
+    assert malformed.exit_code == 1 and "client id, client secret and refresh token separated by colons" in malformed.output
     assert "only-a-client-id" not in malformed.output
 
 

@@ -141,8 +141,8 @@ def parse_auth_url(value: str) -> tuple[str, str, str, str]:
     The Salesforce CLI prints this as ``sfdxAuthUrl`` (``sf org display --verbose --json``). Errors
     never repeat the value: it holds a refresh token.
     """
-    hint = ("SFDX_AUTH_URL must look like force://CLIENT_ID:CLIENT_SECRET:REFRESH_TOKEN@yourcompany.my.salesforce.com "
-            "(copy sfdxAuthUrl from `sf org display --verbose --json`)")
+    hint = ("SFDX_AUTH_URL must be force:// then the client id, client secret and refresh token separated by "
+            "colons, then @ and your org's host (copy sfdxAuthUrl from `sf org display --verbose --json`)")
     if not value.startswith("force://") or "@" not in value:
         raise ConnectionError_(f"Salesforce connection: {hint}")
     credentials, _, host = value[len("force://"):].rpartition("@")
