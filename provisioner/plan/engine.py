@@ -244,6 +244,7 @@ def _execute(
 ) -> ApplyReport:
     """Creates, updates and replaces in dependency order, then deletes in reverse order."""
     report = ApplyReport(manual=[c for c in plan.changes if c.is_manual])
+    refused = _prepare(plan, registry, kind_order, connections)
     failed: set[str] = set()
     dependents: dict[str, list[str]] = {}
     for c in plan.changes:
@@ -270,7 +271,10 @@ def _execute(
                 emit(Result(c.address, False, c.action, why))
             else:
                 runnable.append(c)
-        if runnable:
+        if runnable and kind_name in refused:
+            for result in _failed(registry[kind_name], runnable, refused[kind_name]):
+                emit(result)
+        elif runnable:
             for result in _apply_batch(registry[kind_name], runnable, connections):
                 emit(result)
 
@@ -289,15 +293,36 @@ def _execute(
     return report
 
 
+def _prepare(plan: Plan, registry: Mapping[str, ResourceKind], kind_order: Sequence[str],
+             connections: Mapping[str, Any]) -> dict[str, Exception]:
+    """Call the optional ``kind.prepare(conn, changes)`` of every kind with changes, before any kind
+    applies (e.g. to check the API permissions the run writes with); kind name → why it refused."""
+    refused: dict[str, Exception] = {}
+    for kind_name in kind_order:
+        prepare = getattr(registry[kind_name], "prepare", None)
+        changes = [c for c in plan.changes if c.kind == kind_name and not (c.is_no_op or c.is_manual)]
+        if prepare is None or not changes:
+            continue
+        try:
+            prepare(_connection(connections, kind_name), changes)
+        except Exception as exc:  # reported per address, as a failed apply would be
+            refused[kind_name] = exc
+    return refused
+
+
+def _failed(kind: ResourceKind, changes: list[Change], exc: Exception) -> list[Result]:
+    """Every change failed by ``exc``, with its type (lets the CLI tell a daily API limit, exit 3)."""
+    message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
+    return [Result(c.address, False, c.action, message, {"error_type": type(exc).__name__}) for c in changes]
+
+
 def _apply_batch(kind: ResourceKind, changes: list[Change], connections: Mapping[str, Any]) -> list[Result]:
     """One ``kind.apply`` call; an exception or a missing result fails those addresses, not the run."""
     try:
         conn = _connection(connections, kind.name)
         returned = kind.apply(conn, changes) or []
     except Exception as exc:  # a failed batch must not stop independent kinds
-        message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
-        why = {"error_type": type(exc).__name__}  # lets the CLI tell a daily API limit (exit 3) from other errors
-        return [Result(c.address, False, c.action, message, dict(why)) for c in changes]
+        return _failed(kind, changes, exc)
     by_address = {r.address: r for r in returned}
     results = []
     for c in changes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ..client import MarketoClient
 from ..errors import MarketoError, WriteOutcomeUnknown
 
 T = TypeVar("T")
@@ -41,6 +42,18 @@ def write_verified(write: Callable[[], T], applied: Callable[[], bool], rounds: 
             if round_ == rounds:
                 raise
     return None
+
+
+class WritesAreas:
+    """A Marketo kind that writes: the API permission areas its writes need (see :mod:`..permissions`),
+    checked once before the run's first write (the engine calls :meth:`prepare` for every kind with
+    changes before any kind applies), so a missing permission is named before anything is written."""
+
+    areas: tuple[str, ...] = ()
+
+    def prepare(self, conn: MarketoClient, changes: list[Change]) -> None:
+        """Probe this kind's areas that no read of this run has proven; raise PermissionMissing naming them."""
+        conn.ensure_preflight(self.areas)
 
 
 def failure(address_: str, action: str, exc: Exception) -> Result:

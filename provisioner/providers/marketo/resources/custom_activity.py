@@ -7,9 +7,10 @@ from typing import Any
 
 from ....manifest.model import ActivityAttribute, MarketoCustomActivity
 from ....plan import Change, Desired, Live, Result
+from .. import permissions
 from ..client import MarketoClient
 from ..errors import MarketoError
-from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
+from .common import WritesAreas, MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_activity"
 BASE = "/rest/v1/activities/external"
@@ -48,10 +49,11 @@ def normalise(record: dict[str, Any], state: str) -> dict[str, Any]:
             "state": state}
 
 
-class CustomActivityKind:
+class CustomActivityKind(WritesAreas):
     """Read every type with one ``types.json`` call (plus one describe per type that has a pending draft)."""
 
     name = KIND
+    areas = (permissions.ACTIVITY_METADATA,)
     depends_on: tuple[str, ...] = ()
     list_keys = {"attributes": "apiName"}
 
@@ -78,7 +80,7 @@ class CustomActivityKind:
                              "activity type", _manual_steps)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:

@@ -10,8 +10,9 @@ from typing import Any
 
 from ....manifest.model import MarketoCustomObject
 from ....plan import Change, Desired, Live, Result
+from .. import permissions
 from ..client import MarketoClient
-from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
+from .common import WritesAreas, MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_object"
 SCHEMA = "/rest/v1/customobjects/schema"
@@ -63,10 +64,11 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
             "state": state_name(record.get("state"))}
 
 
-class CustomObjectKind:
+class CustomObjectKind(WritesAreas):
     """Read all wanted types in one ``schema.json?names=…`` call (plus one for drafts of approved types)."""
 
     name = KIND
+    areas = (permissions.ASSETS,)
     depends_on: tuple[str, ...] = ()
     list_keys = {"fields": "name"}
 
@@ -92,7 +94,7 @@ class CustomObjectKind:
                              "type", _manual_steps)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:

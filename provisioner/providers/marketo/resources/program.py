@@ -11,10 +11,11 @@ from typing import Any
 
 from ....manifest.model import MarketoProgram
 from ....plan import Change, Desired, Live, Result, as_manual, as_replace, classify_default
+from .. import permissions
 from ..client import MarketoClient
 from ..errors import MarketoError
 from .channel import KIND as CHANNEL_KIND
-from .common import address, failure, write_verified
+from .common import WritesAreas, address, failure, write_verified
 
 KIND = "marketo.program"
 A = "/rest/asset/v1"
@@ -150,10 +151,11 @@ def _browse(conn: MarketoClient, names: set[str]) -> dict[str, dict[str, Any] | 
     return seen
 
 
-class ProgramKind:
+class ProgramKind(WritesAreas):
     """Read with ``program/byName`` (one call a program) plus at most one folder call per distinct folder."""
 
     name = KIND
+    areas = (permissions.ASSETS,)
     depends_on: tuple[str, ...] = (CHANNEL_KIND,)
 
     def __init__(self) -> None:
@@ -210,7 +212,7 @@ class ProgramKind:
         return change
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         self._sources = {}
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
         results = []
