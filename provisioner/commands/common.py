@@ -73,10 +73,9 @@ def fail(message: str, hint: str = "") -> NoReturn:
 
 def _daily_limit_errors() -> tuple[type[Exception], ...]:
     """The providers' "daily API limit used up" errors (Salesforce REQUEST_LIMIT_EXCEEDED, Marketo 607)."""
-    from ..providers.marketo.errors import QuotaExceeded
-    from ..providers.salesforce.retry import DailyLimitExceeded
+    from ..limits import daily_limit_errors
 
-    return (DailyLimitExceeded, QuotaExceeded)
+    return daily_limit_errors()
 
 
 def fail_connection(exc: Exception) -> NoReturn:

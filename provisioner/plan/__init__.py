@@ -25,6 +25,7 @@ from .classify import as_manual, as_replace, changed_attributes, classify_defaul
 from .diff import keyed_diff
 from .engine import apply_plan, apply_saved_plan, make_plan
 from .errors import DestroyNotAllowedError, PlanError, PlanFileError, StalePlanError
+from .forecast import apply_calls, batches
 from .fingerprint import address_digests, canonical_json, fingerprint, fingerprint_of
 from .plan import Plan, Summary, exit_code_for_plan
 from .planfile import read_plan, write_plan
@@ -38,8 +39,8 @@ from .resource import AttributeChange, Change, Desired, Live, Location, Resource
 __all__ = [
     "ApplyReport", "AttributeChange", "Change", "Desired", "DestroyNotAllowedError", "Live", "Location",
     "NO_CHANGES", "Plan", "PlanError", "PlanFileError", "ResourceKind", "Result", "SENSITIVE",
-    "StalePlanError", "Summary", "TargetError", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
-    "as_replace", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",
+    "StalePlanError", "Summary", "TargetError", "address_digests", "apply_calls", "apply_plan", "apply_saved_plan", "as_manual",
+    "as_replace", "batches", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",
     "fingerprint", "fingerprint_of", "keyed_diff", "make_plan", "plan_to_json", "read_plan",
     "render_apply_report", "render_change", "render_plan", "render_result", "select_targets", "write_plan",
 ]

@@ -149,3 +149,17 @@ def test_stats_name_routes_by_template(server, api) -> None:
     by_route = server.stats()["calls"]["by_route"]
     assert by_route["GET /rest/asset/v1/program/{id}.json"] >= 2
     assert not any("99999" in name for name in by_route)
+
+
+def test_usage_counts_the_calls_admitted_today_with_no_permission_needed(tls) -> None:
+    with serving(tls, MarketoConfig(permissions=frozenset())) as server:
+        api = Api(server, tls)
+        for _ in range(3):
+            assert error_code(api.get(CHANNELS, check=False)) == "603"  # refused, but admitted: counted
+        reply = api.get("/rest/v1/stats/usage.json")
+        assert reply["success"] is True and len(reply["result"]) == 1
+        usage = reply["result"][0]
+        assert usage["total"] == 4  # three calls and this one (the token call is not an API call)
+        assert [u["count"] for u in usage["users"]] == [4]
+        central = time.gmtime(time.time() - 6 * 3600)  # Marketo's day: US Central Standard Time
+        assert usage["date"] == time.strftime("%Y-%m-%dT00:00:00Z", central)

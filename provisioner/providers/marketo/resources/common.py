@@ -92,6 +92,12 @@ def classify_type(kind: str, desired: Desired, live: Live, list_name: str, key: 
     return as_manual(change, f"Marketo refuses this once the {what} is approved: " + "; ".join(why), steps(name))
 
 
+def approves(want: dict[str, Any], have: dict[str, Any], wrote: bool) -> bool:
+    """True when apply approves a custom object or activity type: wanted approved, and just written
+    (a new draft) or not approved yet."""
+    return want.get("state") == "approved" and (wrote or have.get("state") != "approved")
+
+
 def apply_each(changes: list[Change], apply_one: Callable[[Change], Result]) -> list[Result]:
     """Apply changes one type at a time; one type failing does not stop the others."""
     results = []

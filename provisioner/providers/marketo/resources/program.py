@@ -104,6 +104,15 @@ class Folders:
         self.ids.pop(path, None)
 
 
+#: What a plan says of a program's folder that apply will create.
+MISSING_FOLDER = " will be created"
+
+
+def _dates(after: dict[str, Any]) -> dict[str, Any]:
+    """The dates a new program is given by a second call (create and clone take none)."""
+    return {k: after[k] for k in ("startDate", "endDate") if after.get(k)}
+
+
 #: From this many programs, reads browse the instance (200 a call) instead of one ``byName`` call each.
 BROWSE_FROM = 10
 
@@ -180,7 +189,7 @@ class ProgramKind(WritesAreas):
             program = by_name[name] if name in by_name else browsed.get(name)
             if program is None:
                 if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
-                    found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']} will be created"})
+                    found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']}{MISSING_FOLDER}"})
                 continue
             folder = program.get("folder") or {}
             path = folders.path_of(int(folder.get("value"))) if folder.get("value") is not None else ""
@@ -210,6 +219,25 @@ class ProgramKind(WritesAreas):
                 f'{desired.attributes["folder"]} (create the folder first if it does not exist).',
             ] + (["Then run apply again to update the description."] if "description" in changed else []))
         return change
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """One call per program write (delete, create or clone, update), one more to set the dates of a new
+        program, one ``byName`` read per clone source, and two calls per missing folder (the read of its
+        parent, then the create: exact when the parent exists; each further missing level costs two more)."""
+        calls, sources, folders = 0, set(), set()
+        for change in changes:
+            after = change.after or {}
+            if "delete" in change.actions and change.info.get("id") is not None:
+                calls += 1
+            if "create" in change.actions:
+                calls += 1 + int(bool(_dates(after)))
+                if after.get("cloneFrom"):
+                    sources.add(after["cloneFrom"])
+                if str(change.info.get("folder", "")).endswith(MISSING_FOLDER):
+                    folders.add(after["folder"])
+            elif change.actions == ["update"]:
+                calls += 1
+        return calls + len(sources) + 2 * len(folders)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight(self.areas)
@@ -260,7 +288,7 @@ class ProgramKind(WritesAreas):
             note = f"id {created[0]['id']}" if created else "created (confirmed by re-reading)"
             if after.get("cloneFrom"):
                 note += f", cloned from {after['cloneFrom']}"
-            dates = {k: after[k] for k in ("startDate", "endDate") if after.get(k)}
+            dates = _dates(after)
             if dates and created:
                 conn.post_form(f"{A}/program/{created[0]['id']}.json", dates, idempotent=True)
             if created_folder:

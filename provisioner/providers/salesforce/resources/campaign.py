@@ -13,7 +13,8 @@ from typing import Any
 
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
-from ..data_client import RecordResult
+from ....plan.forecast import batches
+from ..data_client import MAX_COLLECTION, RecordResult
 
 KIND = "salesforce.campaign"
 
@@ -43,6 +44,12 @@ class CampaignKind:
         found = conn.read_campaigns(names + _parent_names([d.attributes for d in desired]))
         return {d.address: Live(d.address, live_campaign(found[d.attributes["name"]])  # type: ignore[index]
                                 if found.get(d.attributes["name"]) else None) for d in desired}
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """Creates, then updates, MAX_COLLECTION records a call (the campaigns and parents were read by the plan)."""
+        creates = sum(c.action == "create" for c in changes)
+        updates = sum(c.action == "update" for c in changes)
+        return batches(creates, MAX_COLLECTION) + batches(updates, MAX_COLLECTION)
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         results: list[Result] = []
