@@ -68,7 +68,8 @@ class SalesforceConnection:
             return self._metadata
 
     def _count_call(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
+        if str(response.url).startswith(("https:", "http:")):  # not the cached WSDL (a file: URL)
+            self.calls += 1
         return response
 
     @classmethod
