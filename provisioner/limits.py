@@ -3,7 +3,13 @@
 today; the quota itself is not in Marketo's API: 50,000 by default, or ``MARKETO_DAILY_QUOTA``).
 
 One read per org, shared by the plan/apply forecast and ``sync --dry-run``: pass the connections a
-session holds, keyed by provider name, and compare a forecast with :attr:`Allowance.remaining`.
+session holds, keyed by provider name, and compare a forecast with :attr:`Allowance.remaining`::
+
+    left = allowances({"salesforce": sf_connection, "marketo": marketo_client})
+    for org, calls in forecast.items():          # e.g. {"salesforce": 13, "marketo": 4}
+        allowance = left.get(org)                # an Allowance, or a str saying why it is unknown
+        if isinstance(allowance, Allowance) and calls > allowance.remaining:
+            ...                                  # refuse: exit 3 (EXIT_QUOTA), naming both numbers
 """
 
 from __future__ import annotations
