@@ -15,7 +15,7 @@ from ..events.sessions import SessionRow, SessionsFileError, make_row, read_sess
 from ..events.stamp import EventBatch, EventError, prepare
 from .common import (EXIT_ERROR, EXIT_OK, apply_and_exit, color, compact_option, confirm, echo_json, fail,
                      fail_connection, format_option, make_plan, parse_vars, target_org_option)
-from .forecast import ignore_limits_option
+from .forecast import forecast, ignore_limits_option, render_forecast
 
 
 @click.group()
@@ -100,11 +100,13 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
     if plan_only:
         code = exit_code_for_plan(the_plan, detailed_exitcode)
         code = EXIT_ERROR if batch.bad and code == EXIT_OK else code
+        forecasts = forecast(session, the_plan)
         if json_output:
             echo_json("event new", {**facts, "ok": code != EXIT_ERROR, "applied": False,
-                                    "plan": plan_to_json(the_plan)})
+                                    "plan": {**plan_to_json(the_plan),
+                                             "forecast": {f.org: f.as_json() for f in forecasts}}})
         else:
-            click.echo(render_plan(the_plan, color=color(), compact=compact), nl=False)
+            click.echo(render_plan(the_plan, color=color(), compact=compact) + render_forecast(forecasts), nl=False)
         sys.exit(code)
     fresh = confirm(session, the_plan, auto_approve, json_output=json_output, compact=compact)
     label = f"applying {len(batch.good)} session{'' if len(batch.good) == 1 else 's'}"

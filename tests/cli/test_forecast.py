@@ -98,12 +98,11 @@ def test_event_new_plan_forecasts_exactly_the_calls_its_apply_makes(box: Sandbox
         writer.writerow(["name", "start", "end", "type"])
         writer.writerows([[f"Forecast Day {i}", f"2099-06-0{i}T10:00:00Z", f"2099-06-0{i}T11:00:00Z", "live"]
                           for i in (1, 2, 3)])
-    rendered = tmp_path / "rendered"
-    result = run(box, "event", "new", "kaltura-event", "--sessions", str(sessions), "--out-dir", str(rendered))
-    assert result.exit_code == 0, result.output
-    forecast = forecast_of(run(box, "plan", "manifests", str(rendered), "--format", "json"))
+    plan = run(box, "event", "new", "kaltura-event", "--sessions", str(sessions), "--plan-only", "--format", "json")
+    assert plan.exit_code == 0, plan.output
+    forecast = json.loads(plan.stdout)["plan"]["forecast"]
     reset(box)
-    result = run(box, "apply", "manifests", str(rendered), "--auto-approve")
+    result = run(box, "event", "new", "kaltura-event", "--sessions", str(sessions), "--auto-approve")
     assert result.exit_code == 0 and "54 added" in result.output, result.output  # 3 × (campaign, 16 statuses, program)
     calls = counted(box)
     assert {org: sum(routes.values()) for org, routes in calls.items()} == \
