@@ -123,7 +123,8 @@ def test_a_write_area_missing_since_the_plan_is_named_and_nothing_of_it_written(
         assert writes and not [r for r in writes if "/activities/" in r]
         # probed before the first write: the two areas the run writes (one read each), no other
         by_route = server.stats()["calls"]["by_route"]
-        assert by_route["GET /rest/asset/v1/channels.json"] == by_route["GET /rest/v1/activities/external/types.json"] == 1
+        assets, activity_metadata = "GET /rest/asset/v1/channels.json", "GET /rest/v1/activities/external/types.json"
+        assert by_route[assets] == by_route[activity_metadata] == 1
         assert _probes(server) == []
 
 
