@@ -8,6 +8,7 @@ import click
 
 from .common import (apply_and_exit, compact_option, confirm, fail, format_option, make_plan, open_session,
                      target_option, target_org_option, var_option, vars_file_option)
+from .forecast import ignore_limits_option
 
 
 def is_plan_file(paths: tuple[str, ...]) -> bool:
@@ -27,21 +28,23 @@ def is_plan_file(paths: tuple[str, ...]) -> bool:
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option("--allow-destroy", is_flag=True, help="Allow deletes and replacements the plan contains.")
 @click.option("--strict", is_flag=True, help="Exit 1 when manual steps remain (e.g. a Marketo channel to edit).")
+@ignore_limits_option
 @target_option
 @compact_option
 @format_option
 @var_option
 @vars_file_option
 @target_org_option
-def apply(paths: tuple[str, ...], auto_approve: bool, allow_destroy: bool, strict: bool, targets: tuple[str, ...],
-          compact: bool, fmt: str, var_pairs: tuple[str, ...], vars_file: str | None) -> None:
+def apply(paths: tuple[str, ...], auto_approve: bool, allow_destroy: bool, strict: bool, ignore_limits: bool,
+          targets: tuple[str, ...], compact: bool, fmt: str, var_pairs: tuple[str, ...], vars_file: str | None) -> None:
     """Make the orgs match the manifests: from a saved plan FILE, or from manifest PATHs.
 
     A saved plan is refused when the org changed since it was made. From manifests, the plan
     is shown and applied after you type 'yes' (or with --auto-approve).
 
     \b
-    Exit codes: 0 applied (or nothing to do); 1 errors, refused plan, or (--strict) manual steps left.
+    Exit codes: 0 applied (or nothing to do); 1 errors, refused plan, or (--strict) manual steps left;
+    3 an org's daily API limit has fewer calls left than the apply needs (checked before writing).
     """
     from ..plan import PlanError, read_plan
 
@@ -55,9 +58,9 @@ def apply(paths: tuple[str, ...], auto_approve: bool, allow_destroy: bool, stric
             fail(str(exc))
         session = open_session(tuple(saved.manifests), var_pairs, vars_file)
         fresh = make_plan(session, saved.targets)
-        apply_and_exit(session, saved, fresh, allow_destroy, strict, fmt)
+        apply_and_exit(session, saved, fresh, allow_destroy, strict, fmt, ignore_limits=ignore_limits)
     session = open_session(paths, var_pairs, vars_file)
     the_plan = make_plan(session, targets)
     fresh = confirm(session, the_plan, auto_approve, json_output=fmt == "json", compact=compact)
-    apply_and_exit(session, the_plan, fresh, allow_destroy, strict, fmt)
+    apply_and_exit(session, the_plan, fresh, allow_destroy, strict, fmt, ignore_limits=ignore_limits)
 

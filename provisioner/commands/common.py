@@ -73,10 +73,9 @@ def fail(message: str, hint: str = "") -> NoReturn:
 
 def _daily_limit_errors() -> tuple[type[Exception], ...]:
     """The providers' "daily API limit used up" errors (Salesforce REQUEST_LIMIT_EXCEEDED, Marketo 607)."""
-    from ..providers.marketo.errors import QuotaExceeded
-    from ..providers.salesforce.retry import DailyLimitExceeded
+    from ..limits import daily_limit_errors
 
-    return (DailyLimitExceeded, QuotaExceeded)
+    return daily_limit_errors()
 
 
 def fail_connection(exc: Exception) -> NoReturn:
@@ -311,14 +310,18 @@ def apply_exit_code(report: Any, strict: bool) -> int:
 
 def apply_and_exit(session: Any, saved: Any, fresh: Any, allow_destroy: bool, strict: bool, fmt: str,
                    command: str = "apply", extra: dict[str, Any] | None = None, failed: bool = False,
-                   on_result: Callable[[Any], None] | None = None) -> NoReturn:
+                   on_result: Callable[[Any], None] | None = None, ignore_limits: bool = False) -> NoReturn:
     """Apply ``fresh`` (checked against ``saved``; None: nothing to apply), report as text or JSON, exit.
 
-    ``failed`` forces exit 1 whatever the apply did (event new --partial with bad rows).
+    ``failed`` forces exit 1 whatever the apply did (event new --partial with bad rows). Unless
+    ``ignore_limits``, exits 3 before the first write when an org's daily API limit has too little left.
     """
     from ..plan import render_apply_report
+    from .forecast import refuse_over_limit
 
     json_output = fmt == "json"
+    if fresh is not None and not ignore_limits:
+        refuse_over_limit(session, fresh)
     report = None if fresh is None else run_apply(session, saved, fresh, allow_destroy, stream=not json_output,
                                                   on_result=on_result)
     if report is None:

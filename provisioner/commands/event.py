@@ -15,6 +15,7 @@ from ..events.sessions import SessionRow, SessionsFileError, make_row, read_sess
 from ..events.stamp import EventBatch, EventError, prepare
 from .common import (EXIT_ERROR, EXIT_OK, apply_and_exit, color, compact_option, confirm, echo_json, fail,
                      fail_connection, format_option, make_plan, parse_vars, target_org_option)
+from .forecast import forecast, ignore_limits_option, render_forecast
 
 
 @click.group()
@@ -38,13 +39,14 @@ def event() -> None:
               help="Write the rendered manifests here for review (one file per session) instead of applying.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (required when not on a terminal).")
 @click.option("--detailed-exitcode", is_flag=True, help="With --plan-only: exit 0 no changes, 2 changes, 1 error.")
+@ignore_limits_option
 @click.option("--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 @compact_option
 @format_option
 @target_org_option
 def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessions_file: str | None,
         setup_dir: str, include_past: bool, partial: bool, plan_only: bool, out_dir: str | None,
-        auto_approve: bool, detailed_exitcode: bool, quiet: bool, compact: bool, fmt: str) -> None:
+        auto_approve: bool, detailed_exitcode: bool, ignore_limits: bool, quiet: bool, compact: bool, fmt: str) -> None:
     """Create the campaign and program of one event (--var) or of every session in a CSV (--sessions).
 
     TEMPLATE is a folder of *.yaml.j2 manifests (or a name under templates/, e.g. kaltura-event).
@@ -98,17 +100,19 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
     if plan_only:
         code = exit_code_for_plan(the_plan, detailed_exitcode)
         code = EXIT_ERROR if batch.bad and code == EXIT_OK else code
+        forecasts = forecast(session, the_plan)
         if json_output:
             echo_json("event new", {**facts, "ok": code != EXIT_ERROR, "applied": False,
-                                    "plan": plan_to_json(the_plan)})
+                                    "plan": {**plan_to_json(the_plan),
+                                             "forecast": {f.org: f.as_json() for f in forecasts}}})
         else:
-            click.echo(render_plan(the_plan, color=color(), compact=compact), nl=False)
+            click.echo(render_plan(the_plan, color=color(), compact=compact) + render_forecast(forecasts), nl=False)
         sys.exit(code)
     fresh = confirm(session, the_plan, auto_approve, json_output=json_output, compact=compact)
     label = f"applying {len(batch.good)} session{'' if len(batch.good) == 1 else 's'}"
     with apply_progress(fresh, enabled=not (quiet or json_output), label=label) as advance:
         apply_and_exit(session, the_plan, fresh, False, False, fmt, command="event new", extra=facts,
-                       failed=bool(batch.bad), on_result=advance)
+                       failed=bool(batch.bad), on_result=advance, ignore_limits=ignore_limits)
 
 
 def _sessions_json(batch: EventBatch) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from .diff import keyed_diff
 from .engine import apply_plan, apply_saved_plan, make_plan, will_exist
 from .errors import (DestroyNotAllowedError, MissingReference, MissingReferencesError, PlanError, PlanFileError,
                      StalePlanError, WrongOrgError)
+from .forecast import apply_calls, batches
 from .fingerprint import address_digests, canonical_json, fingerprint, fingerprint_of
 from .plan import Plan, Summary, exit_code_for_plan
 from .planfile import read_plan, write_plan
@@ -40,8 +41,8 @@ __all__ = [
     "ApplyReport", "AttributeChange", "Change", "Desired", "DestroyNotAllowedError", "Live", "Location",
     "MissingReference", "MissingReferencesError", "WrongOrgError", "will_exist",
     "NO_CHANGES", "Plan", "PlanError", "PlanFileError", "ResourceKind", "Result", "SENSITIVE",
-    "StalePlanError", "Summary", "TargetError", "address_digests", "apply_plan", "apply_saved_plan", "as_manual",
-    "as_replace", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",
+    "StalePlanError", "Summary", "TargetError", "address_digests", "apply_calls", "apply_plan", "apply_saved_plan", "as_manual",
+    "as_replace", "batches", "canonical_json", "changed_attributes", "classify_default", "exit_code_for_plan",
     "fingerprint", "fingerprint_of", "keyed_diff", "make_plan", "plan_to_json", "read_plan",
     "render_apply_report", "render_change", "render_plan", "render_result", "select_targets", "write_plan",
 ]

@@ -127,7 +127,7 @@ def apply_plan(
     stale = changed_addresses(plan.address_digests, digests)
     if stale:
         raise StalePlanError(stale)
-    check_before_writes(plan, connections)
+    check_before_writes(plan, registry, kind_order, connections)
     return _execute(plan, registry, kind_order, connections, on_result)
 
 
@@ -157,19 +157,21 @@ def apply_saved_plan(
     kind_order = order_kinds({k.name: tuple(k.depends_on) for k in kinds})
     _check_kinds(fresh, registry)
     _refuse_destroy(fresh, allow_destroy)
-    check_before_writes(fresh, connections)
+    check_before_writes(fresh, registry, kind_order, connections)
     return _execute(fresh, registry, kind_order, connections, on_result)
 
 
-def check_before_writes(plan: Plan, connections: Mapping[str, Any]) -> None:
-    """Before the first write of any provider, let every provider that will write check what would make
-    it fail half-way (``ensure_preflight``: the Marketo API user's permissions), so that a missing
-    permission on one side stops the apply before the other side is changed."""
-    writing = {provider_of(c.kind) for c in plan.changes if not (c.is_no_op or c.is_manual)}
-    for provider in sorted(writing):
-        check = getattr(connections.get(provider), "ensure_preflight", None)
-        if callable(check):
-            check()
+def check_before_writes(plan: Plan, registry: Mapping[str, ResourceKind], kind_order: Sequence[str],
+                        connections: Mapping[str, Any]) -> None:
+    """Before the first write of any provider, every kind with changes checks what would make it fail
+    half-way (the optional ``kind.prepare(conn, changes)``: e.g. the Marketo API user's permissions for
+    the areas that kind writes, and only those), so that a refusal on one side stops the apply before
+    the other side is changed."""
+    for kind_name in kind_order:
+        prepare = getattr(registry[kind_name], "prepare", None)
+        changes = [c for c in plan.changes if c.kind == kind_name and not (c.is_no_op or c.is_manual)]
+        if prepare is not None and changes:
+            prepare(_connection(connections, kind_name), changes)
 
 
 def org_identities(connections: Mapping[str, Any], providers: set[str]) -> dict[str, dict[str, str]]:
@@ -368,15 +370,19 @@ def _execute(
     return report
 
 
+def _failed(kind: ResourceKind, changes: list[Change], exc: Exception) -> list[Result]:
+    """Every change failed by ``exc``, with its type (lets the CLI tell a daily API limit, exit 3)."""
+    message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
+    return [Result(c.address, False, c.action, message, {"error_type": type(exc).__name__}) for c in changes]
+
+
 def _apply_batch(kind: ResourceKind, changes: list[Change], connections: Mapping[str, Any]) -> list[Result]:
     """One ``kind.apply`` call; an exception or a missing result fails those addresses, not the run."""
     try:
         conn = _connection(connections, kind.name)
         returned = kind.apply(conn, changes) or []
     except Exception as exc:  # a failed batch must not stop independent kinds
-        message = f"{kind.name} apply failed: {exc}" if not isinstance(exc, PlanError) else str(exc)
-        why = {"error_type": type(exc).__name__}  # lets the CLI tell a daily API limit (exit 3) from other errors
-        return [Result(c.address, False, c.action, message, dict(why)) for c in changes]
+        return _failed(kind, changes, exc)
     by_address = {r.address: r for r in returned}
     results = []
     for c in changes:

@@ -157,7 +157,11 @@ class ResourceKind(Protocol):
 
     Optional members the engine looks for: ``classify(desired, live) -> Change`` (defaults to
     :func:`provisioner.plan.classify.classify_default`) and ``list_keys: dict[str, str]``
-    (lists of dicts matched by key in the default diff, e.g. ``{"fields": "name"}``).
+    (lists of dicts matched by key in the default diff, e.g. ``{"fields": "name"}``),
+    ``prepare(conn, changes) -> None`` (called for every kind with changes before any kind applies;
+    raising fails that kind's changes, e.g. a missing API permission named before the first write)
+    and ``calls_for(changes) -> int`` (the API calls ``apply`` makes for these changes, for the
+    forecast: see :mod:`provisioner.plan.forecast`).
     """
 
     name: str

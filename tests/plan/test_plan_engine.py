@@ -207,3 +207,41 @@ def test_plan_errors_name_the_problem():
     with pytest.raises(PlanError, match="kind mem.permset is applied after mem.object"):
         make_plan(kinds(), [want("mem.object.a", OBJECT, depends_on=("mem.permset.p",)),
                             want("mem.permset.p", PERMS)], {"mem": store})
+
+
+class Guarded(MemKind):
+    """A kind that checks something (e.g. an API permission) before the run's first write."""
+
+    def __init__(self, name: str, refuse: str = "", calls: int | None = None) -> None:
+        super().__init__(name)
+        self.refuse = refuse
+        if calls is not None:
+            self.calls_for = lambda changes: calls * len(changes)
+
+    def prepare(self, conn: Store, changes: list) -> None:
+        conn.calls.append((self.name, "prepare", [c.address for c in changes]))
+        if self.refuse:
+            raise PermissionError(self.refuse)
+
+
+def test_every_kind_prepares_before_the_first_write_and_a_refusal_stops_the_apply_before_any_write():
+    store = Store()
+    kinds_ = [Guarded(OBJECT), Guarded("mem.status", refuse="missing Read-Write Person")]
+    desired = [want("mem.object.Ev", OBJECT, label="E"), want("mem.status.s", "mem.status", label="S")]
+    plan = make_plan(kinds_, desired, {"mem": store})
+    with pytest.raises(PermissionError, match="missing Read-Write Person"):
+        apply_plan(plan, kinds_, {"mem": store}, allow_destroy=False)
+    ops = [(kind, op) for kind, op, _ in store.calls if op != "read"]
+    assert ops == [(OBJECT, "prepare"), ("mem.status", "prepare")]  # no kind applied: nothing half-done
+    assert "mem.object.Ev" not in store.objects and "mem.status.s" not in store.objects
+
+
+def test_apply_calls_count_each_kind_its_own_way_or_one_call_per_change():
+    from provisioner.plan import apply_calls
+
+    store = Store({"mem.object.Same": {"label": "S"}})
+    kinds_ = [Guarded(OBJECT, calls=3), MemKind("mem.status")]
+    desired = [want("mem.object.Ev", OBJECT, label="E"), want("mem.object.Same", OBJECT, label="S"),
+               want("mem.status.a", "mem.status", label="A"), want("mem.status.b", "mem.status", label="B")]
+    plan = make_plan(kinds_, desired, {"mem": store})
+    assert apply_calls(plan, kinds_) == {"mem": 3 * 1 + 2}  # the no-op costs nothing

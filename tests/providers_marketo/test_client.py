@@ -8,8 +8,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from provisioner.manifest.model import ManifestSet
+from provisioner.plan import apply_saved_plan, render_apply_report
 from provisioner.providers.marketo.client import MarketoClient, quota_reset_after
 from provisioner.providers.marketo.errors import MarketoError, MarketoSettingsError, PermissionMissing, QuotaExceeded
 from provisioner.providers.marketo.provider import PROVIDER
@@ -60,27 +62,84 @@ def test_budget_comes_from_the_environment() -> None:
         PROVIDER.connect(env("https://123-ABC-456.mktorest.com", MARKETO_MAX_CONCURRENT="lots"))
 
 
-def test_preflight_names_the_missing_permission_before_any_change(tls: TLSMaterial, manifests: ManifestSet) -> None:
+def test_a_permission_the_plan_does_not_write_with_is_named_by_preflight_but_never_probed_by_apply(
+        tls: TLSMaterial, manifests: ManifestSet) -> None:
     config = seeded_config(manifests, permissions=ALL_PERMISSIONS - {"Read-Write Person"})
     with serving(tls, config) as server:
         client, _ = client_for(server, tls)
-        report = client.preflight()
+        report = client.preflight()  # every area, as `provisioner` checks when asked about all of them
         assert report.missing == ["Read-Write Person"]
         assert "Read-Write Activity Metadata" in report.ok and "Read-Write Assets" in report.ok
-        plan = plan_for(manifests, client)  # reading needs no Person permission
-        with pytest.raises(PermissionMissing) as refused:  # checked before the first write of the apply
-            apply_for(plan, client)
-        assert "the API user's role is missing Read-Write Person" in str(refused.value)
-        assert not [r for r in server.stats()["calls"]["by_route"] if r.startswith("POST /rest")]
+        applier, _ = client_for(server, tls)
+        plan = plan_for(manifests, applier)  # reading needs no Person permission
+        server.reset_stats()
+        report = apply_for(plan, applier)  # provisioning writes assets and activity types, never people
+        assert not report.failed, render_apply_report(report)
+        assert "GET /rest/v1/leads/describe.json" not in server.stats()["calls"]["by_route"]
 
 
-def test_preflight_checks_every_permission_of_the_article(tls: TLSMaterial, manifests: ManifestSet) -> None:
-    config = seeded_config(manifests, permissions=ALL_PERMISSIONS - {"Read-Write Campaigns"})
+def _set_permissions(server, tls: TLSMaterial, granted: set[str]) -> None:
+    """The sandbox's permissions control: the API user's role now grants exactly ``granted``."""
+    reply = requests.post(f"{server.base_url}/__sandbox/limits", json={"permissions": sorted(granted)},
+                          verify=str(tls.ca_cert), timeout=10)
+    assert reply.status_code == 200 and reply.json()["permissions"] == sorted(granted), reply.text
+
+
+def _probes(server) -> list[str]:
+    """The permission probes the sandbox answered (reads no provisioning plan makes)."""
+    probes = ("/rest/v1/leads/describe.json", "/rest/v1/activities/pagingtoken.json", "/rest/v1/campaigns.json")
+    return [r for r in server.stats()["calls"]["by_route"] if r.startswith("GET") and r.endswith(probes)]
+
+
+def test_preflight_names_a_missing_area_of_the_run_before_any_write(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # A sync writes leads and activities: the areas come as a parameter; Campaigns is not asked about.
+    with serving(tls, seeded_config(manifests)) as server:
+        _set_permissions(server, tls, set(ALL_PERMISSIONS) - {"Read-Write Person", "Read-Write Campaigns"})
+        client, _ = client_for(server, tls)
+        with pytest.raises(PermissionMissing) as caught:
+            client.ensure_preflight(["Read-Write Person", "Read-Write Activity"])
+        assert caught.value.permissions == ["Read-Write Person"]
+        assert "missing Read-Write Person." in str(caught.value)
+        by_route = server.stats()["calls"]["by_route"]
+        assert not [r for r in by_route if r.startswith("POST /rest")]
+        assert "GET /rest/v1/campaigns.json" not in by_route  # an area the run does not write is not probed
+        # asked again (a second batch of the same run): no new probe, the same answer
+        before = sum(by_route.values())
+        with pytest.raises(PermissionMissing, match="missing Read-Write Person"):
+            client.ensure_preflight(["Read-Write Person"])
+        assert sum(server.stats()["calls"]["by_route"].values()) == before
+
+
+def test_apply_probes_no_area_its_plan_reads_already_proved(tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # The setup manifest writes programs and custom object types (Assets) and activity types (Activity
+    # Metadata); the plan's reads prove both, so a role without the three other areas applies it, unprobed.
+    config = seeded_config(manifests, permissions={"Read-Write Assets", "Read-Write Activity Metadata"})
     with serving(tls, config) as server:
         client, _ = client_for(server, tls)
-        report = client.preflight()
-        assert report.missing == ["Read-Write Campaigns"]
-        assert set(report.ok) == set(ALL_PERMISSIONS) - {"Read-Write Campaigns"}
+        report = apply_for(plan_for(manifests, client), client)
+        assert report.ok, render_apply_report(report)
+        assert _probes(server) == []
+
+
+def test_a_write_area_missing_since_the_plan_is_named_and_nothing_of_it_written(
+        tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # A saved plan applied by a new process (no read of its client proved anything), with Activity Metadata
+    # revoked since the plan: apply names it before its first write, of any kind.
+    with serving(tls, seeded_config(manifests)) as server:
+        planner, _ = client_for(server, tls)
+        plan = plan_for(manifests, planner)
+        _set_permissions(server, tls, set(ALL_PERMISSIONS) - {"Read-Write Activity Metadata"})
+        applier, _ = client_for(server, tls)
+        server.reset_stats()
+        with pytest.raises(PermissionMissing, match="missing Read-Write Activity Metadata"):
+            apply_saved_plan(plan, plan, PROVIDER.kinds(), {"marketo": applier}, allow_destroy=False)
+        writes = [r for r in server.stats()["calls"]["by_route"] if r.startswith("POST /rest")]
+        assert not writes  # refused before the first write of any kind: nothing half-applied
+        # probed before the first write: the two areas the run writes (one read each), no other
+        by_route = server.stats()["calls"]["by_route"]
+        assets, activity_metadata = "GET /rest/asset/v1/channels.json", "GET /rest/v1/activities/external/types.json"
+        assert by_route[assets] == by_route[activity_metadata] == 1
+        assert _probes(server) == []
 
 
 def test_a_missing_permission_on_a_read_is_named(tls: TLSMaterial, manifests: ManifestSet) -> None:

@@ -118,6 +118,7 @@ def _scenario(rec: Recorder) -> None:
     rec.call("GET", "/rest/v1/leads.json", {"filterType": "email", "filterValues": "c@example.com",
                                             "fields": "email,firstName", "batchSize": 300})
     rec.call("GET", "/rest/v1/campaigns.json", {"batchSize": "1"})
+    rec.call("GET", "/rest/v1/stats/usage.json")
     rec.call("GET", "/rest/v1/leads/describe.json")
     rec.call("GET", "/rest/v1/leads/describe2.json")
     rec.post(f"/rest/v1/programs/{pid}/members/status.json",

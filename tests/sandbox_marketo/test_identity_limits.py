@@ -163,3 +163,15 @@ def test_requests_that_never_reach_the_instance_are_answered_in_marketos_shape(s
     bad = app.error_response(400, "BAD_REQUEST", "bad chunk size")
     assert bad.status == 400 and json.loads(bad.body)["errors"][0] == {"code": "400", "message": "bad chunk size"}
     assert app.error_response(413, "REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large").status == 413
+def test_usage_counts_the_calls_admitted_today_with_no_permission_needed(tls) -> None:
+    with serving(tls, MarketoConfig(permissions=frozenset())) as server:
+        api = Api(server, tls)
+        for _ in range(3):
+            assert error_code(api.get(CHANNELS, check=False)) == "603"  # refused, but admitted: counted
+        reply = api.get("/rest/v1/stats/usage.json")
+        assert reply["success"] is True and len(reply["result"]) == 1
+        usage = reply["result"][0]
+        assert usage["total"] == 4  # three calls and this one (the token call is not an API call)
+        assert [u["count"] for u in usage["users"]] == [4]
+        central = time.gmtime(time.time() - 6 * 3600)  # Marketo's day: US Central Standard Time
+        assert usage["date"] == time.strftime("%Y-%m-%dT00:00:00Z", central)

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -197,11 +197,12 @@ class MarketoClient:
             raise MarketoError(code, message, path)
 
     # -- permissions ----------------------------------------------------------------------
-    def preflight(self) -> PreflightReport:
-        """Check every permission area the tool needs with one cheap read each (areas already proven by
-        an earlier successful call are not asked again), and say which are missing."""
+    def preflight(self, areas: Iterable[str] = permissions.REQUIRED) -> PreflightReport:
+        """Check the permission ``areas`` (every area the tool knows by default) with one cheap read each
+        (areas already proven by an earlier successful call are not asked again), and say which are missing."""
         report = PreflightReport()
-        for area in permissions.REQUIRED:
+        wanted = set(areas)
+        for area in [a for a in permissions.REQUIRED if a in wanted]:
             if area in self._proven:
                 report.ok.append(area)
                 continue
@@ -218,13 +219,19 @@ class MarketoClient:
                 log.warning("Could not check the %s permission (%s %s)", area, exc.code, exc.message)
         return report
 
-    def ensure_preflight(self) -> PreflightReport:
-        """Run :meth:`preflight` once per client; raise :class:`PermissionMissing` naming every missing area."""
-        if self._preflight is None:
-            self._preflight = self.preflight()
-        if self._preflight.missing:
-            raise PermissionMissing(self._preflight.missing)
-        return self._preflight
+    def ensure_preflight(self, areas: Iterable[str] = permissions.REQUIRED) -> PreflightReport:
+        """Check ``areas`` before the first write (each at most once per client; only the areas the run
+        writes: a plan's kinds or a sync's targets); raise :class:`PermissionMissing` naming every missing one."""
+        wanted = set(areas)
+        done = self._preflight = self._preflight or PreflightReport()
+        found = self.preflight(wanted - {*done.ok, *done.missing, *done.unchecked})
+        done.ok += found.ok
+        done.missing += found.missing
+        done.unchecked.update(found.unchecked)
+        missing = [a for a in done.missing if a in wanted]
+        if missing:
+            raise PermissionMissing(missing)
+        return done
 
     def identity(self) -> dict[str, str]:
         """Which instance and API user this client works as, for binding a saved plan to them.

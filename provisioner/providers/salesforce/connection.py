@@ -16,6 +16,21 @@ from .auth import Session, login
 from .data_client import DataClient
 from .metadata_client import MetadataClient
 from .settings import SalesforceSettings
+from .soql import in_chunks
+
+
+#: Campaigns by name with their member statuses (see :meth:`SalesforceConnection.read_campaigns`).
+CAMPAIGNS_QUERY = (
+    "SELECT Id, Label, SortOrder, IsDefault, HasResponded, CampaignId, Campaign.Name, Campaign.Type, "
+    "Campaign.Description, Campaign.CreatedDate, Campaign.Status, Campaign.StartDate, Campaign.EndDate, "
+    "Campaign.IsActive, Campaign.ParentId, Campaign.Parent.Name FROM CampaignMemberStatus "
+    "WHERE Campaign.Name IN ({values}) ORDER BY SortOrder ASC")
+
+
+def campaign_read_calls(names: list[str]) -> int:
+    """Queries :meth:`SalesforceConnection.read_campaigns` sends for ``names`` when none is memoised
+    (one per length-safe IN list; a reply over 2,000 rows adds a queryMore call per 2,000)."""
+    return len(list(in_chunks(CAMPAIGNS_QUERY, names)))
 
 
 class SalesforceConnection:
@@ -24,6 +39,8 @@ class SalesforceConnection:
     def __init__(self, settings: SalesforceSettings) -> None:
         self.settings = settings
         self.http = make_session(settings.ca_bundle)
+        self.calls = 0  # HTTP exchanges with the org (login included): what a plan cost, for the forecast
+        self.http.hooks["response"].append(self._count_call)
         self._session: Session = login(settings, self.http)
         self.api_version = settings.api_version
         from simple_salesforce import Salesforce
@@ -50,6 +67,11 @@ class SalesforceConnection:
                                                 token=lambda: self._session.access_token,
                                                 relogin=self._relogin_or_none)
             return self._metadata
+
+    def _count_call(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(response.url).startswith(("https:", "http:")):  # not the cached WSDL (a file: URL)
+            self.calls += 1
+        return response
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], api_version: str | None = None) -> "SalesforceConnection":
@@ -117,11 +139,7 @@ class SalesforceConnection:
         """
         missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
         if missing:
-            rows = self.data.query_in(
-                "SELECT Id, Label, SortOrder, IsDefault, HasResponded, CampaignId, Campaign.Name, Campaign.Type, "
-                "Campaign.Description, Campaign.CreatedDate, Campaign.Status, Campaign.StartDate, Campaign.EndDate, "
-                "Campaign.IsActive, Campaign.ParentId, Campaign.Parent.Name FROM CampaignMemberStatus "
-                "WHERE Campaign.Name IN ({values}) ORDER BY SortOrder ASC", missing, what="read campaigns")
+            rows = self.data.query_in(CAMPAIGNS_QUERY, missing, what="read campaigns")
             campaigns: dict[str, dict[str, Any]] = {}
             for row in rows:
                 parent = row.get("Campaign") or {}

@@ -58,6 +58,10 @@ class DataClient:
             records.extend(self.query(soql, what))
         return records
 
+    def limits(self) -> dict[str, Any]:
+        """The org's limits (``GET /limits``: DailyApiRequests and the rest), one API call."""
+        return retry.call(lambda: self.sf.limits(), what="read limits", relogin=self._relogin)
+
     def count(self, soql: str) -> int:
         result = retry.call(lambda: self.sf.query(soql), what="count", relogin=self._relogin)
         return int(result.get("totalSize", 0))

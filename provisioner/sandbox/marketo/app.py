@@ -238,6 +238,12 @@ class MarketoApp:
         self._window.append(now)
         self._quota_used += 1
 
+    def calls_today(self) -> tuple[_dt.date, int]:
+        """The quota day (US Central) and the calls admitted on it (what ``stats/usage.json`` reports)."""
+        with self.lock:
+            today = _dt.datetime.now(_CST).date()
+            return today, self._quota_used if self._quota_day == today else 0
+
     @staticmethod
     def _check_content_type(route: Route, request: Request) -> None:
         if route.body == "none" or not request.body:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..httpserver import Request
-from . import activities, assets, bulk, campaigns, customobjects, leads
+from . import activities, assets, bulk, campaigns, customobjects, leads, usage
 
 # Permission names are the five the setup articles ask for. The OpenAPI documents name finer
 # ones ("Read-Write Lead", "Read-Write Custom Object", "Read-Write Custom Object Type"); they map
@@ -115,6 +115,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/rest/v1/leads.json", leads.sync_leads, PERSON, "json"),
     Route("GET", "/rest/v1/leads.json", leads.get_leads, PERSON),
     Route("GET", "/rest/v1/campaigns.json", campaigns.browse_campaigns, CAMPAIGNS),
+    Route("GET", "/rest/v1/stats/usage.json", usage.daily_usage, None),  # "Required Permissions: None"
     Route("GET", "/rest/v1/leads/describe.json", leads.describe_leads, PERSON),
     Route("GET", "/rest/v1/leads/describe2.json", leads.describe_leads2, PERSON),
     Route("POST", "/rest/v1/programs/{programId}/members/status.json", leads.sync_member_status, PERSON, "json"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from ....plan import Change, Desired, Live, Result, as_manual, classify_default
+from ..client import MarketoClient
 from ..errors import MarketoError, WriteOutcomeUnknown
 
 T = TypeVar("T")
@@ -43,6 +44,18 @@ def write_verified(write: Callable[[], T], applied: Callable[[], bool], rounds: 
     return None
 
 
+class WritesAreas:
+    """A Marketo kind that writes: the API permission areas its writes need (see :mod:`..permissions`),
+    checked once before the run's first write (the engine calls :meth:`prepare` for every kind with
+    changes before any kind applies), so a missing permission is named before anything is written."""
+
+    areas: tuple[str, ...] = ()
+
+    def prepare(self, conn: MarketoClient, changes: list[Change]) -> None:
+        """Probe this kind's areas that no read of this run has proven; raise PermissionMissing naming them."""
+        conn.ensure_preflight(self.areas)
+
+
 def failure(address_: str, action: str, exc: Exception) -> Result:
     """A failed Result with Marketo's message (never a secret: client errors carry none)."""
     text = str(exc) if isinstance(exc, MarketoError) else f"{type(exc).__name__}: {exc}"
@@ -77,6 +90,12 @@ def classify_type(kind: str, desired: Desired, live: Live, list_name: str, key: 
         return change
     name = desired.address[len(kind) + 1:]
     return as_manual(change, f"Marketo refuses this once the {what} is approved: " + "; ".join(why), steps(name))
+
+
+def approves(want: dict[str, Any], have: dict[str, Any], wrote: bool) -> bool:
+    """True when apply approves a custom object or activity type: wanted approved, and just written
+    (a new draft) or not approved yet."""
+    return want.get("state") == "approved" and (wrote or have.get("state") != "approved")
 
 
 def apply_each(changes: list[Change], apply_one: Callable[[Change], Result]) -> list[Result]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ....manifest.model import ActivityAttribute, MarketoCustomActivity
-from ....plan import Change, Desired, Live, Result
+from ....plan import Change, Desired, Live, Result, batches
+from .. import permissions
 from ..client import MarketoClient
 from ..errors import MarketoError
-from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
+from .common import WritesAreas, approves, MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_activity"
 BASE = "/rest/v1/activities/external"
@@ -48,10 +49,11 @@ def normalise(record: dict[str, Any], state: str) -> dict[str, Any]:
             "state": state}
 
 
-class CustomActivityKind:
+class CustomActivityKind(WritesAreas):
     """Read every type with one ``types.json`` call (plus one describe per type that has a pending draft)."""
 
     name = KIND
+    areas = (permissions.ACTIVITY_METADATA,)
     depends_on: tuple[str, ...] = ()
     list_keys = {"attributes": "apiName"}
 
@@ -77,8 +79,22 @@ class CustomActivityKind:
         return classify_type(KIND, desired, live, "attributes", "apiName", self.list_keys, forbidden_after_approval,
                              "activity type", _manual_steps)
 
+    def calls_for(self, changes: list[Change]) -> int:
+        """Per type: its create or update, new and changed attributes BATCH a call each, the approval."""
+        calls = 0
+        for change in changes:
+            want, have = change.after or {}, change.before or {}
+            if change.actions == ["delete"]:
+                calls += 1
+                continue
+            new, changed = _attribute_writes(want, have)
+            writes = int(not have or bool(_type_update(want, have))) + batches(len(new), BATCH) + \
+                batches(len(changed), BATCH)
+            calls += writes + int(approves(want, have, bool(writes)))
+        return calls
+
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
@@ -94,18 +110,11 @@ class CustomActivityKind:
             write_verified(lambda: conn.post_json(f"{BASE}/type.json", body),
                            lambda: bool(self._describe(conn, name)))
             done.append("type created")
-        else:
-            top = {k: want[k] for k in TOP if want.get(k) != have.get(k)}
-            if want["primaryAttribute"] != have.get("primaryAttribute"):
-                top["primaryAttribute"] = _api(want["primaryAttribute"])
-            if top:
-                # Setting the same values again changes nothing: idempotent.
-                conn.post_json(f"{BASE}/type/{name}.json", top, idempotent=True)
-                done.append("type updated")
-        current = {a["apiName"]: a for a in have.get("attributes", [])}
-        new = [_api(a) for a in want.get("attributes", []) if a["apiName"] not in current]
-        changed = [_api(a) for a in want.get("attributes", [])
-                   if a["apiName"] in current and current[a["apiName"]] != a]
+        elif _type_update(want, have):
+            # Setting the same values again changes nothing: idempotent.
+            conn.post_json(f"{BASE}/type/{name}.json", _type_update(want, have), idempotent=True)
+            done.append("type updated")
+        new, changed = _attribute_writes(want, have)
         for start in range(0, len(new), BATCH):
             pending = new[start:start + BATCH]
             # attributes/create refuses an existing apiName: after a lost reply, re-read, create what is missing.
@@ -119,7 +128,7 @@ class CustomActivityKind:
                            idempotent=True)
         if changed:
             done.append(f"{len(changed)} attribute{'s' if len(changed) != 1 else ''} updated")
-        if want.get("state") == "approved" and (done or have.get("state") != "approved"):
+        if approves(want, have, bool(done)):
             # approve with no draft is refused: after a lost reply, check the state first.
             write_verified(lambda: conn.post_json(f"{BASE}/type/{name}/approve.json", None),
                            lambda: state_name((self._describe(conn, name) or {}).get("status")) == "approved")
@@ -142,6 +151,22 @@ class CustomActivityKind:
         present = {a.get("apiName") for a in found.get("attributes") or []}
         pending[:] = [a for a in pending if a["apiName"] not in present]
         return pending
+
+
+def _type_update(want: dict[str, Any], have: dict[str, Any]) -> dict[str, Any]:
+    """What an existing type's update sends: its own attributes that differ, and the primary attribute."""
+    top = {k: want[k] for k in TOP if want.get(k) != have.get(k)}
+    if want["primaryAttribute"] != have.get("primaryAttribute"):
+        top["primaryAttribute"] = _api(want["primaryAttribute"])
+    return top
+
+
+def _attribute_writes(want: dict[str, Any], have: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The attributes to create and to update, as the API takes them."""
+    current = {a["apiName"]: a for a in have.get("attributes", [])}
+    new = [_api(a) for a in want.get("attributes", []) if a["apiName"] not in current]
+    changed = [_api(a) for a in want.get("attributes", []) if a["apiName"] in current and current[a["apiName"]] != a]
+    return new, changed
 
 
 def _api(attribute: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from ....manifest.model import MarketoCustomObject
-from ....plan import Change, Desired, Live, Result
+from ....plan import Change, Desired, Live, Result, batches
+from .. import permissions
 from ..client import MarketoClient
-from .common import MarketoLive, address, apply_each, classify_type, state_name, write_verified
+from .common import WritesAreas, approves, MarketoLive, address, apply_each, classify_type, state_name, write_verified
 
 KIND = "marketo.custom_object"
 SCHEMA = "/rest/v1/customobjects/schema"
@@ -63,10 +64,11 @@ def normalise(record: dict[str, Any]) -> dict[str, Any]:
             "state": state_name(record.get("state"))}
 
 
-class CustomObjectKind:
+class CustomObjectKind(WritesAreas):
     """Read all wanted types in one ``schema.json?names=…`` call (plus one for drafts of approved types)."""
 
     name = KIND
+    areas = (permissions.ASSETS,)
     depends_on: tuple[str, ...] = ()
     list_keys = {"fields": "name"}
 
@@ -91,8 +93,21 @@ class CustomObjectKind:
         return classify_type(KIND, desired, live, "fields", "name", self.list_keys, forbidden_after_approval,
                              "type", _manual_steps)
 
+    def calls_for(self, changes: list[Change]) -> int:
+        """Per type: the type save, new fields BATCH a call, one call per changed field, the approval."""
+        calls = 0
+        for change in changes:
+            want, have = change.after or {}, change.before or {}
+            if change.actions == ["delete"]:
+                calls += 1
+                continue
+            writes = int(_saves_type(want, have)) + batches(len(_new_fields(want, have)), BATCH) + \
+                len(_updated_fields(want, have))
+            calls += writes + int(approves(want, have, bool(writes)))
+        return calls
+
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         return apply_each(changes, lambda change: self._apply_one(conn, change))
 
     def _apply_one(self, conn: MarketoClient, change: Change) -> Result:
@@ -102,15 +117,13 @@ class CustomObjectKind:
             conn.post_json(f"{SCHEMA}/{name}/delete.json", None)
             return Result(change.address, True, change.action)
         done = []
-        top = ("displayName", "pluralName", "description", "showInLeadDetail")
-        if not have or any(k in want and want[k] != have.get(k) for k in top):
-            body = {"action": "createOrUpdate", "apiName": name, **{k: want[k] for k in top if k in want}}
+        if _saves_type(want, have):
+            body = {"action": "createOrUpdate", "apiName": name, **{k: want[k] for k in TOP if k in want}}
             # createOrUpdate with the same body leaves the same type: safe to repeat after a lost reply.
             conn.post_json(f"{SCHEMA}.json", body, idempotent=True)
             done.append("type saved")
-        current = {f["name"]: f for f in have.get("fields", [])}
         dedupe = set(want.get("dedupeFields", []))
-        new = [_api_field(f, f["name"] in dedupe) for f in want.get("fields", []) if f["name"] not in current]
+        new = [_api_field(f, f["name"] in dedupe) for f in _new_fields(want, have)]
         for start in range(0, len(new), BATCH):
             pending = new[start:start + BATCH]
             # addField refuses a field that exists: after a lost reply, re-read and add only what is missing.
@@ -118,16 +131,12 @@ class CustomObjectKind:
                            lambda: self._still_missing(conn, name, pending) == [])
         if new:
             done.append(f"{len(new)} field{'s' if len(new) != 1 else ''} added")
-        was_dedupe = set(have.get("dedupeFields", []))
-        for f in want.get("fields", []):
-            old = current.get(f["name"])
-            is_dedupe = f["name"] in dedupe
-            if old is not None and (old != f or is_dedupe != (f["name"] in was_dedupe)):
-                body = {k: v for k, v in _api_field(f, is_dedupe).items() if k != "name"}
-                # updateField sets the same values again on a repeat: idempotent.
-                conn.post_json(f"{SCHEMA}/{name}/{f['name']}/updateField.json", body, idempotent=True)
-                done.append(f"field {f['name']} updated")
-        if want.get("state") == "approved" and (done or have.get("state") != "approved"):
+        for f in _updated_fields(want, have):
+            body = {k: v for k, v in _api_field(f, f["name"] in dedupe).items() if k != "name"}
+            # updateField sets the same values again on a repeat: idempotent.
+            conn.post_json(f"{SCHEMA}/{name}/{f['name']}/updateField.json", body, idempotent=True)
+            done.append(f"field {f['name']} updated")
+        if approves(want, have, bool(done)):
             # approve of a type with no draft is refused: after a lost reply, check the state first.
             write_verified(lambda: conn.post_json(f"{SCHEMA}/{name}/approve.json", None),
                            lambda: self._state(conn, name) == "approved")
@@ -147,6 +156,29 @@ class CustomObjectKind:
         present = {f.get("name") for f in (found[0].get("fields") or [] if found else [])}
         pending[:] = [f for f in pending if f["name"] not in present]
         return pending
+
+
+#: The type's own attributes (saved with one createOrUpdate call).
+TOP = ("displayName", "pluralName", "description", "showInLeadDetail")
+
+
+def _saves_type(want: dict[str, Any], have: dict[str, Any]) -> bool:
+    """True when the type is new or one of its own attributes changes."""
+    return not have or any(k in want and want[k] != have.get(k) for k in TOP)
+
+
+def _new_fields(want: dict[str, Any], have: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's fields the type does not have yet."""
+    current = {f["name"] for f in have.get("fields", [])}
+    return [f for f in want.get("fields", []) if f["name"] not in current]
+
+
+def _updated_fields(want: dict[str, Any], have: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's fields the type has, with other values or another dedupe flag."""
+    current = {f["name"]: f for f in have.get("fields", [])}
+    dedupe, was_dedupe = set(want.get("dedupeFields", [])), set(have.get("dedupeFields", []))
+    return [f for f in want.get("fields", []) if f["name"] in current
+            and (current[f["name"]] != f or (f["name"] in dedupe) != (f["name"] in was_dedupe))]
 
 
 def _api_field(field: dict[str, Any], dedupe: bool) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from typing import Any
 from ....manifest.model import MarketoProgram
 from ....plan import (Change, Desired, Live, MissingReference, Result, as_manual, as_replace, classify_default,
                      will_exist)
+from .. import permissions
 from ..client import MarketoClient
 from ..errors import MarketoError
 from .channel import KIND as CHANNEL_KIND
-from .common import address, failure, write_verified
+from .common import WritesAreas, address, failure, write_verified
 
 KIND = "marketo.program"
 A = "/rest/asset/v1"
@@ -106,6 +107,15 @@ class Folders:
         self.ids.pop(path, None)
 
 
+#: What a plan says of a program's folder that apply will create.
+MISSING_FOLDER = " will be created"
+
+
+def _dates(after: dict[str, Any]) -> dict[str, Any]:
+    """The dates a new program is given by a second call (create and clone take none)."""
+    return {k: after[k] for k in ("startDate", "endDate") if after.get(k)}
+
+
 #: From this many programs, reads browse the instance (200 a call) instead of one ``byName`` call each.
 BROWSE_FROM = 10
 
@@ -162,10 +172,11 @@ def _browse(conn: MarketoClient, names: set[str]) -> dict[str, dict[str, Any] | 
     return seen
 
 
-class ProgramKind:
+class ProgramKind(WritesAreas):
     """Read with ``program/byName`` (one call a program) plus at most one folder call per distinct folder."""
 
     name = KIND
+    areas = (permissions.ASSETS,)
     depends_on: tuple[str, ...] = (CHANNEL_KIND,)
 
     def __init__(self) -> None:
@@ -190,7 +201,7 @@ class ProgramKind:
             program = by_name[name] if name in by_name else browsed.get(name)
             if program is None:
                 if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
-                    found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']} will be created"})
+                    found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']}{MISSING_FOLDER}"})
                 continue
             folder = program.get("folder") or {}
             path = folders.path_of(int(folder.get("value"))) if folder.get("value") is not None else ""
@@ -259,8 +270,29 @@ class ProgramKind:
             ] + (["Then run apply again to update the description."] if "description" in changed else []))
         return change
 
+    def calls_for(self, changes: list[Change]) -> int:
+        """One call per program write (delete, create or clone, update), one more to set the dates of a new
+        program, one ``byName`` read per clone source, and two calls per missing folder (the read of its
+        parent, then the create: exact when the parent exists; each further missing level costs two more). A
+        parent that is the path's root was read by the plan's reference check: only the create is left."""
+        calls, sources, folders = 0, set(), set()
+        for change in changes:
+            after = change.after or {}
+            if "delete" in change.actions and change.info.get("id") is not None:
+                calls += 1
+            if "create" in change.actions:
+                calls += 1 + int(bool(_dates(after)))
+                if after.get("cloneFrom"):
+                    sources.add(after["cloneFrom"])
+                if str(change.info.get("folder", "")).endswith(MISSING_FOLDER):
+                    folders.add(after["folder"])
+            elif change.actions == ["update"]:
+                calls += 1
+        parent_reads = sum(1 for folder in folders if len(folder.split("/")) > 2)
+        return calls + len(sources) + len(folders) + parent_reads
+
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
-        conn.ensure_preflight()
+        conn.ensure_preflight(self.areas)
         self._sources = {}
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
         results = []
@@ -308,7 +340,7 @@ class ProgramKind:
             note = f"id {created[0]['id']}" if created else "created (confirmed by re-reading)"
             if after.get("cloneFrom"):
                 note += f", cloned from {after['cloneFrom']}"
-            dates = {k: after[k] for k in ("startDate", "endDate") if after.get(k)}
+            dates = _dates(after)
             if dates and created:
                 conn.post_form(f"{A}/program/{created[0]['id']}.json", dates, idempotent=True)
             if created_folder:

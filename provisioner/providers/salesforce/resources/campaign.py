@@ -15,7 +15,8 @@ from ....plan.engine import will_exist
 from ....plan.errors import MissingReference
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
-from ..data_client import RecordResult
+from ....plan.forecast import batches
+from ..data_client import MAX_COLLECTION, RecordResult
 from .common import quoted
 
 KIND = "salesforce.campaign"
@@ -63,6 +64,12 @@ class CampaignKind:
                     d.address, f"parent campaign '{parent}' does not exist in the org and this plan does not create it",
                     "create the parent campaign first, or declare it in a manifest of this plan", d.location))
         return missing
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """Creates, then updates, MAX_COLLECTION records a call (the campaigns and parents were read by the plan)."""
+        creates = sum(c.action == "create" for c in changes)
+        updates = sum(c.action == "update" for c in changes)
+        return batches(creates, MAX_COLLECTION) + batches(updates, MAX_COLLECTION)
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         results: list[Result] = []

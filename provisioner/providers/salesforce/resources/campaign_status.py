@@ -13,8 +13,9 @@ from collections import defaultdict
 from typing import Any
 
 from ....plan.resource import Change, Desired, Live, Result
-from ..connection import SalesforceConnection
-from ..data_client import RecordResult
+from ....plan.forecast import batches
+from ..connection import SalesforceConnection, campaign_read_calls
+from ..data_client import MAX_COLLECTION, RecordResult
 
 KIND = "salesforce.status"
 TEMP_BASE = 100_000  # out-of-the-way SortOrders for moves that would otherwise collide
@@ -46,6 +47,20 @@ class CampaignStatusKind:
                     "campaign": campaign, "label": r["Label"], "order": rank[r["Label"]],
                     "default": bool(r["IsDefault"]), "responded": bool(r["HasResponded"])})
         return live
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """Reading the campaigns again (their statuses, after the campaign kind wrote them), the moves out of
+        the way when an order changes, then creates and updates, MAX_COLLECTION records a call. Exact when
+        the campaigns are written in the same apply; one query over when only statuses change (the plan's
+        read is reused then), and a reorder may update statuses the manifest does not name."""
+        creates = [c for c in changes if c.action == "create"]
+        updates = [c for c in changes if c.action == "update"]
+        if not creates and not updates:
+            return 0
+        campaigns = list(dict.fromkeys(c.after["campaign"] for c in creates + updates))  # type: ignore[index]
+        moves = any(d.attribute == "order" for c in updates for d in c.diff)
+        return (campaign_read_calls(campaigns) + int(moves) + batches(len(creates), MAX_COLLECTION)
+                + batches(len(updates), MAX_COLLECTION))
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         """All campaigns at once: at most one move, one create and one update call in all."""

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ....plan.forecast import batches
 from ....plan.resource import Change, Result
-from ..metadata_client import ComponentResult
+from ..metadata_client import MAX_COMPONENTS, ComponentResult
 
 
 def quoted(name: str) -> str:
     """Terraform-style address segment: quoted when it has spaces or dots."""
     return f'"{name}"' if any(c in name for c in ' ."') else name
+
+
+def metadata_calls(changes: Sequence[Change]) -> int:
+    """Calls a metadata kind's apply makes: upserts, then deletes, MAX_COMPONENTS components a call."""
+    upserts = sum(c.action in ("create", "update") for c in changes)
+    deletes = sum(c.action == "delete" for c in changes)
+    return batches(upserts, MAX_COMPONENTS) + batches(deletes, MAX_COMPONENTS)
 
 
 def metadata_results(changes: Sequence[Change], results: Sequence[ComponentResult],

@@ -11,7 +11,7 @@ from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..metadata_client import as_list
 from ..normalize import field_metadata, live_field_attributes
-from .common import metadata_results
+from .common import metadata_calls, metadata_results
 
 KIND = "salesforce.field"
 OBJECT_KIND = "salesforce.object"
@@ -50,6 +50,10 @@ class CustomFieldKind:
 
     def classify(self, desired: Desired, live: Live) -> Change:
         return classify_default(desired, live)
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """One upsertMetadata (or deleteMetadata) call per MAX_COMPONENTS changes."""
+        return metadata_calls(changes)
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         upserts = [c for c in changes if c.action in ("create", "update")]

@@ -12,7 +12,7 @@ from ....plan.classify import as_manual, classify_default
 from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..normalize import live_object_attributes, object_metadata
-from .common import metadata_results
+from .common import metadata_calls, metadata_results
 
 KIND = "salesforce.object"
 
@@ -47,6 +47,10 @@ class CustomObjectKind:
                              ["Check the object's API name in Setup > Object Manager",
                               "If it is a custom object, set 'custom: true' in the manifest"])
         return change
+
+    def calls_for(self, changes: list[Change]) -> int:
+        """One upsertMetadata (or deleteMetadata) call per MAX_COMPONENTS changes."""
+        return metadata_calls(changes)
 
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         upserts = [c for c in changes if c.action in ("create", "update")]

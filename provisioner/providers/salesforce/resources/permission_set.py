@@ -15,8 +15,18 @@ from ....plan.resource import Change, Desired, Live, Result
 from ..connection import SalesforceConnection
 from ..metadata_client import as_list
 from ..soql import quote
-from .common import metadata_results
+from ....plan.forecast import batches
+from ..data_client import MAX_COLLECTION
+from ..soql import in_chunks
+from .common import metadata_calls, metadata_results
 from .custom_field import objects_missing
+
+IDS_QUERY = "SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})"
+
+
+def _to_assign(change: Change) -> bool:
+    """True when the change assigns the permission set to the API user (the plan read it is not)."""
+    return bool((change.after or {}).get("assignedToApiUser") and not (change.before or {}).get("assignedToApiUser"))
 
 KIND = "salesforce.permission_set"
 
@@ -61,6 +71,13 @@ class PermissionSetKind:
                                   names, what="read permission set assignments")
         return {(r.get("PermissionSet") or {}).get("Name") for r in rows}
 
+    def calls_for(self, changes: list[Change]) -> int:
+        """upsertMetadata per MAX_COMPONENTS; to assign: the ids query, then one create per MAX_COLLECTION."""
+        writes = [c for c in changes if c.action in ("create", "update")]
+        names = [c.after["name"] for c in writes if _to_assign(c)]  # type: ignore[index]
+        assign = len(list(in_chunks(IDS_QUERY, names))) + batches(len(names), MAX_COLLECTION) if names else 0
+        return metadata_calls(writes) + assign
+
     def apply(self, conn: SalesforceConnection, changes: list[Change]) -> list[Result]:
         writes = [c for c in changes if c.action in ("create", "update")]
         results = [Result(c.address, False, c.action, "permission sets are not deleted by provisioner")
@@ -73,7 +90,7 @@ class PermissionSetKind:
                       for c in writes]
         saved = metadata_results(writes, conn.metadata.upsert(components), [c.after["name"] for c in writes])
         to_assign = [c.after["name"] for c, r in zip(writes, saved)
-                     if r.ok and c.after.get("assignedToApiUser") and not (c.before or {}).get("assignedToApiUser")]
+                     if r.ok and _to_assign(c)]
         failures = self._assign(conn, to_assign) if to_assign else {}
         for change, result in zip(writes, saved):
             if result.ok and change.after["name"] in failures:
@@ -85,8 +102,7 @@ class PermissionSetKind:
     def _assign(self, conn: SalesforceConnection, names: list[str]) -> dict[str, str]:
         """Assign the permission sets to the API user (the plan read that they are not); name → error."""
         pending = list(names)
-        ids = {r["Name"]: r["Id"] for r in conn.data.query_in(
-            "SELECT Id, Name FROM PermissionSet WHERE Name IN ({values})", pending)}
+        ids = {r["Name"]: r["Id"] for r in conn.data.query_in(IDS_QUERY, pending)}
         records = [{"AssigneeId": conn.user_id, "PermissionSetId": ids[n]} for n in pending if n in ids]
 
         def already_done(batch: Any) -> Any:
