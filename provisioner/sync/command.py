@@ -8,7 +8,7 @@ import time
 import click
 
 EXIT_HELP = """Exit codes: 0 every row confirmed or in the rejects file; 1 error (manifests, connection,
-retries exhausted: run again to continue);
+retries exhausted, a write the org refuses wholesale, or any row still pending: run again to continue);
 3 stopped by a daily API limit: run the same command again later to continue."""
 
 
@@ -60,7 +60,16 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
         if bars is not None:
             bars.stop()
     render(summary)
-    sys.exit(1 if summary.failed else 3 if summary.stopped else 0)
+    sys.exit(exit_code(summary))
+
+
+def exit_code(s: "object") -> int:
+    """3 when a daily limit stopped the run, 1 on an error or while any row is pending, else 0."""
+    from .engine import Summary
+    assert isinstance(s, Summary)
+    if s.stopped:
+        return 3
+    return 1 if s.failed or (s.pending and not s.dry_run) else 0
 
 
 class ProgressBars:
@@ -98,7 +107,8 @@ def render(s: "object") -> None:
     """The final summary a user reads: matches, creations, upserts per status, rejects and where they are."""
     from .engine import Summary
     assert isinstance(s, Summary)
-    title = "Dry run (nothing written)" if s.dry_run else "Sync stopped" if s.stopped or s.failed else "Sync finished"
+    title = "Dry run (nothing written)" if s.dry_run else \
+        "Sync stopped" if s.stopped or s.failed or s.pending else "Sync finished"
     click.echo(f"{title}: {s.rows} rows read, {s.skipped} already done.")
     if s.superseded:
         click.echo(f"  {s.superseded} rows skipped: a row of the same key with a later time was written before.")
@@ -117,6 +127,9 @@ def render(s: "object") -> None:
     if rejected:
         where = "" if s.dry_run else f" (see {s.rejects_file})"
         click.echo(f"  Rejected: {rejected} ({', '.join(f'{t} {n}' for t, n in sorted(s.rejected.items()))}){where}")
+    if s.pending and not s.dry_run:
+        click.echo(f"  Pending: {s.pending} rows neither confirmed nor rejected yet (a reply was lost or a "
+                   "retry ran out); run the same command again to continue: it sends only what is not confirmed.")
     if s.stopped:
         click.echo(f"  {s.stopped}")
     if s.failed:

@@ -17,6 +17,7 @@ from .checks import check_row
 from .config import SyncConfig
 from .ledger import Ledger, content_hash
 from .rejects import Rejects
+from .sink import Refused, Sink
 from .sources import Row, read_rows
 from .work import Item
 
@@ -48,7 +49,8 @@ class Summary:
     rejects_file: str = ""
     ledger_file: str = ""
     stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
-    failed: str | None = None  # an error that ended the run early (retries exhausted)
+    failed: str | None = None  # an error that ended the run early (retries exhausted, a refused write)
+    pending: int = 0  # rows with a write neither confirmed nor rejected at the end: a re-run continues
     dry_run: bool = False
 
 
@@ -96,23 +98,17 @@ class SyncRun:
                  progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS) -> None:
         self.config, self.ledger, self.rejects = config, ledger, rejects
         self.batch_rows = batch_rows
-        self.salesforce, self.marketo, self.dry_run = salesforce, marketo, dry_run
+        self.dry_run = dry_run
+        self.sinks: list[Sink] = [s for s in (salesforce, marketo) if s]
+        for sink in self.sinks:
+            sink.settled = self.settled  # each API call's outcomes are in the ledger before the next call
         self.progress = progress
         self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run)
+        self._pending_rows: set[str] = set()
 
     def targets(self, kind: str) -> list[str]:
         wanted = TARGETS.get(kind, ())
-        return [t for t in wanted if (t.startswith("sf.") and self.salesforce) or
-                (t.startswith("mk.") and self.marketo)]
-
-    def reconcile_sent(self) -> None:
-        """Settle activities a killed run left in flight, before anything is sent again."""
-        if not self.marketo or self.dry_run:
-            return
-        self.marketo.settle_imports()  # bulk imports a killed run left queued: let Marketo finish them first
-        sent = list(self.ledger.in_state("mk.activity", "sent"))
-        if sent:
-            self.marketo.reconcile([(k, d, p) for k, d, p, _ in sent], since=min(u for *_, u in sent))
+        return [t for t in wanted if any(t.startswith(s.prefix) for s in self.sinks)]
 
     def items(self, batch: list[Row]) -> list[Item]:
         """Checked rows as work items not yet done; bad rows go to the rejects file."""
@@ -159,9 +155,16 @@ class SyncRun:
                     todo.append(i)
         return todo
 
+    def settled(self, items: list[Item]) -> None:
+        """Record the outcomes of one API call and commit: a kill -9 after this re-sends none of them."""
+        self.record(items)
+        if not self.dry_run:
+            self.ledger.commit()
+            self.rejects.flush()
+
     def record(self, items: list[Item]) -> None:
         for i in items:
-            if i.state == "reconciled":
+            if i.recorded:
                 continue
             if i.state == "rejected":
                 if not self.dry_run:
@@ -171,6 +174,7 @@ class SyncRun:
                 self.summary.confirmed[i.target] = self.summary.confirmed.get(i.target, 0) + 1
             else:
                 continue
+            i.recorded = True
             if not self.dry_run:
                 self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
 
@@ -180,24 +184,29 @@ class SyncRun:
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
-        self.reconcile_sent()
+        prepared: set[int] = set()
         try:
+            if not self.dry_run:
+                for sink in self.sinks:
+                    sink.reconcile()
             for batch in _batched(read_rows(paths), self.batch_rows):
                 todo = self.items(batch)
-                sf = [i for i in todo if i.target.startswith("sf.")]
-                mk = [i for i in todo if i.target.startswith("mk.")]
                 try:
-                    if sf:
-                        self.salesforce.write(sf)
-                    if mk:
-                        self.marketo.write(mk)
+                    for sink in self.sinks:
+                        mine = [i for i in todo if i.target.startswith(sink.prefix)]
+                        if not mine:
+                            continue
+                        if id(sink) not in prepared:
+                            sink.prepare(mine)
+                            prepared.add(id(sink))
+                        sink.write(mine)
                 finally:
-                    self.record(todo)
-                    if not self.dry_run:
-                        self.ledger.commit()
-                        self.rejects.flush()
+                    self.settled(todo)
+                    self._pending_rows.update(i.row.where for i in todo if not i.recorded)
                 if self.progress:
                     self.progress(self.summary)
+        except Refused as exc:  # the org would reject the rest the same way: stop before writing more
+            self.summary.failed = str(exc)
         except QuotaExceeded as exc:
             self.summary.stopped = (f"Marketo daily API quota used up (607); run the same command again after "
                                     f"{exc.resets_at:%Y-%m-%d %H:%M %Z} to continue where this run stopped")
@@ -206,16 +215,18 @@ class SyncRun:
                                     "again after the limit resets to continue where this run stopped")
         except ConnectionError_ as exc:  # retries exhausted: what is done is recorded; a re-run continues
             self.summary.failed = f"{exc}; everything confirmed so far is in the ledger, run again to continue"
+        self.summary.pending = len(self._pending_rows)
         self._collect()
         return self.summary
 
     def _collect(self) -> None:
-        if self.salesforce:
-            self.summary.salesforce = dict(self.salesforce.counts)
-            self.summary.salesforce_status = dict(self.salesforce.by_status)
-        if self.marketo:
-            self.summary.marketo = dict(self.marketo.counts)
-            self.summary.marketo_status = dict(self.marketo.by_status)
+        for sink in self.sinks:
+            if sink.prefix == "sf.":
+                self.summary.salesforce = dict(sink.counts)
+                self.summary.salesforce_status = dict(sink.by_status)
+            else:
+                self.summary.marketo = dict(sink.counts)
+                self.summary.marketo_status = dict(sink.by_status)
 
 
 def default_ledger(sync_name: str) -> Path:

@@ -12,6 +12,7 @@ from ..providers.salesforce.connection import SalesforceConnection
 from ..providers.salesforce.data_client import RecordResult
 from .cache import RunCache
 from .config import SyncConfig
+from .sink import Refused, SinkBase, systemic
 from .work import Item
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
@@ -21,8 +22,10 @@ def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-class SalesforceSink:
+class SalesforceSink(SinkBase):
     """Writes work items for the ``sf.*`` targets; keeps people and campaigns found so far in memory."""
+
+    prefix = "sf."
 
     def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False,
                  bulk_threshold: int = 2000) -> None:
@@ -92,25 +95,28 @@ class SalesforceSink:
             return
 
         def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
-            emails = [r["Email"].lower() for r in batch]
-            rows = self.conn.data.query_in(f"SELECT Id, Email FROM {obj} WHERE Email IN ({{values}}) "
-                                           "ORDER BY CreatedDate ASC", emails, what="find created people")
-            ids: dict[str, str] = {}
-            for r in rows:
-                ids.setdefault((r.get("Email") or "").lower(), r["Id"])
-            if all(e in ids for e in emails):
-                return [RecordResult(ids[e], True, created=True) for e in emails]
+            ids = self._find_created(obj, [r["Email"] for r in batch])
+            if all(r["Email"].lower() in ids for r in batch):
+                return [RecordResult(ids[r["Email"].lower()], True, created=True) for r in batch]
             return None
 
         if len(records) > self.bulk_threshold:
             results = self.bulk().insert(obj, records, "Email")
             missing = [i for i, r in enumerate(results) if not r.success and r.errors
                        and str(r.errors[0].get("statusCode", "")).startswith("BULK_JOB")]
-            if missing:  # the job itself failed: fall back to collections for those
+            if missing:  # the job did not settle these: read back by email, create only what is not there
+                ids = self._find_created(obj, [records[i]["Email"] for i in missing])
+                for i in missing:
+                    if records[i]["Email"].lower() in ids:
+                        results[i] = RecordResult(ids[records[i]["Email"].lower()], True, created=True)
+                missing = [i for i in missing if not results[i].success]
                 for i, r in zip(missing, self.conn.data.create(obj, [records[i] for i in missing], verify=already)):
                     results[i] = r
         else:
             results = self.conn.data.create(obj, records, verify=already)
+        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results])
+        if problem:
+            raise Refused(problem)
         for (email, item), result in zip(first.items(), results):
             if result.success and result.id:
                 self.people[email] = (obj, result.id)
@@ -119,6 +125,18 @@ class SalesforceSink:
             else:
                 self.people[email] = None
                 item.extra["person_error"] = result.message()
+
+    def _find_created(self, obj: str, emails: list[str]) -> dict[str, str]:
+        """``email → Id`` of the oldest ``obj`` with each e-mail (what a lost reply may have created); a
+        converted Lead is never it (matching ignored it, so the creation was for a new one)."""
+        converted = " AND IsConverted = false" if obj == "Lead" else ""
+        rows = self.conn.data.query_in(f"SELECT Id, Email FROM {obj} WHERE Email IN ({{values}}){converted} "
+                                       "ORDER BY CreatedDate ASC", [e.lower() for e in emails],
+                                       what="find created people")
+        ids: dict[str, str] = {}
+        for r in rows:
+            ids.setdefault((r.get("Email") or "").lower(), r["Id"])
+        return ids
 
     def enrich(self, items: list[Item]) -> None:
         """Update matched (not newly created) people with the mapped fields of their registration rows."""
@@ -245,9 +263,7 @@ class SalesforceSink:
                 for i in its:
                     i.confirm()
             return
-        results = self._upsert("CampaignMember", external, sendable, not_updateable=("CampaignId", "LeadId",
-                                                                                       "ContactId"))
-        for record, result in zip(sendable, results):
+        def settle(record: dict[str, Any], result: RecordResult) -> list[Item]:
             for i in owners[record[external]]:
                 if result.success:
                     i.confirm(result.id)
@@ -255,6 +271,9 @@ class SalesforceSink:
                     i.reject(result.message())
             if result.success:
                 self._count_status(record)
+            return owners[record[external]]
+
+        self._send("CampaignMember", external, sendable, settle, not_updateable=("CampaignId", "LeadId", "ContactId"))
 
     def _count_status(self, record: dict[str, Any]) -> None:
         if "Status" in record:
@@ -300,13 +319,32 @@ class SalesforceSink:
                 for i in its:
                     i.confirm()
             return
-        results = self._upsert(obj.api_name, "external_id__c", sendable)
-        for record, result in zip(sendable, results):
+        def settle(record: dict[str, Any], result: RecordResult) -> list[Item]:
             for i in owners[record["external_id__c"]]:
                 if result.success:
                     i.confirm(result.id)
                 else:
                     i.reject(result.message())
+            return owners[record["external_id__c"]]
+
+        self._send(obj.api_name, "external_id__c", sendable, settle)
+
+    def _send(self, sobject: str, external: str, records: list[dict[str, Any]],
+              settle: Callable[[dict[str, Any], RecordResult], list[Item]],
+              not_updateable: tuple[str, ...] = ()) -> None:
+        """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
+        threshold); after each, its items are settled (in the ledger at once) and a call whose records all
+        failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
+        calls = [records] if len(records) > self.bulk_threshold else _batches(records)
+        for chunk in calls:
+            results = self._upsert(sobject, external, list(chunk), not_updateable)
+            done: list[Item] = []
+            for record, result in zip(chunk, results):
+                done += settle(record, result)
+            self.settled(done)
+            problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results])
+            if problem:
+                raise Refused(problem)
 
     def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
                 not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:

@@ -67,7 +67,9 @@ class DataClient:
         def run() -> Any:
             return self.sf.restful(path, method=method, json=payload)
         raw = retry.call(run, what=what, relogin=self._relogin, verify=verify)
-        return [RecordResult(r.get("id"), bool(r.get("success")), r.get("errors") or [], bool(r.get("created")))
+        # ``verify`` (a lost reply read back) answers with RecordResults already; the API with dicts.
+        return [r if isinstance(r, RecordResult) else
+                RecordResult(r.get("id"), bool(r.get("success")), r.get("errors") or [], bool(r.get("created")))
                 for r in raw]
 
     def create(self, sobject: str, records: Sequence[dict[str, Any]],
