@@ -184,7 +184,6 @@ class SyncRun:
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
-        prepared: set[int] = set()
         try:
             if not self.dry_run:
                 for sink in self.sinks:
@@ -196,9 +195,7 @@ class SyncRun:
                         mine = [i for i in todo if i.target.startswith(sink.prefix)]
                         if not mine:
                             continue
-                        if id(sink) not in prepared:
-                            sink.prepare(mine)
-                            prepared.add(id(sink))
+                        sink.prepare(mine)  # preflight of what these targets write (once per target)
                         sink.write(mine)
                 finally:
                     self.settled(todo)

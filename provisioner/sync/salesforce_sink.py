@@ -12,6 +12,7 @@ from ..providers.salesforce.connection import SalesforceConnection
 from ..providers.salesforce.data_client import RecordResult
 from .cache import RunCache
 from .config import SyncConfig
+from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
 from .work import Item
 
@@ -38,6 +39,51 @@ class SalesforceSink(SinkBase):
         self.campaigns: dict[str, tuple[str, set[str]] | None] = {}
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
+        self.checked: set[str] = set()  # targets whose objects passed preflight
+
+    # -- preflight --------------------------------------------------------------------------
+    def prepare(self, items: list[Item]) -> None:
+        """Before writing items of a target for the first time: read the describe of the objects it writes
+        and refuse (naming object and field) when the org requires a field the sync does not fill, or lacks
+        or hides one it fills. One describe per object per run."""
+        targets = sorted({i.target for i in items} - self.checked)
+        if not targets:
+            return
+        found: list[str] = []
+        for writes in self.writes(targets):
+            found += problems(writes, self.conn.data.describe(writes.sobject))
+        if found:
+            raise Refused("preflight: the org would reject what this sync writes, so nothing was sent for "
+                          f"{', '.join(targets)}: " + "; ".join(found))
+        self.checked.update(targets)
+
+    def writes(self, targets: list[str]) -> list[Writes]:
+        """The objects ``targets`` write and the fields the sync fills on each (``sf.member`` also covers the
+        people it creates and enriches)."""
+        t = self.target
+        out: dict[str, Writes] = {}
+
+        def add(sobject: str, why: str, fills: set[str] = set(), updates: set[str] = set()) -> None:
+            w = out.setdefault(sobject, Writes(sobject, why=why))
+            w.fills |= fills
+            w.updates |= updates
+
+        for target in targets:
+            why = f"{target.split('.')[1]} rows"
+            people = set(t.mappings.get(t.create_as, {})) | {"Email"} | \
+                {f for f in t.fallbacks if t.create_as == "Lead" or f != "Company"}
+            add(t.create_as, why, fills=people)
+            for obj in ("Contact", "Lead"):
+                if obj != t.create_as and t.mappings.get(obj):
+                    add(obj, why, updates=set(t.mappings[obj]) - {"Email"})
+            if target in ("sf.member", "sf.replay"):
+                member = {t.member_external_id, "CampaignId", "LeadId", "ContactId"}
+                member |= {"Status"} if target == "sf.member" else {t.replay_field} if t.replay_field else set()
+                add("CampaignMember", why, fills=member)
+            obj = t.engagement if target == "sf.engagement" else t.polls if target == "sf.poll" else None
+            if obj is not None:
+                add(obj.api_name, why, fills={f.api_name for f in obj.fields if f.type != "Lookup" or f.name == "Lead"})
+        return list(out.values())
 
     def bulk(self) -> Any:
         """The Bulk API 2.0 client, made on first use."""
@@ -341,10 +387,12 @@ class SalesforceSink(SinkBase):
             done: list[Item] = []
             for record, result in zip(chunk, results):
                 done += settle(record, result)
-            self.settled(done)
             problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results])
-            if problem:
+            if problem:  # not the rows' fault: they stay pending, so the run after the fix sends them
+                for i in done:
+                    i.state, i.reason = "pending", None
                 raise Refused(problem)
+            self.settled(done)
 
     def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
                 not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:

@@ -4,8 +4,8 @@ settle what each call confirmed or rejected, reconcile what a killed run left in
 The engine drives every sink the same way and never asks which one it is:
 
 1. ``reconcile()`` once, before anything is sent (read back what a killed run left in flight);
-2. ``prepare(items)`` before the first write (read the target's describe, refuse a sync the org would
-   reject wholesale: :class:`Refused`);
+2. ``prepare(items)`` before each write (on the first items of each target: read the target's describe,
+   refuse a sync the org would reject wholesale: :class:`Refused`);
 3. ``write(items)`` for each chunk of work; after every API call the sink calls ``settled(items)`` with
    the items that call confirmed or rejected (through :meth:`Item.confirm` / :meth:`Item.reject`), and
    the engine records them in the ledger and commits at once: a ``kill -9`` loses at most the call in

@@ -58,6 +58,17 @@ class DataClient:
             records.extend(self.query(soql, what))
         return records
 
+    def describe(self, sobject: str) -> dict[str, Any] | None:
+        """The REST describe of ``sobject`` (fields with nillable/createable/defaultedOnCreate), ``None`` when the
+        org has no such object or the user cannot see it."""
+        from simple_salesforce.exceptions import SalesforceResourceNotFound
+
+        try:
+            return retry.call(lambda: getattr(self.sf, sobject).describe(), what=f"describe {sobject}",
+                              relogin=self._relogin)
+        except SalesforceResourceNotFound:
+            return None
+
     def count(self, soql: str) -> int:
         result = retry.call(lambda: self.sf.query(soql), what="count", relogin=self._relogin)
         return int(result.get("totalSize", 0))
