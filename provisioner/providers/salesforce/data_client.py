@@ -6,13 +6,25 @@ record (``allOrNone`` false): a rejected record is reported, the others are writ
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 from typing import Any, Callable, Iterable, Sequence
 
 from . import retry
 from .soql import in_chunks
 
 MAX_COLLECTION = 200
+MAX_COMPOSITE_QUERIES = 5  # query subrequests per Composite call (of 25 subrequests)
+UNBOUNDED = 10 ** 12  # no URI limit: the query travels in a request body
+
+
+class SubrequestError(Exception):
+    """A Composite subrequest that failed; ``status`` and the text let :func:`retry.classify` sort it."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}: {text[:500]}")
+        self.status = status
 
 
 @dataclass
@@ -52,11 +64,46 @@ class DataClient:
         return [{k: v for k, v in r.items() if k != "attributes"} for r in records]
 
     def query_in(self, template: str, values: Iterable[str], what: str = "query") -> list[dict[str, Any]]:
-        """Run ``template`` (with ``{values}`` as the IN list) in as few length-safe chunks as possible."""
+        """Run ``template`` (with ``{values}`` as the IN list) in as few calls as the API allows.
+
+        What fits one GET (the 16,384-byte URI) is one query call; more goes in IN lists up to SOQL's
+        100,000-character limit, up to 5 of them per Composite call (the statement travels in the body,
+        as Salesforce documents for queries too long for the URI).
+        """
+        values = list(dict.fromkeys(values))
+        short = list(in_chunks(template, values))
+        if len(short) <= 1:
+            return [r for soql in short for r in self.query(soql, what)]
+        long = list(in_chunks(template, values, max_encoded=UNBOUNDED))
         records: list[dict[str, Any]] = []
-        for soql in in_chunks(template, values):
-            records.extend(self.query(soql, what))
+        for start in range(0, len(long), MAX_COMPOSITE_QUERIES):
+            records.extend(self._composite_queries(long[start:start + MAX_COMPOSITE_QUERIES], what))
         return records
+
+    def _composite_queries(self, queries: list[str], what: str) -> list[dict[str, Any]]:
+        """Several queries in one ``POST composite`` call (read-only: safe to repeat), every page of each."""
+        base = f"/services/data/v{self.sf.sf_version}/query?"
+        payload = {"allOrNone": False, "compositeRequest": [
+            {"method": "GET", "url": base + urlencode({"q": q}), "referenceId": f"q{i}"} for i, q in enumerate(queries)]}
+
+        def run() -> list[dict[str, Any]]:
+            reply = self.sf.restful("composite", method="POST", json=payload)
+            answers = list(reply.get("compositeResponse") or [])
+            for sub in answers:
+                if int(sub.get("httpStatusCode") or 500) >= 300:
+                    raise SubrequestError(int(sub.get("httpStatusCode") or 500), json.dumps(sub.get("body")))
+            return answers
+
+        records: list[dict[str, Any]] = []
+        for sub in retry.call(run, what=what, relogin=self._relogin):
+            result = sub["body"]
+            records.extend(result.get("records", []))
+            while not result.get("done", True) and result.get("nextRecordsUrl"):
+                url = result["nextRecordsUrl"]
+                result = retry.call(lambda: self.sf.query_more(url, identifier_is_url=True), what=what,
+                                    relogin=self._relogin)
+                records.extend(result.get("records", []))
+        return [{k: v for k, v in r.items() if k != "attributes"} for r in records]
 
     def describe(self, sobject: str) -> dict[str, Any] | None:
         """The REST describe of ``sobject`` (fields with nillable/createable/defaultedOnCreate), ``None`` when the

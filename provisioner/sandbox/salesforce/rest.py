@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..httpserver import Request, Response
-from . import dml, soql
+from . import composite, dml, soql
 from .auth import Authenticator, invalid_session_rest
 from .bulk2 import BulkService
 from .errors import error
@@ -89,6 +89,8 @@ class RestService:
             if len(parts) == 2:
                 return self._query_more(version, parts[1])
             return self._query(request, version)
+        if head == "composite" and len(parts) == 1 and m == "POST":
+            return composite.handle(self, request, version)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects":
             return self._collections(request, version, parts[2:])
         if head == "jobs" and len(parts) >= 2 and parts[1] == "ingest":
