@@ -152,11 +152,42 @@ class DataClient:
         return results
 
     def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
-        """Upsert records on an external ID field, 200 per call (safe to repeat: the key decides)."""
+        """Upsert records on an external ID field, 200 per call. After a lost reply the call's records are read
+        back by external id first: when the org holds every one as sent, the call is not sent again."""
         results: list[RecordResult] = []
         for batch in _batches(list(records)):
             payload = {"allOrNone": False,
                        "records": [dict(r, attributes={"type": sobject}) for r in batch]}
             results.extend(self._collection("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", payload,
-                                            f"upsert {sobject}"))
+                                            f"upsert {sobject}",
+                                            verify=lambda b=batch: self.read_back(sobject, external_id_field, b)))
         return results
+
+    def read_back(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]
+                  ) -> list[RecordResult] | None:
+        """One result per record when the org holds every record by its external id with the values sent
+        (the write was applied and only its reply lost); ``None`` when any is missing or differs."""
+        fields = sorted({k for r in records for k in r} - {external_id_field, "Id"})
+        rows = self.query_in(f"SELECT Id, {', '.join([external_id_field, *fields])} FROM {sobject} "
+                             f"WHERE {external_id_field} IN ({{values}})",
+                             [str(r[external_id_field]) for r in records], what=f"read back {sobject}")
+        found = {str(r.get(external_id_field)).lower(): r for r in rows}
+        out: list[RecordResult] = []
+        for record in records:
+            got = found.get(str(record[external_id_field]).lower())
+            if got is None or not all(_same(got.get(k), v) for k, v in record.items() if k != external_id_field):
+                return None
+            out.append(RecordResult(got["Id"], True))
+        return out
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    """Whether a value read back is the value sent (numbers by value, empty as null)."""
+    if stored in (None, "") or sent in (None, ""):
+        return stored in (None, "") and sent in (None, "")
+    if isinstance(stored, bool) or isinstance(sent, bool):
+        return str(stored).lower() == str(sent).lower()
+    try:
+        return float(stored) == float(sent)
+    except (TypeError, ValueError):
+        return str(stored) == str(sent)
