@@ -2,7 +2,10 @@
 
 ``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Batches are 10,000 rows by default;
 within one, each object's records go in collections of 200 (Marketo: 300 per call), or in one Bulk API
-2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The ledger commits after each batch.
+2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The engine drives every target through the one
+contract of :mod:`.sink` (reconcile, prepare, write) without knowing which it is; the ledger commits after
+every API call (each call's outcomes reach :meth:`SyncRun.settled`), so a kill -9 re-sends at most the call
+in flight. A row neither confirmed nor rejected at the end is counted in ``Summary.pending`` (exit 1).
 """
 
 from __future__ import annotations
@@ -217,13 +220,9 @@ class SyncRun:
         return self.summary
 
     def _collect(self) -> None:
-        for sink in self.sinks:
-            if sink.prefix == "sf.":
-                self.summary.salesforce = dict(sink.counts)
-                self.summary.salesforce_status = dict(sink.by_status)
-            else:
-                self.summary.marketo = dict(sink.counts)
-                self.summary.marketo_status = dict(sink.by_status)
+        for sink in self.sinks:  # Summary.<name> and Summary.<name>_status, for the report
+            setattr(self.summary, sink.name, dict(sink.counts))
+            setattr(self.summary, f"{sink.name}_status", dict(sink.by_status))
 
 
 def default_ledger(sync_name: str) -> Path:

@@ -2,7 +2,7 @@
 
 States: ``pending`` (seen, not yet written), ``sent`` (a write-once call is in flight: reconcile by
 reading back before sending again), ``confirmed`` (the target has it), ``rejected`` (with a reason).
-WAL mode and a commit after every batch make a kill -9 lose at most the batch in flight, which the
+WAL mode and a commit after every API call make a kill -9 lose at most the call in flight, which the
 next run sends again (every write but Marketo activities is an idempotent upsert).
 """
 

@@ -56,7 +56,7 @@ def _message(result: dict[str, Any]) -> str:
 class MarketoSink(SinkBase):
     """Writes work items for the ``mk.*`` targets; lead ids and programs found are kept in memory."""
 
-    prefix = "mk."
+    prefix, name = "mk.", "marketo"
 
     def __init__(self, client: MarketoClient, config: SyncConfig, ledger: Ledger, dry_run: bool = False,
                  bulk_threshold: int = BULK_THRESHOLD, importer: BulkImporter | None = None,

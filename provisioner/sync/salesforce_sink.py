@@ -26,7 +26,7 @@ def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
 class SalesforceSink(SinkBase):
     """Writes work items for the ``sf.*`` targets; keeps people and campaigns found so far in memory."""
 
-    prefix = "sf."
+    prefix, name = "sf.", "salesforce"
 
     def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False,
                  bulk_threshold: int = 2000) -> None:

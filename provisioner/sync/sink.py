@@ -38,6 +38,7 @@ class Sink(Protocol):
     """What the engine needs of a target."""
 
     prefix: str  # "sf." or "mk.": the work item targets this sink writes
+    name: str  # "salesforce" or "marketo": where the summary reports its counts
     counts: dict[str, int]
     by_status: dict[str, int]
     settled: Callable[[list[Item]], None]
@@ -60,6 +61,7 @@ class SinkBase:
     """Defaults shared by the sinks: no-op ``settled`` until the engine sets it, and the systemic check."""
 
     prefix = ""
+    name = ""
     settled: Callable[[list[Item]], None] = staticmethod(_nothing)  # type: ignore[assignment]
 
     def reconcile(self) -> None:
