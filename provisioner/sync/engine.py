@@ -253,7 +253,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
         sf = mk = None
         if config.salesforce and "salesforce" in targets:
             from ..providers.salesforce.connection import SalesforceConnection
-            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold)
+            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold, ledger=ledger)
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.provider import PROVIDER  # the same budget (MARKETO_MAX_*) as plan/apply
             mk = MarketoSink(PROVIDER.connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)

@@ -9,9 +9,10 @@ from typing import Any, Callable, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection
-from ..providers.salesforce.data_client import RecordResult
+from ..providers.salesforce.data_client import RecordResult, same_values
 from .cache import RunCache
 from .config import SyncConfig
+from .ledger import Ledger
 from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
 from .work import Item
@@ -29,8 +30,10 @@ class SalesforceSink(SinkBase):
     prefix, name = "sf.", "salesforce"
 
     def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False,
-                 bulk_threshold: int = 2000) -> None:
+                 bulk_threshold: int = 2000, ledger: Ledger | None = None) -> None:
         assert config.salesforce is not None
+        self.ledger = ledger  # Bulk API jobs are recorded there while they run (a killed run's are read back)
+        self._recovered: dict[str, dict[str, RecordResult]] = {}  # object → key → result of a killed run's jobs
         self.bulk_threshold = bulk_threshold  # above this many records per object per batch: Bulk API 2.0
         self._bulk: Any = None
         self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
@@ -90,7 +93,34 @@ class SalesforceSink(SinkBase):
         if self._bulk is None:
             from ..providers.salesforce.bulk2 import Bulk2Client
             self._bulk = Bulk2Client(self.conn.sf, self.conn.relogin)
+            self._bulk.on_job = self._job_started
         return self._bulk
+
+    def _job_started(self, job_id: str, sobject: str) -> None:
+        if self.ledger is not None:
+            self.ledger.mark("sf.job", job_id, "", "sent", payload={"object": sobject})
+            self.ledger.commit()
+
+    def _jobs_settled(self, sobject: str) -> None:
+        """The rows of every recorded job of ``sobject`` are in the ledger now: the jobs need no reading back."""
+        if self.ledger is None:
+            return
+        for job_id, _, payload, _ in self.ledger.in_state("sf.job", "sent"):
+            if (payload or {}).get("object") == sobject:
+                self.ledger.mark("sf.job", job_id, "", "confirmed")
+        self.ledger.commit()
+
+    def recovered(self, sobject: str, external: str) -> dict[str, RecordResult]:
+        """What Bulk API jobs of ``sobject`` that a killed run left behind wrote, by external id (read once per
+        run): their rows are confirmed from the job's results instead of being sent again."""
+        if sobject not in self._recovered:
+            found: dict[str, RecordResult] = {}
+            if self.ledger is not None and not self.dry_run:
+                for job_id, _, payload, _ in list(self.ledger.in_state("sf.job", "sent")):
+                    if (payload or {}).get("object") == sobject:
+                        found.update(self.bulk().finished(job_id, external) or {})
+            self._recovered[sobject] = found
+        return self._recovered[sobject]
 
     # -- people ---------------------------------------------------------------------------
     def match(self, emails: list[str]) -> None:
@@ -381,8 +411,18 @@ class SalesforceSink(SinkBase):
         """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
         threshold); after each, its items are settled (in the ledger at once) and a call whose records all
         failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
-        calls = [records] if len(records) > self.bulk_threshold else _batches(records)
+        bulk = len(records) > self.bulk_threshold
+        if bulk:  # rows a killed run's job already wrote, with these values, are not sent again
+            earlier = self.recovered(sobject, external)
+            again = [r for r in records if not self._written(earlier, r, external)]
+            if len(again) < len(records):
+                self.settled([i for r in records if self._written(earlier, r, external)
+                              for i in settle(r, earlier[str(r[external]).lower()])])
+            records = again
+        calls = [records] if bulk else _batches(records)
         for chunk in calls:
+            if not chunk:
+                continue
             results = self._upsert(sobject, external, list(chunk), not_updateable)
             done: list[Item] = []
             for record, result in zip(chunk, results):
@@ -393,6 +433,13 @@ class SalesforceSink(SinkBase):
                     i.state, i.reason = "pending", None
                 raise Refused(problem)
             self.settled(done)
+            if bulk:
+                self._jobs_settled(sobject)
+
+    @staticmethod
+    def _written(done: dict[str, RecordResult], record: dict[str, Any], external: str) -> bool:
+        result = done.get(str(record[external]).lower())
+        return result is not None and result.success and result.sent is not None and same_values(result.sent, record)
 
     def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
                 not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:

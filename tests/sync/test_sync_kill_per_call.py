@@ -66,3 +66,33 @@ def test_kill_while_writing_resends_at_most_one_call(base_state: Path, tmp_path:
         assert len(leads) == len(set(leads)) == ROWS  # no person created twice by the resume
     finally:
         box.stop()
+
+
+def test_kill_while_a_bulk_job_is_read_back_resends_nothing(base_state: Path, tmp_path: Path) -> None:
+    """Above the threshold the members go in one Bulk API 2.0 job. Killed after the org processed it but
+    before the run recorded its rows, the resumed run reads the job's results (recorded in the ledger when the
+    job was created) instead of uploading the rows again."""
+    data = _registrations(tmp_path)
+    box = ServedSandbox(base_state, tmp_path / "org", "--latency-ms", "40")
+    bulk = ("--only", "salesforce", "--bulk-threshold", "100")
+    try:
+        proc = run_sync_cli(box.env, tmp_path, *bulk, data=[data])
+        results = "GET /services/data/jobs/ingest/{id}/successfulResults"
+        deadline = time.monotonic() + 60
+        while box.admin("salesforce", "GET", "stats")["calls"]["by_route"].get(results, 0) < 2:  # Leads, members
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert len(_members(box)) == ROWS  # the org has every member; the killed run recorded none of them
+        uploads = box.admin("salesforce", "GET", "stats")["calls"]["by_route"]["PUT /services/data/jobs/ingest/{id}/batches"]
+
+        again = run_sync_cli(box.env, tmp_path, *bulk, data=[data])
+        out, err = again.communicate(timeout=120)
+        assert again.returncode == 0, out + err
+        routes = box.admin("salesforce", "GET", "stats")["calls"]["by_route"]
+        assert routes["PUT /services/data/jobs/ingest/{id}/batches"] == uploads  # no row uploaded again
+        emails = _members(box)
+        assert len(emails) == ROWS and len(set(emails)) == ROWS
+    finally:
+        box.stop()

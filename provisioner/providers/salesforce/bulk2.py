@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..base import ConnectionError_
 from . import retry
@@ -34,6 +34,9 @@ class Bulk2Client:
         self.sf, self._relogin = sf, relogin
         self.poll_s, self.max_poll_s = poll_s, max_poll_s
         self.calls = 0
+        #: Called with (job id, object) as soon as a job exists, before its data goes up: e.g. to record it
+        #: in a ledger, so a run killed while the job runs can read its results instead of sending again.
+        self.on_job: Callable[[str, str], None] | None = None
 
     def _request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
                  content_type: str = "application/json", attempts: int = retry.ATTEMPTS) -> Any:
@@ -94,6 +97,8 @@ class Bulk2Client:
         Failed / Aborted); the results it has are added to ``by_key``. Returns its last state and message."""
         job = self._request("POST", "jobs/ingest", json_body=spec).json()
         job_id = job["id"]
+        if self.on_job:
+            self.on_job(job_id, str(spec["object"]))
         try:  # one upload per job: after a lost reply the data may be there once or not at all
             self._request("PUT", f"jobs/ingest/{job_id}/batches", data=payload, content_type="text/csv",
                           attempts=1)
@@ -118,6 +123,28 @@ class Bulk2Client:
         self._results(job_id, key_field, by_key)  # a Failed or Aborted job may have processed part of its rows
         return state, str(info.get("errorMessage") or "")
 
+    def finished(self, job_id: str, key_field: str) -> dict[str, RecordResult] | None:
+        """The results of an earlier job by ``key_field`` (lower-cased) once it has ended, waiting while it
+        runs; an Open job (its upload never closed) is aborted and has none. ``None`` when the org no longer
+        knows the job."""
+        try:
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        except BulkError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        delay = self.poll_s
+        while info.get("state") in ("UploadComplete", "InProgress"):
+            time.sleep(delay)
+            delay = min(self.max_poll_s, delay * 2)
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        if info.get("state") == "Open":
+            self._abort(job_id)
+            return {}
+        by_key: dict[str, RecordResult] = {}
+        self._results(job_id, key_field, by_key)
+        return by_key
+
     def _close(self, job_id: str) -> dict[str, Any]:
         """Set UploadComplete; after a lost reply the retry finds the job already closed, so read it instead."""
         try:
@@ -136,7 +163,9 @@ class Bulk2Client:
     def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult]) -> None:
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/successfulResults")
                                               .content.decode("utf-8"))):
-            by_key[row[key_field].lower()] = RecordResult(row["sf__Id"], True, [], row["sf__Created"] == "true")
+            by_key[row[key_field].lower()] = RecordResult(row["sf__Id"], True, [], row["sf__Created"] == "true",
+                                                          sent={k: v for k, v in row.items()
+                                                                if not k.startswith("sf__")})
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/failedResults")
                                               .content.decode("utf-8"))):
             by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [_error(row["sf__Error"])])

@@ -35,6 +35,7 @@ class RecordResult:
     success: bool
     errors: list[dict[str, Any]] = field(default_factory=list)
     created: bool = False
+    sent: dict[str, Any] | None = field(default=None, repr=False)  # the values written (Bulk API results carry them)
 
     def message(self) -> str:
         return "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in self.errors)
@@ -175,10 +176,15 @@ class DataClient:
         out: list[RecordResult] = []
         for record in records:
             got = found.get(str(record[external_id_field]).lower())
-            if got is None or not all(_same(got.get(k), v) for k, v in record.items() if k != external_id_field):
+            if got is None or not same_values(got, record):
                 return None
             out.append(RecordResult(got["Id"], True))
         return out
+
+
+def same_values(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether every value of ``sent`` is in ``stored`` (read back from the org or from a job's results)."""
+    return all(_same(stored.get(k), v) for k, v in sent.items())
 
 
 def _same(stored: Any, sent: Any) -> bool:
