@@ -43,6 +43,7 @@ class SalesforceSink(SinkBase):
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
         self.checked: set[str] = set()  # targets whose objects passed preflight
+        self.described: dict[str, dict[str, Any] | None] = {}  # object → its describe, read once per run
 
     # -- preflight --------------------------------------------------------------------------
     def prepare(self, items: list[Item]) -> None:
@@ -54,7 +55,9 @@ class SalesforceSink(SinkBase):
             return
         found: list[str] = []
         for writes in self.writes(targets):
-            found += problems(writes, self.conn.data.describe(writes.sobject))
+            if writes.sobject not in self.described:
+                self.described[writes.sobject] = self.conn.data.describe(writes.sobject)
+            found += problems(writes, self.described[writes.sobject])
         if found:
             raise Refused("preflight: the org would reject what this sync writes, so nothing was sent for "
                           f"{', '.join(targets)}: " + "; ".join(found))
