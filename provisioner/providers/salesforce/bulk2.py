@@ -142,7 +142,7 @@ class Bulk2Client:
             self._abort(job_id)
             return {}
         by_key: dict[str, RecordResult] = {}
-        self._results(job_id, key_field, by_key)
+        self._results(job_id, key_field, by_key, keep_sent=True)
         return by_key
 
     def _close(self, job_id: str) -> dict[str, Any]:
@@ -160,12 +160,14 @@ class Bulk2Client:
         except (BulkError, ConnectionError_):
             pass  # already past aborting (or gone): nothing of it will be processed twice by us
 
-    def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult]) -> None:
+    def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult], keep_sent: bool = False) -> None:
+        """Add a job's successful and failed rows to ``by_key``; with ``keep_sent``, each success keeps the
+        values the job wrote (to compare with what would be sent again)."""
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/successfulResults")
                                               .content.decode("utf-8"))):
-            by_key[row[key_field].lower()] = RecordResult(row["sf__Id"], True, [], row["sf__Created"] == "true",
-                                                          sent={k: v for k, v in row.items()
-                                                                if not k.startswith("sf__")})
+            by_key[row[key_field].lower()] = RecordResult(
+                row["sf__Id"], True, [], row["sf__Created"] == "true",
+                sent={k: v for k, v in row.items() if not k.startswith("sf__")} if keep_sent else None)
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/failedResults")
                                               .content.decode("utf-8"))):
             by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [_error(row["sf__Error"])])
