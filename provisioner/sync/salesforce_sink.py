@@ -193,7 +193,8 @@ class SalesforceSink(SinkBase):
                     results[i] = r
         else:
             results = self.conn.data.create(obj, records, verify=already)
-        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results])
+        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys([*mapping, *self.target.fallbacks])])  # fields rows may fill
         if problem:
             raise Refused(problem)
         for (email, item), result in zip(first.items(), results):
@@ -406,11 +407,11 @@ class SalesforceSink(SinkBase):
                     i.reject(result.message())
             return owners[record["external_id__c"]]
 
-        self._send(obj.api_name, "external_id__c", sendable, settle)
+        self._send(obj.api_name, "external_id__c", sendable, settle, fills=tuple(f.api_name for f in obj.fields))
 
     def _send(self, sobject: str, external: str, records: list[dict[str, Any]],
               settle: Callable[[dict[str, Any], RecordResult], list[Item]],
-              not_updateable: tuple[str, ...] = ()) -> None:
+              not_updateable: tuple[str, ...] = (), fills: tuple[str, ...] = ()) -> None:
         """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
         threshold); after each, its items are settled (in the ledger at once) and a call whose records all
         failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
@@ -430,7 +431,8 @@ class SalesforceSink(SinkBase):
             done: list[Item] = []
             for record, result in zip(chunk, results):
                 done += settle(record, result)
-            problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results])
+            problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results],
+                               [*chunk, dict.fromkeys(fills)])
             if problem:  # not the rows' fault: they stay pending, so the run after the fix sends them
                 for i in done:
                     i.state, i.reason = "pending", None

@@ -23,7 +23,7 @@ from .work import Item
 SYSTEMIC_CODES = ("REQUIRED_FIELD_MISSING", "INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY",
                   "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "FIELD_CUSTOM_VALIDATION_EXCEPTION",
                   "INVALID_FIELD", "INVALID_FIELD_FOR_INSERT_UPDATE", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
-                  "INVALID_TYPE", "NOT_FOUND")
+                  "INVALID_TYPE")
 #: A call whose records all fail with one systemic code stops the run when it held at least this many.
 SYSTEMIC_MIN_RECORDS = 2
 
@@ -71,9 +71,11 @@ class SinkBase:
         return None
 
 
-def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None]) -> str | None:
+def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None],
+             records: Iterable[dict[str, Any]] = ()) -> str | None:
     """Why a whole call failed the same way (``None`` when it did not): every record rejected with one
-    systemic code. ``errors`` holds each record's error list (``None``/empty for a success)."""
+    systemic code. ``errors`` holds each record's error list (``None``/empty for a success). A required
+    field that the call's ``records`` do fill (but some rows left empty) is the rows' fault, not the org's."""
     firsts = []
     for errs in errors:
         if not errs:
@@ -86,6 +88,9 @@ def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None]) -> str | 
     if not any(code.startswith(c) for c in SYSTEMIC_CODES):
         return None
     fields = sorted({str(f) for e in firsts for f in (e.get("fields") or [])})
+    sent = {k.lower() for r in records for k in r}
+    if code == "REQUIRED_FIELD_MISSING" and any(f.lower() in sent for f in fields):
+        return None
     messages = {str(e.get("message") or "") for e in firsts}
     detail = messages.pop() if len(messages) == 1 else f"{len(messages)} different messages"
     return (f"{what}: all {len(firsts)} records of one call were rejected with {code}"

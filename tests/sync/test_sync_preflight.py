@@ -95,3 +95,31 @@ def test_a_field_made_required_mid_run_stops_after_one_call(box: Sandbox, tmp_pa
     assert box.stats()["salesforce"]["calls"]["by_route"][UPSERTS] == 2  # the first batch's, and the one that hit it
     members = SalesforceConnection.from_env(box.env()).data.count("SELECT COUNT() FROM CampaignMember")
     assert members == 200
+
+
+def test_rows_that_leave_a_required_field_empty_are_their_own_rejects(box: Sandbox, tmp_path: Path) -> None:
+    """Without fallbacks, Leads whose rows have no last name fail with REQUIRED_FIELD_MISSING LastName: a field
+    the mapping fills, so it is the rows' fault, not the org's, even when every row of the call lacks it. They
+    are rejected with the reason and the run does not stop."""
+    _apply(box)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for m in MANIFESTS:
+        text = Path(m).read_text("utf-8").replace(
+            '      fallbacks: {Company: "[not provided]", LastName: "[not provided]"}\n',
+            '      fallbacks: {Company: "[not provided]"}\n')
+        (folder / Path(m).name).write_text(text, "utf-8")
+    assert "LastName" not in (folder / "livestorm-sync.yaml").read_text("utf-8").split("fallbacks")[1].split("\n")[0]
+    data = tmp_path / "livestorm-registrations.csv"
+    rows = [("nolast1@example.com", ""), ("nolast2@example.com", ""), ("nolast3@example.com", "")]
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["email", "last_name", "session", "status"])
+        writer.writerows([(e, last, "Livestorm Empty Names", "registered") for e, last in rows])
+    summary = run_sync([str(data)], [str(folder)], box.env(), ledger_path=str(tmp_path / "l.sqlite"),
+                       rejects_path=str(tmp_path / "r.csv"))
+    assert summary.failed is None and summary.pending == 0
+    assert summary.rejected == {"sf.member": 3}
+    with (tmp_path / "r.csv").open(encoding="utf-8") as handle:
+        assert all("LastName" in r["reason"] for r in csv.DictReader(handle))
+    assert SalesforceConnection.from_env(box.env()).data.count("SELECT COUNT() FROM Lead") == 0
