@@ -52,7 +52,7 @@ class Ledger:
         self.db.close()
 
     def commit(self) -> None:
-        """Make everything recorded so far durable (called after each batch)."""
+        """Make everything recorded so far durable (called after every API call's outcomes are recorded)."""
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
