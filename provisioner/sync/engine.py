@@ -2,12 +2,14 @@
 
 ``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Batches are 10,000 rows by default;
 within one, each object's records go in collections of 200 (Marketo: 300 per call), or in one Bulk API
-2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The ledger commits after each batch.
+2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The engine drives every target through the one
+contract of :mod:`.sink` (reconcile, prepare, write) without knowing which it is; the ledger commits after
+every API call (each call's outcomes reach :meth:`SyncRun.settled`), so a kill -9 re-sends at most the call
+in flight. A row neither confirmed nor rejected at the end is pending in ``Summary.accounts`` (exit 1).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +20,7 @@ from .checks import check_row
 from .config import SyncConfig
 from .ledger import Ledger, content_hash
 from .rejects import Rejects
+from .sink import Refused, Sink
 from .sources import MAX_FIELD_CHARS, FileReport, Reader, Row, SourceError
 from .work import Item
 
@@ -49,7 +52,7 @@ class Summary:
     rejects_file: str = ""
     ledger_file: str = ""
     stopped: str | None = None  # why the run stopped early (a daily limit), with when to resume
-    failed: str | None = None  # an error that ended the run early (retries exhausted)
+    failed: str | None = None  # an error that ended the run early (retries exhausted, a refused write)
     dry_run: bool = False
     accounts: Accounts = field(default_factory=Accounts)  # read N = confirmed + rejected + unchanged + pending
     files: list[FileReport] = field(default_factory=list)  # what the reader chose and found, per file
@@ -103,24 +106,17 @@ class SyncRun:
         self.reader = Reader(config.columns, max_field_chars, config.formats)
         self._settled: dict[int, str] = {}  # id(row) → fate, for rows settled before any write (input rejects)
         self.batch_rows = batch_rows
-        self.salesforce, self.marketo, self.dry_run = salesforce, marketo, dry_run
+        self.dry_run = dry_run
+        self.sinks: list[Sink] = [s for s in (salesforce, marketo) if s]
+        for sink in self.sinks:
+            sink.settled = self.settled  # each API call's outcomes are in the ledger before the next call
         self.progress = progress
         self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run,
                                files=self.reader.reports)
 
     def targets(self, kind: str) -> list[str]:
         wanted = TARGETS.get(kind, ())
-        return [t for t in wanted if (t.startswith("sf.") and self.salesforce) or
-                (t.startswith("mk.") and self.marketo)]
-
-    def reconcile_sent(self) -> None:
-        """Settle activities a killed run left in flight, before anything is sent again."""
-        if not self.marketo or self.dry_run:
-            return
-        self.marketo.settle_imports()  # bulk imports a killed run left queued: let Marketo finish them first
-        sent = list(self.ledger.in_state("mk.activity", "sent"))
-        if sent:
-            self.marketo.reconcile([(k, d, p) for k, d, p, _ in sent], since=min(u for *_, u in sent))
+        return [t for t in wanted if any(t.startswith(s.prefix) for s in self.sinks)]
 
     def items(self, batch: list[Row]) -> list[Item]:
         """Checked rows as work items not yet done; bad rows go to the rejects file."""
@@ -169,9 +165,16 @@ class SyncRun:
                     todo.append(i)
         return todo
 
+    def settled(self, items: list[Item]) -> None:
+        """Record the outcomes of one API call and commit: a kill -9 after this re-sends none of them."""
+        self.record(items)
+        if not self.dry_run:
+            self.ledger.commit()
+            self.rejects.flush()
+
     def record(self, items: list[Item]) -> None:
         for i in items:
-            if i.state == "reconciled":
+            if i.recorded:
                 continue
             if i.state == "rejected":
                 if not self.dry_run:
@@ -181,6 +184,7 @@ class SyncRun:
                 self.summary.confirmed[i.target] = self.summary.confirmed.get(i.target, 0) + 1
             else:
                 continue
+            i.recorded = True
             if not self.dry_run:
                 self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
 
@@ -190,26 +194,27 @@ class SyncRun:
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
-        self.reconcile_sent()
         try:
+            if not self.dry_run:
+                for sink in self.sinks:
+                    sink.reconcile()
             for batch in _batched(self.reader.rows(paths), self.batch_rows):
                 todo = self.items(batch)
-                sf = [i for i in todo if i.target.startswith("sf.")]
-                mk = [i for i in todo if i.target.startswith("mk.")]
                 try:
-                    if sf:
-                        self.salesforce.write(sf)
-                    if mk:
-                        self.marketo.write(mk)
+                    for sink in self.sinks:
+                        mine = [i for i in todo if i.target.startswith(sink.prefix)]
+                        if not mine:
+                            continue
+                        sink.prepare(mine)  # preflight of what these targets write (once per target)
+                        sink.write(mine)
                 finally:
-                    self.record(todo)
+                    self.settled(todo)  # what the last call left unsettled: pending, in the accounts
                     self.summary.accounts.settle_batch(batch, todo, self._settled)
                     self._settled.clear()
-                    if not self.dry_run:
-                        self.ledger.commit()
-                        self.rejects.flush()
                 if self.progress:
                     self.progress(self.summary)
+        except Refused as exc:  # the org would reject the rest the same way: stop before writing more
+            self.summary.failed = str(exc)
         except QuotaExceeded as exc:
             self.summary.stopped = (f"Marketo daily API quota used up (607); run the same command again after "
                                     f"{exc.resets_at:%Y-%m-%d %H:%M %Z} to continue where this run stopped")
@@ -224,16 +229,10 @@ class SyncRun:
         return self.summary
 
     def _collect(self) -> None:
-        if self.salesforce:
-            self.summary.salesforce = dict(self.salesforce.counts)
-            self.summary.salesforce_status = dict(self.salesforce.by_status)
-            if self.salesforce.planned_campaigns:
-                self.summary.planned["Salesforce campaigns"] = list(self.salesforce.planned_campaigns)
-        if self.marketo:
-            self.summary.marketo = dict(self.marketo.counts)
-            self.summary.marketo_status = dict(self.marketo.by_status)
-            if self.marketo.planned_programs:
-                self.summary.planned["Marketo programs"] = list(self.marketo.planned_programs)
+        for sink in self.sinks:  # Summary.<name> and Summary.<name>_status, for the report
+            setattr(self.summary, sink.name, dict(sink.counts))
+            setattr(self.summary, f"{sink.name}_status", dict(sink.by_status))
+            self.summary.planned.update(sink.planned())
 
 
 def default_ledger(sync_name: str) -> Path:
@@ -265,7 +264,7 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
         sf = mk = None
         if config.salesforce and "salesforce" in targets:
             from ..providers.salesforce.connection import SalesforceConnection
-            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold)
+            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold, ledger=ledger)
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.provider import PROVIDER  # the same budget (MARKETO_MAX_*) as plan/apply
             mk = MarketoSink(PROVIDER.connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)

@@ -2,7 +2,7 @@
 
 States: ``pending`` (seen, not yet written), ``sent`` (a write-once call is in flight: reconcile by
 reading back before sending again), ``confirmed`` (the target has it), ``rejected`` (with a reason).
-WAL mode and a commit after every batch make a kill -9 lose at most the batch in flight, which the
+WAL mode and a commit after every API call make a kill -9 lose at most the call in flight, which the
 next run sends again (every write but Marketo activities is an idempotent upsert).
 """
 
@@ -53,7 +53,7 @@ class Ledger:
         self.db.close()
 
     def commit(self) -> None:
-        """Make everything recorded so far durable (called after each batch)."""
+        """Make everything recorded so far durable (called after every API call's outcomes are recorded)."""
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 

@@ -26,6 +26,7 @@ from .cache import RunCache
 from . import policy
 from .config import SyncConfig
 from .ledger import Ledger
+from .sink import SinkBase
 from .work import Item
 
 MAX = 300
@@ -53,8 +54,10 @@ def _message(result: dict[str, Any]) -> str:
     return "; ".join(f"{r.get('code')}: {r.get('message')}" for r in _reasons(result)) or str(result.get("status"))
 
 
-class MarketoSink:
+class MarketoSink(SinkBase):
     """Writes work items for the ``mk.*`` targets; lead ids and programs found are kept in memory."""
+
+    prefix, name = "mk.", "marketo"
 
     def __init__(self, client: MarketoClient, config: SyncConfig, ledger: Ledger, dry_run: bool = False,
                  bulk_threshold: int = BULK_THRESHOLD, importer: BulkImporter | None = None,
@@ -77,6 +80,10 @@ class MarketoSink:
         self.by_status: dict[str, int] = {}
 
     # -- leads -----------------------------------------------------------------------------
+
+    def planned(self) -> dict[str, list[str]]:
+        """Dry run: the programs the sessions policy would create."""
+        return {"Marketo programs": list(self.planned_programs)} if self.planned_programs else {}
     def upsert_leads(self, items: list[Item], wanted_emails: list[str], bulk_ok: bool = False) -> list[Import] | None:
         """Upsert the ``mk.lead`` items (one record per email) and learn the id of every wanted email.
 
@@ -131,6 +138,7 @@ class MarketoSink:
                         i.reject(_message(r))
                 if ok and email not in owners:
                     self.ledger.mark("mk.lead", email, "", "confirmed", ref=str(r["id"]))
+            self.settled([i for e in chunk for i in owners.get(e, [])])
         return started
 
     def _import_leads(self, emails: list[str], records: dict[str, dict[str, Any]],
@@ -165,6 +173,7 @@ class MarketoSink:
                         i.confirm()
                     else:
                         i.reject(reason)
+            self.settled([i for e in emails for i in owners.get(e, [])])
 
     def _fold(self, imp: Import, key: Callable[[dict[str, str]], str]) -> dict[str, str]:
         """``key → reason`` of an import's failed rows; warnings are counted and logged (not failures)."""
@@ -190,6 +199,7 @@ class MarketoSink:
                     confirm(i)
                 else:
                     i.reject(reason)
+        self.settled([i for k in chunk for i in owners[k]])
 
     def settle_imports(self) -> int:
         """Wait for imports a killed run left in Marketo's queue before anything is sent again, so no email
@@ -404,6 +414,7 @@ class MarketoSink:
                         self.by_status[status] = self.by_status.get(status, 0) + 1
                     else:
                         i.reject(_message(r) if r else "no result for this lead")
+                self.settled(chunk)
 
     def _object_records(self, items: list[Item]) -> tuple[dict[str, dict[str, Any]], dict[str, list[Item]]] | None:
         """Custom object records by dedupe key, and the items of each; ``None`` when there is no object."""
@@ -471,6 +482,7 @@ class MarketoSink:
                         i.confirm(str(r.get("marketoGUID") or ""))
                     else:
                         i.reject(_message(r))
+            self.settled([i for key in chunk for i in owners[key]])
 
     # -- activities (write-once) -----------------------------------------------------------
     def activity_type_id(self) -> int | None:
@@ -504,30 +516,42 @@ class MarketoSink:
                 i.confirm()
             return
         for chunk in _chunks(items):
-            payloads = [self.activity_record(i) for i in chunk]
-            for i, p in zip(chunk, payloads):  # in flight: a crash from here on is reconciled by reading back
-                self.ledger.mark(i.target, i.key, i.digest, "sent", payload=p, source=i.row.where)
-            self.ledger.commit()
+            self._send_activities(chunk)
+
+    def _send_activities(self, chunk: list[Item], attempts: int = 3) -> None:
+        """One call of activities (write-once). A lost reply is read back before anything is sent again:
+        the activities Marketo has are confirmed, only the others go again. What is still unknown after
+        ``attempts`` stays ``sent`` in the ledger (pending): the next run reads it back first."""
+        payloads = {i.key: self.activity_record(i) for i in chunk}
+        for i in chunk:  # in flight: a crash from here on is reconciled by reading back
+            self.ledger.mark(i.target, i.key, i.digest, "sent", payload=payloads[i.key], source=i.row.where)
+        self.ledger.commit()
+        todo = list(chunk)
+        for _ in range(attempts):
             try:
-                result = self.client.post_json("/rest/v1/activities/external.json", {"input": payloads})
+                result = self.client.post_json("/rest/v1/activities/external.json",
+                                               {"input": [payloads[i.key] for i in todo]})
             except WriteOutcomeUnknown:
-                self.reconcile([(i.key, i.digest, p) for i, p in zip(chunk, payloads)])
-                for i in chunk:
-                    i.state = "reconciled"
-                continue
-            for i, r in zip(chunk, result):
+                found = self.read_back([(i.key, i.digest, payloads[i.key]) for i in todo])
+                for i in todo:
+                    if i.key in found:
+                        i.confirm()
+                todo = [i for i in todo if i.key not in found]
+                if todo:
+                    continue
+                break
+            for i, r in zip(todo, result):
                 if r.get("status") == "added":
                     i.confirm(str(r.get("id")))
                 else:
                     i.reject(_message(r))
+            break
+        self.settled(chunk)
 
-    def reconcile(self, sent: list[tuple[str, str, dict[str, Any]]], since: float | None = None) -> tuple[int, int]:
-        """Settle activities left ``sent``: found in Marketo → confirmed; not found → back to pending.
-
-        Returns ``(confirmed, pending)``. Matching is on lead, type, primary value and date.
-        """
+    def read_back(self, sent: list[tuple[str, str, dict[str, Any]]], since: float | None = None) -> set[str]:
+        """The keys of ``sent`` activities Marketo has (matched on lead, type, primary value and date)."""
         if not sent:
-            return 0, 0
+            return set()
         type_id = self.activity_type_id()
         start = datetime.fromtimestamp(since, timezone.utc) if since else datetime.now(timezone.utc)
         start -= timedelta(hours=1)
@@ -546,13 +570,25 @@ class MarketoSink:
                 if not env.get("moreResult"):
                     break
                 page_token = env["nextPageToken"]
-        confirmed = pending = 0
-        for key, digest, p in sent:
-            if (int(p["leadId"]), str(p["primaryAttributeValue"]), str(p["activityDate"])) in seen:
-                self.ledger.mark("mk.activity", key, digest, "confirmed")
-                confirmed += 1
-            else:
-                self.ledger.mark("mk.activity", key, digest, "pending")
-                pending += 1
+        return {key for key, _, p in sent
+                if (int(p["leadId"]), str(p["primaryAttributeValue"]), str(p["activityDate"])) in seen}
+
+    def reconcile(self) -> None:
+        """Before anything is sent: wait for bulk imports a killed run left queued, and read back the
+        activities it left in flight (write-once: never sent twice)."""
+        if self.dry_run:
+            return
+        self.settle_imports()
+        sent = list(self.ledger.in_state("mk.activity", "sent"))
+        if sent:
+            self.reconcile_activities([(k, d, p) for k, d, p, _ in sent], since=min(u for *_, u in sent))
+
+    def reconcile_activities(self, sent: list[tuple[str, str, dict[str, Any]]],
+                             since: float | None = None) -> tuple[int, int]:
+        """Settle activities a killed run left ``sent``: found in Marketo → confirmed; not found → back to
+        pending (sent again by this run). Returns ``(confirmed, pending)``."""
+        found = self.read_back(sent, since)
+        for key, digest, _ in sent:
+            self.ledger.mark("mk.activity", key, digest, "confirmed" if key in found else "pending")
         self.ledger.commit()
-        return confirmed, pending
+        return len(found), len(sent) - len(found)

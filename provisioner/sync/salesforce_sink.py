@@ -9,10 +9,13 @@ from typing import Any, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection
-from ..providers.salesforce.data_client import RecordResult
+from ..providers.salesforce.data_client import RecordResult, same_values
 from .cache import RunCache
 from . import policy
 from .config import SyncConfig
+from .ledger import Ledger
+from .preflight import Writes, problems
+from .sink import Refused, SinkBase, systemic
 from .work import Item
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
@@ -22,12 +25,16 @@ def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-class SalesforceSink:
+class SalesforceSink(SinkBase):
     """Writes work items for the ``sf.*`` targets; keeps people and campaigns found so far in memory."""
 
+    prefix, name = "sf.", "salesforce"
+
     def __init__(self, conn: SalesforceConnection, config: SyncConfig, dry_run: bool = False,
-                 bulk_threshold: int = 2000) -> None:
+                 bulk_threshold: int = 2000, ledger: Ledger | None = None) -> None:
         assert config.salesforce is not None
+        self.ledger = ledger  # Bulk API jobs are recorded there while they run (a killed run's are read back)
+        self._recovered: dict[str, dict[str, RecordResult]] = {}  # object → key → result of a killed run's jobs
         self.bulk_threshold = bulk_threshold  # above this many records per object per batch: Bulk API 2.0
         self._bulk: Any = None
         self.conn, self.config, self.target, self.dry_run = conn, config, config.salesforce, dry_run
@@ -39,13 +46,92 @@ class SalesforceSink:
         self._campaign_names: list[str] | None = None
         self.counts: dict[str, int] = {"matched Contact": 0, "matched Lead": 0, "created": 0}
         self.by_status: dict[str, int] = {}
+        self.checked: set[str] = set()  # targets whose objects passed preflight
+        self.described: dict[str, dict[str, Any] | None] = {}  # object → its describe, read once per run
+
+    # -- preflight --------------------------------------------------------------------------
+
+    def planned(self) -> dict[str, list[str]]:
+        """Dry run: the campaigns the sessions policy would create."""
+        return {"Salesforce campaigns": list(self.planned_campaigns)} if self.planned_campaigns else {}
+    def prepare(self, items: list[Item]) -> None:
+        """Before writing items of a target for the first time: read the describe of the objects it writes
+        and refuse (naming object and field) when the org requires a field the sync does not fill, or lacks
+        or hides one it fills. One describe per object per run."""
+        targets = sorted({i.target for i in items} - self.checked)
+        if not targets:
+            return
+        found: list[str] = []
+        for writes in self.writes(targets):
+            if writes.sobject not in self.described:
+                self.described[writes.sobject] = self.conn.data.describe(writes.sobject)
+            found += problems(writes, self.described[writes.sobject])
+        if found:
+            raise Refused("preflight: the org would reject what this sync writes, so nothing was sent for "
+                          f"{', '.join(targets)}: " + "; ".join(found))
+        self.checked.update(targets)
+
+    def writes(self, targets: list[str]) -> list[Writes]:
+        """The objects ``targets`` write and the fields the sync fills on each (``sf.member`` also covers the
+        people it creates and enriches)."""
+        t = self.target
+        out: dict[str, Writes] = {}
+
+        def add(sobject: str, why: str, fills: set[str] = set(), updates: set[str] = set()) -> None:
+            w = out.setdefault(sobject, Writes(sobject, why=why))
+            w.fills |= fills
+            w.updates |= updates
+
+        for target in targets:
+            why = f"{target.split('.')[1]} rows"
+            people = set(t.mappings.get(t.create_as, {})) | {"Email"} | \
+                {f for f in t.fallbacks if t.create_as == "Lead" or f != "Company"}
+            add(t.create_as, why, fills=people)
+            for obj in ("Contact", "Lead"):
+                if obj != t.create_as and t.mappings.get(obj):
+                    add(obj, why, updates=set(t.mappings[obj]) - {"Email"})
+            if target in ("sf.member", "sf.replay"):
+                member = {t.member_external_id, "CampaignId", "LeadId", "ContactId"}
+                member |= {"Status"} if target == "sf.member" else {t.replay_field} if t.replay_field else set()
+                add("CampaignMember", why, fills=member)
+            obj = t.engagement if target == "sf.engagement" else t.polls if target == "sf.poll" else None
+            if obj is not None:
+                add(obj.api_name, why, fills={f.api_name for f in obj.fields if f.type != "Lookup" or f.name == "Lead"})
+        return list(out.values())
 
     def bulk(self) -> Any:
         """The Bulk API 2.0 client, made on first use."""
         if self._bulk is None:
             from ..providers.salesforce.bulk2 import Bulk2Client
             self._bulk = Bulk2Client(self.conn.sf, self.conn.relogin)
+            self._bulk.on_job = self._job_started
         return self._bulk
+
+    def _job_started(self, job_id: str, sobject: str) -> None:
+        if self.ledger is not None:
+            self.ledger.mark("sf.job", job_id, "", "sent", payload={"object": sobject})
+            self.ledger.commit()
+
+    def _jobs_settled(self, sobject: str) -> None:
+        """The rows of every recorded job of ``sobject`` are in the ledger now: the jobs need no reading back."""
+        if self.ledger is None:
+            return
+        for job_id, _, payload, _ in self.ledger.in_state("sf.job", "sent"):
+            if (payload or {}).get("object") == sobject:
+                self.ledger.mark("sf.job", job_id, "", "confirmed")
+        self.ledger.commit()
+
+    def recovered(self, sobject: str, external: str) -> dict[str, RecordResult]:
+        """What Bulk API jobs of ``sobject`` that a killed run left behind wrote, by external id (read once per
+        run): their rows are confirmed from the job's results instead of being sent again."""
+        if sobject not in self._recovered:
+            found: dict[str, RecordResult] = {}
+            if self.ledger is not None and not self.dry_run:
+                for job_id, _, payload, _ in list(self.ledger.in_state("sf.job", "sent")):
+                    if (payload or {}).get("object") == sobject:
+                        found.update(self.bulk().finished(job_id, external) or {})
+            self._recovered[sobject] = found
+        return self._recovered[sobject]
 
     # -- people ---------------------------------------------------------------------------
     def match(self, emails: list[str]) -> None:
@@ -96,25 +182,29 @@ class SalesforceSink:
             return
 
         def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
-            emails = [r["Email"].lower() for r in batch]
-            rows = self.conn.data.query_in(f"SELECT Id, Email FROM {obj} WHERE Email IN ({{values}}) "
-                                           "ORDER BY CreatedDate ASC", emails, what="find created people")
-            ids: dict[str, str] = {}
-            for r in rows:
-                ids.setdefault((r.get("Email") or "").lower(), r["Id"])
-            if all(e in ids for e in emails):
-                return [RecordResult(ids[e], True, created=True) for e in emails]
+            ids = self._find_created(obj, [r["Email"] for r in batch])
+            if all(r["Email"].lower() in ids for r in batch):
+                return [RecordResult(ids[r["Email"].lower()], True, created=True) for r in batch]
             return None
 
         if len(records) > self.bulk_threshold:
             results = self.bulk().insert(obj, records, "Email")
             missing = [i for i, r in enumerate(results) if not r.success and r.errors
                        and str(r.errors[0].get("statusCode", "")).startswith("BULK_JOB")]
-            if missing:  # the job itself failed: fall back to collections for those
+            if missing:  # the job did not settle these: read back by email, create only what is not there
+                ids = self._find_created(obj, [records[i]["Email"] for i in missing])
+                for i in missing:
+                    if records[i]["Email"].lower() in ids:
+                        results[i] = RecordResult(ids[records[i]["Email"].lower()], True, created=True)
+                missing = [i for i in missing if not results[i].success]
                 for i, r in zip(missing, self.conn.data.create(obj, [records[i] for i in missing], verify=already)):
                     results[i] = r
         else:
             results = self.conn.data.create(obj, records, verify=already)
+        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys([*mapping, *self.target.fallbacks])])  # fields rows may fill
+        if problem:
+            raise Refused(problem)
         for (email, item), result in zip(first.items(), results):
             if result.success and result.id:
                 self.people[email] = (obj, result.id)
@@ -123,6 +213,18 @@ class SalesforceSink:
             else:
                 self.people[email] = None
                 item.extra["person_error"] = result.message()
+
+    def _find_created(self, obj: str, emails: list[str]) -> dict[str, str]:
+        """``email → Id`` of the oldest ``obj`` with each e-mail (what a lost reply may have created); a
+        converted Lead is never it (matching ignored it, so the creation was for a new one)."""
+        converted = " AND IsConverted = false" if obj == "Lead" else ""
+        rows = self.conn.data.query_in(f"SELECT Id, Email FROM {obj} WHERE Email IN ({{values}}){converted} "
+                                       "ORDER BY CreatedDate ASC", [e.lower() for e in emails],
+                                       what="find created people")
+        ids: dict[str, str] = {}
+        for r in rows:
+            ids.setdefault((r.get("Email") or "").lower(), r["Id"])
+        return ids
 
     def enrich(self, items: list[Item]) -> None:
         """Update matched (not newly created) people with the mapped fields of their registration rows."""
@@ -288,9 +390,7 @@ class SalesforceSink:
                 for i in its:
                     i.confirm()
             return
-        results = self._upsert("CampaignMember", external, sendable, not_updateable=("CampaignId", "LeadId",
-                                                                                       "ContactId"))
-        for record, result in zip(sendable, results):
+        def settle(record: dict[str, Any], result: RecordResult) -> list[Item]:
             for i in owners[record[external]]:
                 if result.success:
                     i.confirm(result.id)
@@ -298,6 +398,9 @@ class SalesforceSink:
                     i.reject(result.message())
             if result.success:
                 self._count_status(record)
+            return owners[record[external]]
+
+        self._send("CampaignMember", external, sendable, settle, not_updateable=("CampaignId", "LeadId", "ContactId"))
 
     def _count_status(self, record: dict[str, Any]) -> None:
         if "Status" in record:
@@ -343,13 +446,52 @@ class SalesforceSink:
                 for i in its:
                     i.confirm()
             return
-        results = self._upsert(obj.api_name, "external_id__c", sendable)
-        for record, result in zip(sendable, results):
+        def settle(record: dict[str, Any], result: RecordResult) -> list[Item]:
             for i in owners[record["external_id__c"]]:
                 if result.success:
                     i.confirm(result.id)
                 else:
                     i.reject(result.message())
+            return owners[record["external_id__c"]]
+
+        self._send(obj.api_name, "external_id__c", sendable, settle, fills=tuple(f.api_name for f in obj.fields))
+
+    def _send(self, sobject: str, external: str, records: list[dict[str, Any]],
+              settle: Callable[[dict[str, Any], RecordResult], list[Item]],
+              not_updateable: tuple[str, ...] = (), fills: tuple[str, ...] = ()) -> None:
+        """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
+        threshold); after each, its items are settled (in the ledger at once) and a call whose records all
+        failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
+        bulk = len(records) > self.bulk_threshold
+        if bulk:  # rows a killed run's job already wrote, with these values, are not sent again
+            earlier = self.recovered(sobject, external)
+            again = [r for r in records if not self._written(earlier, r, external)]
+            if len(again) < len(records):
+                self.settled([i for r in records if self._written(earlier, r, external)
+                              for i in settle(r, earlier[str(r[external]).lower()])])
+            records = again
+        calls = [records] if bulk else _batches(records)
+        for chunk in calls:
+            if not chunk:
+                continue
+            results = self._upsert(sobject, external, list(chunk), not_updateable)
+            done: list[Item] = []
+            for record, result in zip(chunk, results):
+                done += settle(record, result)
+            problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results],
+                               [*chunk, dict.fromkeys(fills)])
+            if problem:  # not the rows' fault: they stay pending, so the run after the fix sends them
+                for i in done:
+                    i.state, i.reason = "pending", None
+                raise Refused(problem)
+            self.settled(done)
+            if bulk:
+                self._jobs_settled(sobject)
+
+    @staticmethod
+    def _written(done: dict[str, RecordResult], record: dict[str, Any], external: str) -> bool:
+        result = done.get(str(record[external]).lower())
+        return result is not None and result.success and result.sent is not None and same_values(result.sent, record)
 
     def _upsert(self, sobject: str, external: str, records: list[dict[str, Any]],
                 not_updateable: tuple[str, ...] = ()) -> list[RecordResult]:

@@ -21,6 +21,7 @@ class Item:
     ref: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     at: float | None = None  # the row's ``time`` (epoch seconds): the latest row of a key wins
+    recorded: bool = False  # its outcome is in the ledger (set by the engine when a call settles it)
 
     def confirm(self, ref: str | None = None) -> None:
         self.state, self.ref = "confirmed", ref or self.ref

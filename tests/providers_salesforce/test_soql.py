@@ -31,3 +31,24 @@ def test_an_apostrophe_email_and_a_long_in_list_work_against_the_org(org: Sandbo
     emails = ["o'brien@example.com"] + [f"nobody{i}@example.com" for i in range(1500)]
     found = conn.data.query_in("SELECT Id, Email FROM Lead WHERE Email IN ({values})", emails)
     assert [r["Email"] for r in found] == ["o'brien@example.com"]
+
+
+def test_matching_thousands_of_emails_takes_one_call_of_long_queries(org: Sandbox) -> None:
+    """8,000 e-mails do not fit one GET (16,384-byte URI: ~25 GETs); as IN lists of up to 100,000 characters
+    they are 4 statements, sent in one Composite call (up to 5 queries each). The answer is the same."""
+    import requests
+
+    from provisioner.providers.salesforce.connection import SalesforceConnection
+
+    conn = SalesforceConnection.from_env(org.env())
+    known = [f"known{i}@example.com" for i in range(30)]
+    conn.data.create("Lead", [{"LastName": "K", "Company": "C", "Email": e} for e in known])
+    emails = [f"someone.with.a.long.name{i:05d}@example.com" for i in range(8_000)] + known + ["o'brien@example.com"]
+    requests.delete(f"{org.salesforce_url}/__sandbox/stats", verify=org.ca_bundle, timeout=30)
+    rows = conn.data.query_in("SELECT Id, Email FROM Lead WHERE Email IN ({values})", emails, what="match")
+    assert sorted(r["Email"] for r in rows) == sorted(known)
+    routes = org.stats()["salesforce"]["calls"]["by_route"]
+    chars = sum(len(e) + 3 for e in emails)  # 'quoted', and a comma (o'brien's backslash aside)
+    statements = -(-chars // 99_900)
+    assert statements == 4 and -(-sum(len(url_quote(f"'{e}',")) for e in emails) // 16_000) > 20
+    assert routes == {"POST /services/data/composite": 1}

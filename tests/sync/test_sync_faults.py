@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from synchelp import BATCH, ServedSandbox, duplicates, run_sync_cli
 
 
@@ -31,6 +32,34 @@ def test_quota_stop_then_resume_under_faults(base_state: Path, small_data: list[
         assert codes[-1] == 0, codes
         stats = box.admin("salesforce", "GET", "stats"), box.admin("marketo", "GET", "stats")
         assert all(s["faults"]["total"] > 0 for s in stats)  # the faults really happened, and were survived
+        snap = box.snapshot()
+        assert duplicates(snap) == {}
+        for kind in expected:
+            assert snap[kind] == expected[kind], kind
+    finally:
+        box.stop()
+
+
+@pytest.mark.parametrize("rate,seed", [(0.3, 1), (0.5, 4)])  # 0.5/4: a lost Lead create read back
+def test_exit_code_is_honest_under_heavy_faults(rate: float, seed: int, base_state: Path, small_data: list[str],
+                                                uninterrupted: Any, tmp_path: Path) -> None:
+    """Dropped connections (before and after the org applied the request), 5xx and concurrency limits on a
+    share of all calls: no traceback, exit 0 only when the orgs hold every row exactly once, exit 1 with a
+    'run again' line otherwise, and re-runs converge."""
+    expected, _ = uninterrupted
+    box = ServedSandbox(base_state, tmp_path, "--fault-rate", str(rate), "--seed", str(seed), "--latency-ms", "1")
+    try:
+        codes = []
+        for _ in range(12):
+            run = run_sync_cli(box.env, tmp_path, *BATCH, data=small_data)
+            out, err = run.communicate(timeout=120)
+            codes.append(run.returncode)
+            assert "Traceback" not in out + err
+            assert run.returncode in (0, 1), out + err
+            if run.returncode == 0:
+                break
+            assert "run the same command again" in out or "run again" in out + err, out + err
+        assert codes[-1] == 0, codes
         snap = box.snapshot()
         assert duplicates(snap) == {}
         for kind in expected:

@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-#: Marketo allows 100 calls / 20 s and 10 concurrent per instance, shared by every integration:
-#: by default this tool keeps to half of each.
-DEFAULT_CALLS = 50
+#: Marketo's documented limits: 100 calls per 20 s and 10 concurrent per instance. The defaults use all of
+#: them (a sync is an instance's biggest consumer); MARKETO_MAX_CALLS_PER_20S / MARKETO_MAX_CONCURRENT lower
+#: them when other integrations need a share.
+DEFAULT_CALLS = 100
 DEFAULT_WINDOW_S = 20.0
-DEFAULT_CONCURRENT = 5
+DEFAULT_CONCURRENT = 10
+_IN_FLIGHT_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,17 @@ class Budget:
 
 
 class RateLimiter:
-    """Blocks a caller until a call fits the budget; every request of the client passes through ``slot()``."""
+    """Blocks a caller until a call fits the budget; every request of the client passes through ``slot()``.
+
+    A call occupies its window slot from when it is sent until ``window_s`` after its reply: Marketo counts
+    a call when it arrives, somewhere between the two, so counting from the reply never lets the server
+    see more than ``calls`` in any window of its own (no 606 even at the full documented rate).
+    """
 
     def __init__(self, budget: Budget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.budget = budget or Budget()
         self._clock = clock
-        self._sent: collections.deque[float] = collections.deque()
+        self._sent: collections.deque[list[float | None]] = collections.deque()  # [reply time]; None in flight
         self._lock = threading.Lock()
         self._concurrency = threading.BoundedSemaphore(self.budget.concurrent)
         self.waited_s = 0.0  # total time callers spent waiting for the window (for diagnostics)
@@ -40,18 +47,25 @@ class RateLimiter:
     def slot(self) -> Iterator[None]:
         """Hold one concurrency slot and one window slot for the duration of a call."""
         with self._concurrency:
-            self._take_window_slot()
-            yield
+            entry = self._take_window_slot()
+            try:
+                yield
+            finally:
+                entry[0] = self._clock()
 
-    def _take_window_slot(self) -> None:
+    def _take_window_slot(self) -> list[float | None]:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._sent and now - self._sent[0] >= self.budget.window_s:
+                while self._sent and self._sent[0][0] is not None and now - self._sent[0][0] >= self.budget.window_s:
                     self._sent.popleft()
-                if len(self._sent) < self.budget.calls:
-                    self._sent.append(now)
-                    return
-                wait = self.budget.window_s - (now - self._sent[0]) + 0.001
+                # Ended calls anywhere in the queue whose window passed no longer count.
+                live = sum(1 for e in self._sent if e[0] is None or now - e[0] < self.budget.window_s)
+                if live < self.budget.calls:
+                    entry: list[float | None] = [None]
+                    self._sent.append(entry)
+                    return entry
+                ends = [e[0] for e in self._sent if e[0] is not None and now - e[0] < self.budget.window_s]
+                wait = (self.budget.window_s - (now - min(ends)) + 0.001) if ends else _IN_FLIGHT_POLL_S
             self.waited_s += wait
             time.sleep(wait)

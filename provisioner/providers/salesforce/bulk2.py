@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
+from ..base import ConnectionError_
 from . import retry
 from .data_client import RecordResult
 
 MAX_JOB_BYTES = 100 * 1024 * 1024
+JOB_ATTEMPTS = 3  # jobs per ingest: the first, and two more for what a Failed/Aborted/odd job left unprocessed
 
 
 class BulkError(Exception):
@@ -32,9 +34,12 @@ class Bulk2Client:
         self.sf, self._relogin = sf, relogin
         self.poll_s, self.max_poll_s = poll_s, max_poll_s
         self.calls = 0
+        #: Called with (job id, object) as soon as a job exists, before its data goes up: e.g. to record it
+        #: in a ledger, so a run killed while the job runs can read its results instead of sending again.
+        self.on_job: Callable[[str, str], None] | None = None
 
     def _request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
-                 content_type: str = "application/json") -> Any:
+                 content_type: str = "application/json", attempts: int = retry.ATTEMPTS) -> Any:
         def run() -> Any:
             headers = dict(self.sf.headers, **{"Content-Type": content_type})
             self.calls += 1
@@ -42,7 +47,7 @@ class Bulk2Client:
             if r.status_code >= 300:
                 raise BulkError(r.status_code, r.text)
             return r
-        return retry.call(run, what=f"bulk {method} {path}", relogin=self._relogin)
+        return retry.call(run, what=f"bulk {method} {path}", relogin=self._relogin, attempts=attempts)
 
     def upsert(self, sobject: str, external_id_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
         """Upsert ``records`` in one ingest job; one result per record, in order (failed rows carry the error).
@@ -57,16 +62,18 @@ class Bulk2Client:
 
     def ingest(self, operation: str, sobject: str, records: Sequence[dict[str, Any]], key_field: str,
                external_id_field: str | None = None) -> list[RecordResult]:
-        """Run one ingest job; one result per record, in order, matched on ``key_field``."""
+        """Run ingest job(s) for ``records``; one result per record, in order, matched on ``key_field``.
+
+        One job holds everything up to the job size limit. A job that ends ``Failed``, ``Aborted`` or in
+        a state the API does not document is read for what it did process; an upsert sends the rest again
+        in a new job (the key decides, so nothing is written twice), up to ``JOB_ATTEMPTS`` jobs. An insert
+        is never sent again here: its unsettled rows come back ``BULK_JOB_<STATE>`` for the caller to read
+        back before re-sending.
+        """
         if not records:
             return []
         columns = sorted({k for r in records for k in r})
-        body = io.StringIO()
-        writer = csv.writer(body, lineterminator="\n")
-        writer.writerow(columns)
-        for r in records:
-            writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
-        payload = body.getvalue().encode("utf-8")
+        payload = _csv(columns, records)
         if len(payload) > MAX_JOB_BYTES:
             half = len(records) // 2
             return self.ingest(operation, sobject, records[:half], key_field, external_id_field) + \
@@ -74,25 +81,115 @@ class Bulk2Client:
         spec = {"object": sobject, "operation": operation, "contentType": "CSV", "lineEnding": "LF"}
         if external_id_field:
             spec["externalIdFieldName"] = external_id_field
-        job = self._request("POST", "jobs/ingest", json_body=spec).json()
-        self._request("PUT", f"jobs/ingest/{job['id']}/batches", data=payload, content_type="text/csv")
-        self._request("PATCH", f"jobs/ingest/{job['id']}", json_body={"state": "UploadComplete"})
-        delay, info = self.poll_s, job
-        while True:
-            info = self._request("GET", f"jobs/ingest/{job['id']}").json()
-            if info["state"] in ("JobComplete", "Failed", "Aborted"):
+        by_key: dict[str, RecordResult] = {}
+        todo = list(records)
+        state, message = "Open", ""
+        for _ in range(JOB_ATTEMPTS):
+            state, message = self._job(spec, _csv(columns, todo) if todo is not records else payload, key_field,
+                                       by_key)
+            todo = [r for r in todo if str(r[key_field]).lower() not in by_key]
+            if not todo or state == "JobComplete" or operation == "insert":
                 break
+        failure = RecordResult(None, False, [{"statusCode": "BULK_JOB_" + state.upper(),
+                                              "message": message or "job did not complete"}])
+        return [by_key.get(str(r[key_field]).lower(), failure) for r in records]
+
+    def _job(self, spec: dict[str, Any], payload: bytes, key_field: str,
+             by_key: dict[str, RecordResult]) -> tuple[str, str]:
+        """One job through every documented state (Open → UploadComplete → InProgress → JobComplete, or
+        Failed / Aborted); the results it has are added to ``by_key``. Returns its last state and message."""
+        job = self._request("POST", "jobs/ingest", json_body=spec).json()
+        job_id = job["id"]
+        if self.on_job:
+            self.on_job(job_id, str(spec["object"]))
+        try:  # one upload per job: after a lost reply the data may be there once or not at all
+            self._request("PUT", f"jobs/ingest/{job_id}/batches", data=payload, content_type="text/csv",
+                          attempts=1)
+        except retry.DailyLimitExceeded:
+            raise
+        except ConnectionError_ as exc:  # transient and not repeatable on this job: abort it, use a new one
+            self._abort(job_id)
+            return "Aborted", f"upload failed ({exc}); the job was aborted"
+        info = self._close(job_id)
+        delay = self.poll_s
+        while info.get("state") in ("Open", "UploadComplete", "InProgress"):
+            if info.get("state") == "Open":  # the close was lost: close again
+                info = self._close(job_id)
+                continue
             time.sleep(delay)
             delay = min(self.max_poll_s, delay * 2)
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        state = str(info.get("state"))
+        if state not in ("JobComplete", "Failed", "Aborted"):  # undocumented: treat as a fault, retry in a new job
+            self._abort(job_id)
+            return state, f"the job went to the undocumented state {state!r}"
+        self._results(job_id, key_field, by_key)  # a Failed or Aborted job may have processed part of its rows
+        return state, str(info.get("errorMessage") or "")
+
+    def finished(self, job_id: str, key_field: str) -> dict[str, RecordResult] | None:
+        """The results of an earlier job by ``key_field`` (lower-cased) once it has ended, waiting while it
+        runs; an Open job (its upload never closed) is aborted and has none. ``None`` when the org no longer
+        knows the job."""
+        try:
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        except BulkError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        delay = self.poll_s
+        while info.get("state") in ("UploadComplete", "InProgress"):
+            time.sleep(delay)
+            delay = min(self.max_poll_s, delay * 2)
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        if info.get("state") == "Open":
+            self._abort(job_id)
+            return {}
         by_key: dict[str, RecordResult] = {}
-        if info["state"] == "JobComplete":
-            for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job['id']}/successfulResults")
-                                                  .content.decode("utf-8"))):
-                by_key[row[key_field].lower()] = RecordResult(row["sf__Id"], True, [], row["sf__Created"] == "true")
-            for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job['id']}/failedResults")
-                                                  .content.decode("utf-8"))):
-                by_key[row[key_field].lower()] = RecordResult(
-                    row.get("sf__Id") or None, False, [{"statusCode": "BULK", "message": row["sf__Error"]}])
-        failure = RecordResult(None, False, [{"statusCode": "BULK_JOB_" + str(info["state"]).upper(),
-                                              "message": str(info.get("errorMessage") or "job did not complete")}])
-        return [by_key.get(str(r[key_field]).lower(), failure) for r in records]
+        self._results(job_id, key_field, by_key, keep_sent=True)
+        return by_key
+
+    def _close(self, job_id: str) -> dict[str, Any]:
+        """Set UploadComplete; after a lost reply the retry finds the job already closed, so read it instead."""
+        try:
+            return self._request("PATCH", f"jobs/ingest/{job_id}", json_body={"state": "UploadComplete"}).json()
+        except BulkError as exc:
+            if "INVALIDJOBSTATE" not in str(exc):
+                raise
+            return self._request("GET", f"jobs/ingest/{job_id}").json()
+
+    def _abort(self, job_id: str) -> None:
+        try:
+            self._request("PATCH", f"jobs/ingest/{job_id}", json_body={"state": "Aborted"})
+        except (BulkError, ConnectionError_):
+            pass  # already past aborting (or gone): nothing of it will be processed twice by us
+
+    def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult], keep_sent: bool = False) -> None:
+        """Add a job's successful and failed rows to ``by_key``; with ``keep_sent``, each success keeps the
+        values the job wrote (to compare with what would be sent again)."""
+        for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/successfulResults")
+                                              .content.decode("utf-8"))):
+            by_key[row[key_field].lower()] = RecordResult(
+                row["sf__Id"], True, [], row["sf__Created"] == "true",
+                sent={k: v for k, v in row.items() if not k.startswith("sf__")} if keep_sent else None)
+        for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/failedResults")
+                                              .content.decode("utf-8"))):
+            by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [_error(row["sf__Error"])])
+
+
+def _csv(columns: list[str], records: Sequence[dict[str, Any]]) -> bytes:
+    body = io.StringIO()
+    writer = csv.writer(body, lineterminator="\n")
+    writer.writerow(columns)
+    for r in records:
+        writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+    return body.getvalue().encode("utf-8")
+
+
+def _error(text: str) -> dict[str, Any]:
+    """``sf__Error`` (``CODE:message:field,field --``) as a REST-style error with its status code and fields."""
+    first = text.split(" --")[0]
+    code, _, rest = first.partition(":")
+    message, _, fields = rest.rpartition(":") if rest.count(":") else (rest, "", "")
+    if not code.replace("_", "").isalnum() or not code.isupper():
+        return {"statusCode": "BULK", "message": text}
+    return {"statusCode": code, "message": message or rest, "fields": [f for f in fields.split(",") if f]}

@@ -12,6 +12,8 @@ No authentication (the sandbox listens on 127.0.0.1 only); never counted in stat
   ``{"object": "Lead", "metadata": {"fullName": "Foo__c", "type": "Text", "length": 20, "label": "Foo"}}``
 - ``POST /__sandbox/sessions/expire``        expire every access token (clients must re-authenticate)
 - ``POST /__sandbox/limits``                 body ``{"api_daily_limit": N, "api_usage": N}`` (either key)
+- ``POST /__sandbox/bulk/states``            body ``{"states": ["Failed", "Aborted", "Weird"]}``: the next Bulk
+  API 2.0 ingest jobs closed end in these states, one each (see ``BulkService.force_states``)
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class AdminRoutes:
             return self._add_field(body or {})
         if parts == ["sessions", "expire"] and m == "POST":
             return Response.json({"expired": self.app.auth.expire_all()})
+        if parts == ["bulk", "states"] and m == "POST":
+            with store.lock:
+                return Response.json({"states": self.app.rest.bulk.force_states(list(body.get("states") or []))})
         if parts == ["limits"] and m == "POST":
             with store.lock:
                 if "api_daily_limit" in body:

@@ -45,6 +45,9 @@ class BulkService:
         self._upsert = upsert
         self.jobs: dict[str, Job] = {}
         self._ids = itertools.count(1)
+        #: Fault control (``POST /__sandbox/bulk/states``): the next jobs closed end in these states
+        #: instead of JobComplete, one per job, in order. See :meth:`force_states`.
+        self.forced_states: list[str] = []
 
     def handle(self, request: Request, version: str, rest: list[str]) -> Response:
         """Route ``jobs/ingest[/<id>[/batches|/successfulResults|...]]`` (caller holds the store lock)."""
@@ -133,7 +136,10 @@ class BulkService:
         if state == "UploadComplete" and current == "Open":
             job.info["state"] = "UploadComplete"
             response = Response.json(dict(job.info))
-            self._process(job)
+            if self.forced_states:
+                self._end_in(job, self.forced_states.pop(0))
+            else:
+                self._process(job)
             return response
         return _error(400, "INVALIDJOBSTATE", f"Job in state {current} cannot be moved to {state}")
 
@@ -151,6 +157,31 @@ class BulkService:
         if column is None:
             return None
         return job.info["object"], field_name, [r[column] for r in rows if column < len(r) and r[column]]
+
+    def force_states(self, states: list[str]) -> list[str]:
+        """Make the next ``len(states)`` jobs closed end in these states (a fault control for clients'
+        job state machines): ``Failed`` processes the first half of the rows, then fails with the rest
+        unprocessed (as Salesforce does when a job fails part-way); ``Aborted`` or any other word (an
+        undocumented state) processes nothing and leaves the job in that state."""
+        self.forced_states.extend(str(s) for s in states)
+        return list(self.forced_states)
+
+    def _end_in(self, job: Job, state: str) -> None:
+        header, rows = self._rows(job)
+        if state == "Failed" and rows:
+            half = len(rows) // 2
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows([header, *rows[:half]])
+            job.data = bytearray(out.getvalue().encode("utf-8"))
+            self._process(job)
+            job.unprocessed = rows[half:]
+            job.info.update(state="Failed", errorMessage="InternalServerError : the job failed part-way (sandbox "
+                                                         "fault control)")
+        else:
+            job.columns = header
+            job.unprocessed = rows
+            job.info.update(state=state, errorMessage=None)
+        job.info["systemModstamp"] = self.store.now()
 
     def _rows(self, job: Job) -> tuple[list[str], list[list[str]]]:
         text = job.data.decode("utf-8-sig")

@@ -1,0 +1,104 @@
+"""The one contract between the sync engine and a target (Salesforce, Marketo): prepare, write a chunk,
+settle what each call confirmed or rejected, reconcile what a killed run left in flight.
+
+The engine drives every sink the same way and never asks which one it is:
+
+1. ``reconcile()`` once, before anything is sent (read back what a killed run left in flight);
+2. ``prepare(items)`` before each write (on the first items of each target: read the target's describe,
+   refuse a sync the org would reject wholesale: :class:`Refused`);
+3. ``write(items)`` for each chunk of work; after every API call the sink calls ``settled(items)`` with
+   the items that call confirmed or rejected (through :meth:`Item.confirm` / :meth:`Item.reject`), and
+   the engine records them in the ledger and commits at once: a ``kill -9`` loses at most the call in
+   flight. An item neither confirmed nor rejected when ``write`` returns is pending (a re-run sends it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Protocol
+
+from .work import Item
+
+#: Record-level error codes that say "this org refuses every record like it" rather than "this record is
+#: wrong": a required field, a permission, a validation rule, a field the org does not have.
+SYSTEMIC_CODES = ("REQUIRED_FIELD_MISSING", "INSUFFICIENT_ACCESS", "INSUFFICIENT_ACCESS_OR_READONLY",
+                  "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY", "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                  "INVALID_FIELD", "INVALID_FIELD_FOR_INSERT_UPDATE", "CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY",
+                  "INVALID_TYPE")
+#: A call whose records all fail with one systemic code stops the run when it held at least this many.
+SYSTEMIC_MIN_RECORDS = 2
+
+
+class Refused(Exception):
+    """The target would reject every record of a kind (found by preflight, or by a whole call failing
+    with one systemic error): the run stops with this message, naming the object and field, before more
+    records are written. Nothing already confirmed is lost; a re-run after the fix continues."""
+
+
+class Sink(Protocol):
+    """What the engine needs of a target."""
+
+    prefix: str  # "sf." or "mk.": the work item targets this sink writes
+    name: str  # "salesforce" or "marketo": where the summary reports its counts
+    counts: dict[str, int]
+    by_status: dict[str, int]
+    settled: Callable[[list[Item]], None]
+
+    def reconcile(self) -> None:
+        """Settle what a killed run left in flight, before anything is sent again."""
+
+    def prepare(self, items: list[Item]) -> None:
+        """Check the target can take ``items`` (raises :class:`Refused` naming what is wrong)."""
+
+    def write(self, items: list[Item]) -> None:
+        """Write ``items``; report each call's outcomes through ``settled``."""
+
+    def planned(self) -> dict[str, list[str]]:
+        """Dry run: what the sessions policy would create, by what it is (``{"Salesforce campaigns": [...]}``)."""
+
+
+def _nothing(items: list[Item]) -> None:
+    return None
+
+
+class SinkBase:
+    """Defaults shared by the sinks: no-op ``settled`` until the engine sets it, and the systemic check."""
+
+    prefix = ""
+    name = ""
+    settled: Callable[[list[Item]], None] = staticmethod(_nothing)  # type: ignore[assignment]
+
+    def reconcile(self) -> None:
+        return None
+
+    def prepare(self, items: list[Item]) -> None:
+        return None
+
+    def planned(self) -> dict[str, list[str]]:
+        return {}
+
+
+def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None],
+             records: Iterable[dict[str, Any]] = ()) -> str | None:
+    """Why a whole call failed the same way (``None`` when it did not): every record rejected with one
+    systemic code. ``errors`` holds each record's error list (``None``/empty for a success). A required
+    field that the call's ``records`` do fill (but some rows left empty) is the rows' fault, not the org's."""
+    firsts = []
+    for errs in errors:
+        if not errs:
+            return None
+        firsts.append(errs[0])
+    codes = {str(e.get("statusCode") or e.get("code") or "") for e in firsts}
+    if len(firsts) < SYSTEMIC_MIN_RECORDS or len(codes) != 1:
+        return None
+    code = codes.pop()
+    if not any(code.startswith(c) for c in SYSTEMIC_CODES):
+        return None
+    fields = sorted({str(f) for e in firsts for f in (e.get("fields") or [])})
+    sent = {k.lower() for r in records for k in r}
+    if code == "REQUIRED_FIELD_MISSING" and any(f.lower() in sent for f in fields):
+        return None
+    messages = {str(e.get("message") or "") for e in firsts}
+    detail = messages.pop() if len(messages) == 1 else f"{len(messages)} different messages"
+    return (f"{what}: all {len(firsts)} records of one call were rejected with {code}"
+            f"{' on ' + ', '.join(fields) if fields else ''} ({detail}); the run stopped instead of sending "
+            "the rest the same way. Fix the org or the Sync manifest, then run the same command again")
