@@ -39,6 +39,7 @@ again to continue);
 @target_org_option
 @click.option("--max-field-chars", type=click.IntRange(1), default=MAX_FIELD_CHARS, show_default=True,
               help="Ceiling on one field: a longer value rejects its row (file and line named), not the file.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines (the summary is still printed).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Log every API request and retry to stderr (query text, e-mails and names masked).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -46,7 +47,7 @@ again to continue);
                    '"unchanged", "pending"}, "files": [...], ...} for CI and scripts.')
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
          rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int,
-         max_field_chars: int, verbose: bool, fmt: str) -> None:
+         max_field_chars: int, quiet: bool, verbose: bool, fmt: str) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
@@ -58,7 +59,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     interruption.say("every batch confirmed before Ctrl-C is recorded in the ledger",
                      "run the same command again: confirmed rows are not sent twice")
     log_to_stderr(verbose)
-    interactive = sys.stderr.isatty()
+    interactive = sys.stderr.isatty() and not quiet and fmt != "json"
     bars = ProgressBars(list(data)) if interactive else None
     last = [0.0]
 
@@ -67,10 +68,10 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
             bars.update(s)
             return
         now = time.monotonic()
-        if now - last[0] >= 5:  # not a terminal: a plain line every few seconds
+        if not quiet and now - last[0] >= 5:  # not a terminal: a plain line every few seconds
             last[0] = now
             done = ", ".join(f"{t} {n}" for t, n in sorted(s.confirmed.items()))
-            click.echo(f"rows read {s.rows}: {done or 'nothing new yet'}", err=True)
+            click.echo(f"rows settled {s.rows_done} of {s.rows} read: {done or 'nothing new yet'}", err=True)
 
     targets = (only,) if only else ("salesforce", "marketo")
     try:
@@ -141,29 +142,34 @@ def as_json(s: "object", code: int) -> dict[str, object]:
 
 
 class ProgressBars:
-    """One rich progress bar for the rows read (against the files' line count) and one per target."""
+    """On a terminal: one rich bar for the rows settled (of the files' line count) with rows/s and an ETA,
+    and one per target; it moves after every API call, not only when a batch ends."""
 
     def __init__(self, files: list[str]) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
         total = 0
         for name in files:  # a streaming line count: cheap next to the sync itself
             with open(name, "rb") as handle:
                 total += sum(1 for _ in handle) - (0 if name.endswith((".jsonl", ".ndjson")) else 1)
         self.progress = Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True))
-        self.rows = self.progress.add_task("rows read", total=max(total, 1))
+                                 TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.rows = self.progress.add_task("rows", total=max(total, 1), rate="-- rows/s")
         self.targets: dict[str, object] = {}
         self.progress.start()
 
     def update(self, s: "object") -> None:
         from ..sync.engine import Summary
         assert isinstance(s, Summary)
-        self.progress.update(self.rows, completed=s.rows)
+        self.progress.update(self.rows, completed=s.rows_done)
+        speed = self.progress.tasks[0].speed
+        self.progress.update(self.rows, rate=f"{speed:,.0f} rows/s" if speed else "-- rows/s")
         for target in sorted(set(s.confirmed) | set(s.rejected)):
             if target not in self.targets:
-                self.targets[target] = self.progress.add_task(target, total=None)
+                self.targets[target] = self.progress.add_task(target, total=None, rate="")
             self.progress.update(self.targets[target],  # type: ignore[arg-type]
                                  completed=s.confirmed.get(target, 0) + s.rejected.get(target, 0))
 

@@ -10,6 +10,7 @@ in flight. A row neither confirmed nor rejected at the end is pending in ``Summa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,6 +58,7 @@ class Summary:
     accounts: Accounts = field(default_factory=Accounts)  # read N = confirmed + rejected + unchanged + pending
     files: list[FileReport] = field(default_factory=list)  # what the reader chose and found, per file
     planned: dict[str, list[str]] = field(default_factory=dict)  # dry run: campaigns/programs it would create
+    rows_done: int = 0  # rows with every write settled (confirmed or rejected) or nothing to send: progress
 
 
 def row_time(row: Row) -> float | None:
@@ -105,6 +107,7 @@ class SyncRun:
         self.config, self.ledger, self.rejects = config, ledger, rejects
         self.reader = Reader(config.columns, max_field_chars, config.formats)
         self._settled: dict[int, str] = {}  # id(row) → fate, for rows settled before any write (input rejects)
+        self._outstanding: Counter[int] = Counter()  # id(row) → its work items not settled yet (this batch)
         self.batch_rows = batch_rows
         self.dry_run = dry_run
         self.sinks: list[Sink] = [s for s in (salesforce, marketo) if s]
@@ -167,12 +170,19 @@ class SyncRun:
 
     def settled(self, items: list[Item]) -> None:
         """Record the outcomes of one API call and commit: a kill -9 after this re-sends none of them."""
-        self.record(items)
+        for item in self.record(items):
+            left = self._outstanding.get(id(item.row), 0) - 1
+            self._outstanding[id(item.row)] = left
+            self.summary.rows_done += left == 0
         if not self.dry_run:
             self.ledger.commit()
             self.rejects.flush()
+        if self.progress:
+            self.progress(self.summary)
 
-    def record(self, items: list[Item]) -> None:
+    def record(self, items: list[Item]) -> list[Item]:
+        """Put newly settled items in the ledger, the rejects file and the counts; return them."""
+        recorded = []
         for i in items:
             if i.recorded:
                 continue
@@ -185,8 +195,10 @@ class SyncRun:
             else:
                 continue
             i.recorded = True
+            recorded.append(i)
             if not self.dry_run:
                 self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
+        return recorded
 
     def run(self, paths: Iterable[str | Path]) -> Summary:
         """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
@@ -200,6 +212,8 @@ class SyncRun:
                     sink.reconcile()
             for batch in _batched(self.reader.rows(paths), self.batch_rows):
                 todo = self.items(batch)
+                self._outstanding = Counter(id(i.row) for i in todo)
+                self.summary.rows_done += sum(1 for row in batch if id(row) not in self._outstanding)
                 try:
                     for sink in self.sinks:
                         mine = [i for i in todo if i.target.startswith(sink.prefix)]
