@@ -12,7 +12,11 @@ Admin routes on the Salesforce port (no auth, never counted in stats, never faul
 :mod:`provisioner.sandbox.salesforce.admin`): ``GET /__sandbox/stats`` (``DELETE`` resets),
 ``POST /__sandbox/save``, ``GET /__sandbox/state``, ``POST /__sandbox/reset``,
 ``POST /__sandbox/leads/<id>/convert``, ``POST /__sandbox/fields`` (a field added by hand: drift),
-``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``.
+``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``, ``GET``/``POST /__sandbox/clock``.
+
+Both emulators run on one clock (``clock=``; the system's, movable forward through
+``POST /__sandbox/clock {"advance": s}`` on either port, by default). A test that runs the tool in
+the same process passes a :class:`~provisioner.clock.FakeClock` here and to the tool's client.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..clock import Clock, SystemClock
 from .credentials import JWTKeyPair, SalesforceCredentials, demo_credentials, jwt_key_pair
 from .httpserver import SandboxServer, ServerOptions
 from .salesforce.app import SalesforceApp, SalesforceConfig
@@ -36,7 +41,9 @@ class Sandbox:
     def __init__(self, directory: str | Path | None = None, *, salesforce_port: int = 0, marketo_port: int = 0,
                  latency_ms: float = 0.0, fault_rate: float = 0.0, seed: int | None = None,
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
-                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None) -> None:
+                 marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None,
+                 clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
             directory = (self.state_file.with_name(self.state_file.name + ".d") if self.state_file
@@ -62,8 +69,8 @@ class Sandbox:
         self.jwt = jwt_key_pair(self.directory / "jwt")
         config = SalesforceConfig(credentials=self.credentials, jwt_certificate=self.jwt.certificate,
                                   api_daily_limit=self.api_daily_limit)
-        self.salesforce_app = SalesforceApp(config, on_save=self.save)
-        self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
+        self.salesforce_app = SalesforceApp(config, on_save=self.save, clock=self.clock)
+        self.marketo_app = _make_marketo(self.marketo_channels, self.clock) if self.want_marketo else None
         self._load()
         self._servers["salesforce"] = SandboxServer(self.salesforce_app, self.tls, self.salesforce_port,
                                                     self._options(0)).start()
@@ -172,7 +179,7 @@ class Sandbox:
         return self._servers[name]
 
 
-def _make_marketo(extra_channels: list[dict[str, Any]] | None = None) -> Any:
+def _make_marketo(extra_channels: list[dict[str, Any]] | None = None, clock: Clock | None = None) -> Any:
     """A MarketoApp (with extra seeded channels) when :mod:`provisioner.sandbox.marketo` is installed, else None."""
     try:
         from .marketo.app import MarketoApp
@@ -180,10 +187,10 @@ def _make_marketo(extra_channels: list[dict[str, Any]] | None = None) -> Any:
     except ImportError:
         return None
     if not extra_channels:
-        return MarketoApp()
+        return MarketoApp(clock=clock)
     extra = {c["name"] for c in extra_channels}
     channels = [c for c in default_channels() if c["name"] not in extra] + list(extra_channels)
-    return MarketoApp(MarketoConfig(channels=channels))
+    return MarketoApp(MarketoConfig(channels=channels), clock=clock)
 
 
 def _quote(value: str) -> str:
