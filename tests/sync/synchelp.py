@@ -68,6 +68,10 @@ class ServedSandbox:
     def snapshot(self) -> dict[str, Counter[str]]:
         return org_snapshot(self.admin("salesforce", "GET", "state"), self.admin("marketo", "GET", "state"))
 
+    def states(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Both orgs' state as the sandbox holds it (``GET /__sandbox/state``), not as the tool reads it."""
+        return self.admin("salesforce", "GET", "state"), self.admin("marketo", "GET", "state")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -75,6 +79,29 @@ class ServedSandbox:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class InProcessSandbox:
+    """A copy of a state file served by an in-process :class:`Sandbox` (no serve subprocess to start), with the
+    same ``env``/``admin``/``states`` as :class:`ServedSandbox`; the sync still runs in its own process."""
+
+    def __init__(self, base_state: Path, folder: Path) -> None:
+        from provisioner.sandbox.runtime import Sandbox
+
+        folder.mkdir(parents=True, exist_ok=True)
+        state = folder / "state.json"
+        shutil.copy(base_state, state)
+        shutil.copytree(base_state.with_name(base_state.name + ".d"), folder / "state.json.d", dirs_exist_ok=True)
+        self.box = Sandbox(state_file=state, latency_ms=float(SERVE[1])).start()
+        self.env = {**os.environ, **self.box.env()}
+
+    url = ServedSandbox.url
+    admin = ServedSandbox.admin
+    snapshot = ServedSandbox.snapshot
+    states = ServedSandbox.states
+
+    def stop(self) -> None:
+        self.box.stop()
 
 
 def run_sync_cli(env: dict[str, str], folder: Path, *extra: str, data: list[str] | None = None
