@@ -6,7 +6,9 @@
   write (whose route name contains ``route``, when given) is, by ``mode``:
   ``hold_before`` — received and held before the org applies it; on release it is dropped unapplied
   (as if the client had died before sending it); ``hold_after`` — applied, its reply held; on release
-  the connection is closed (the reply is lost); ``drop_after`` — applied, then the connection closed.
+  the connection is closed (the reply is lost); ``drop_after`` — applied, then the connection closed;
+  ``pause_before`` — held before the org applies it, then applied as usual on release (to line other
+  traffic up behind it).
 - ``GET [?wait=S]``: the log of writes since arming (``index``, ``route``, ``state``) and the held
   write, waiting up to S seconds for one to be held (no polling loop in tests).
 - ``POST /__sandbox/writes/release``: let the held write go (dropped, as its mode says).
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .httpserver import Request
 
-MODES = ("hold_before", "hold_after", "drop_after")
+MODES = ("hold_before", "hold_after", "drop_after", "pause_before")
 _AUTH_MARKERS = ("/services/oauth2/", "/identity/oauth/token", "/services/Soap/u login")
 _READ_OPERATIONS = ("read", "list", "describe", "check", "retrieve")
 #: How long a write is held at most (a test that forgets to release must not hang a server thread).
@@ -126,10 +128,10 @@ class WriteGate:
             self._matched += 1
             if self._matched != self._nth:
                 return write
-            if self._mode == "hold_before":
-                write.state, write.drop = "held before", True
+            if self._mode in ("hold_before", "pause_before"):
+                write.state = "held before"
                 self._hold(write)
-                write.state = "dropped unapplied"
+                write.state = "dropped unapplied" if self._mode == "hold_before" else "received"
             else:
                 write.drop = True  # marks it as the armed one for after()
             return write

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-import time
 from typing import Any, Iterator
 
 import pytest
@@ -16,7 +15,7 @@ from provisioner.sandbox.seed import channels_from_manifests
 from provisioner.workflow import connect_session
 
 from make_fixture import main as make_fixture
-from synchelp import BATCH, SERVE, PEOPLE, ServedSandbox, run_sync_cli
+from synchelp import PEOPLE
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "kaltura-salesforce-polls.yaml.j2",
@@ -76,19 +75,3 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
         apply_manifests(box.env())
         seed_people(box)
     return folder / "base.json"
-
-
-@pytest.fixture(scope="session")
-def uninterrupted(base_state: Path, small_data: list[str], tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[tuple[Any, float]]:
-    """The org snapshot after one uninterrupted run of ``small_data`` (and how long it took)."""
-    folder = tmp_path_factory.mktemp("clean")
-    box = ServedSandbox(base_state, folder, *SERVE)
-    try:
-        started = time.monotonic()
-        proc = run_sync_cli(box.env, folder, *BATCH, data=small_data)
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, out + err
-        yield box.snapshot(), time.monotonic() - started
-    finally:
-        box.stop()
