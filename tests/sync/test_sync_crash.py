@@ -133,3 +133,28 @@ def test_a_clean_run_gives_exactly_the_input(base_state: Path, small_data: list[
     assert differences(want, got) == []
     with (tmp_path / "rejects.csv").open(encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == want.refused_rows == 6  # every refused row, with its reason
+
+
+@pytest.mark.parametrize("route", ["POST /rest/v1/activities/external.json", "PATCH /services/data/composite/sobjects/"])
+def test_a_reply_lost_mid_run_is_neither_lost_nor_written_twice(route: str, base_state: Path, small_data: list[str],
+                                                               tmp_path: Path) -> None:
+    """The org applies the write and the connection drops before the reply (no kill): the run goes on or stops
+    saying so, and a re-run ends with exactly the input — write-once activities included."""
+    server = "marketo" if route.startswith("POST /rest") else "salesforce"
+    box = InProcessSandbox(base_state, tmp_path)
+    try:
+        box.admin(server, "POST", "writes", {"nth": 1, "mode": "drop_after", "route": route})
+        codes = []
+        for _ in range(3):
+            proc = run_sync_cli(box.env, tmp_path, *BATCH, data=small_data)
+            out, err = proc.communicate(timeout=120)
+            codes.append(proc.returncode)
+            assert "Traceback" not in out + err
+            if proc.returncode == 0:
+                break
+        assert codes[-1] == 0 and set(codes) <= {0, 1}, codes  # exit 1 (re-run continues) or 0, never a crash
+        [cut] = [w for w in box.admin(server, "GET", "writes")["writes"] if w["state"] == "applied, reply dropped"]
+        assert route in cut["route"]
+        assert differences(_want(small_data), org_content(*box.states())) == []
+    finally:
+        box.stop()
