@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,13 @@ class ServedSandbox:
         self.env_file = folder / "sandbox.env"
         self.proc = subprocess.Popen([sys.executable, "-c", CLI, "sandbox", "serve", "--state", str(self.state),
                                       "--env-file", str(self.env_file), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not (self.env_file.exists() and "MARKETO_ENDPOINT" in self.env_file.read_text()):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("sandbox serve did not start")
-            time.sleep(0.05)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:  # "Serving; ..." comes once the env file is written (no polling)
+            if line.startswith("Serving"):
+                break
+        else:
+            raise RuntimeError("sandbox serve did not start")
         self.env = read_env_file(self.env_file)
 
     def url(self, which: str) -> str:
@@ -79,6 +79,8 @@ class ServedSandbox:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
 
 
 class InProcessSandbox:
