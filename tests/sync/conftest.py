@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -15,7 +16,7 @@ from provisioner.sandbox.seed import channels_from_manifests
 from provisioner.workflow import connect_session
 
 from make_fixture import main as make_fixture
-from synchelp import PEOPLE
+from synchelp import BATCH, PEOPLE, SERVE, ServedSandbox, run_sync_cli
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "kaltura-salesforce-polls.yaml.j2",
@@ -75,3 +76,22 @@ def base_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
         apply_manifests(box.env())
         seed_people(box)
     return folder / "base.json"
+
+
+@pytest.fixture(scope="session")
+def uninterrupted(base_state: Path, small_data: list[str], tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[tuple[Any, float]]:
+    """The org snapshot after one uninterrupted run of ``small_data`` (and how long it took).
+
+    Kept for tests written against it; new tests compare the orgs with :mod:`oracle` instead (what the
+    input says), since a bug present in both runs would pass a run-against-run comparison."""
+    folder = tmp_path_factory.mktemp("clean")
+    box = ServedSandbox(base_state, folder, *SERVE)
+    try:
+        started = time.monotonic()
+        proc = run_sync_cli(box.env, folder, *BATCH, data=small_data)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out + err
+        yield box.snapshot(), time.monotonic() - started
+    finally:
+        box.stop()
