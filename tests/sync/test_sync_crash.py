@@ -82,7 +82,7 @@ def test_killed_at_a_write_then_rerun_ends_with_exactly_the_input(crash: Crash, 
     try:
         box.admin(crash.server, "POST", "writes", {"nth": crash.nth, "mode": crash.mode, "route": crash.route})
         proc = run_sync_cli(box.env, tmp_path, *BATCH, *bulk, data=small_data)
-        gate = box.admin(crash.server, "GET", "writes?wait=60")  # returns when the write is held
+        gate = box.admin(crash.server, "GET", "writes?wait=25")  # returns when the write is held
         held = gate["held"]
         if held is None:
             proc.kill()
