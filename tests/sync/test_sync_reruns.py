@@ -5,15 +5,18 @@ sandbox, fast enough for the mutation-testing selection."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
 from oracle import differences, expected, org_content
-from synchelp import MANIFESTS
+from synchelp import BATCH, MANIFESTS, run_sync_cli
 
+from provisioner.providers.marketo.client import connect
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sync.engine import run_sync
 
@@ -105,3 +108,44 @@ def test_activities_whose_reply_was_lost_are_read_back_not_sent_twice(box: Sandb
     assert not runs[-1].failed
     want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED], batch_rows=20)
     assert differences(want, org_content(_state(box, "salesforce"), _state(box, "marketo"))) == []
+
+
+def test_activities_in_flight_when_a_run_was_killed_are_read_back_by_the_next_run(
+        box: Sandbox, small_data: list[str], tmp_path: Path) -> None:
+    """A real ``provisioner sync`` is killed with its first activities call applied and the reply held (the
+    ledger says 'sent'); the next run reads them back from Marketo instead of adding them again."""
+    gate = f"{box.marketo_url}/__sandbox/writes"
+    requests.post(gate, json={"nth": 1, "mode": "hold_after", "route": "activities/external.json"},
+                  verify=box.ca_bundle, timeout=10).raise_for_status()
+    proc = run_sync_cli({**os.environ, **box.env()}, tmp_path, *BATCH, data=small_data)
+    held = requests.get(gate, params={"wait": 25}, verify=box.ca_bundle, timeout=30).json()["held"]
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert held and held["state"] == "applied, reply held"
+    in_flight = len(_state(box, "marketo")["activities"])
+    assert in_flight > 0  # the killed run's activities are in Marketo
+    requests.post(f"{gate}/release", verify=box.ca_bundle, timeout=10)
+    requests.delete(gate, verify=box.ca_bundle, timeout=10)
+    summary = run_sync(small_data, MANIFESTS, box.env(), ledger_path=str(tmp_path / "ledger.sqlite"),
+                       rejects_path=str(tmp_path / "r2.csv"), batch_rows=int(BATCH[1]))
+    assert not summary.failed
+    want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED], batch_rows=int(BATCH[1]))
+    assert differences(want, org_content(_state(box, "salesforce"), _state(box, "marketo"))) == []
+    assert summary.confirmed.get("mk.activity", 0) == sum(want.mk_activities.values()) - in_flight
+
+
+def test_a_row_marketo_refuses_is_rejected_with_marketos_reason_and_not_sent_again(box: Sandbox,
+                                                                                  tmp_path: Path) -> None:
+    client = connect(box.env())
+    for _ in range(2):  # two leads share the e-mail: Marketo will not pick one (1007)
+        client.post_json("/rest/v1/leads.json", {"action": "createDuplicate", "input": [{"email": WHO}]})
+    data = [_registrations(tmp_path / "x-registrations.csv")]
+    args = dict(ledger_path=str(tmp_path / "ledger.sqlite"), targets=("marketo",))
+    first = run_sync(data, MANIFESTS, box.env(), rejects_path=str(tmp_path / "r1.csv"), **args)
+    assert first.rejected == {"input": 2, "mk.lead": 1, "mk.member": 1}
+    by_target = {target: reason for _, _, target, reason in _rejects(tmp_path / "r1.csv") if target != "all"}
+    assert set(by_target) == {"mk.lead", "mk.member"} and "Multiple lead" in by_target["mk.lead"]
+    assert by_target["mk.member"] == "the Marketo lead could not be upserted"
+    again = run_sync(data, MANIFESTS, box.env(), rejects_path=str(tmp_path / "r2.csv"), **args)
+    assert (again.rejected, again.confirmed, again.skipped) == ({}, {}, 4)  # 2 bad rows, lead and member
+    assert not (tmp_path / "r2.csv").exists()
