@@ -27,6 +27,18 @@ def test_row_time_reads_iso_8601_in_utc(text: str, expected: datetime) -> None:
     assert row_time(_row(time=text)) == expected.timestamp()
 
 
+def test_a_time_without_a_zone_is_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/Chicago")  # the machine's zone, not the tool: UTC must not depend on it
+    time.tzset()
+    try:
+        assert row_time(_row(time="2026-12-01T10:00:00")) == datetime(2026, 12, 1, 10, tzinfo=timezone.utc).timestamp()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.mark.parametrize("text", ["", "   ", "yesterday", "2026-13-45T99:00:00Z"])
 def test_a_missing_or_unreadable_time_falls_back_to_file_order(text: str) -> None:
     assert row_time(_row(time=text)) is None
