@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from .tls import TLSMaterial
+from .writegate import WriteGate
 
 #: Fault kinds the server itself knows how to produce; apps may add their own.
 DROP_BEFORE = "drop_before"  # connection closed before the request is processed
@@ -175,6 +176,7 @@ class SandboxServer:
         self.faults: Counter[str] = Counter()
         self._in_flight = 0
         self.max_in_flight = 0
+        self.writes = WriteGate()  # /__sandbox/writes: hold or cut the Nth write (see writegate)
         self._httpd = _Server((host, port), _make_handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(tls.server_cert), str(tls.server_key))
@@ -335,6 +337,10 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                     server.reset_stats()
                 self._send(Response.json(server.stats()))
                 return
+            if split.path.startswith("/__sandbox/writes"):
+                status, payload = server.writes.admin(request)
+                self._send(Response.json(payload, status))
+                return
             admin = getattr(server.app, "handle_admin", None)
             if admin is not None and split.path.startswith("/__sandbox/"):
                 self._send(admin(request))  # sandbox admin routes: not counted, never faulted
@@ -350,10 +356,15 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
                 if fault and fault != DROP_AFTER:
                     response = server.app.fault_response(fault, request)
                 else:
+                    write = server.writes.before(route)  # may hold here (see writegate)
+                    if write is not None and write.state == "dropped unapplied":
+                        raise _DropConnection()
                     try:
                         response = server.app.handle(request)
                     except Exception as exc:  # an emulator bug must show as a 500, not a hang
                         response = self._error(500, "UNKNOWN_EXCEPTION", f"sandbox: {type(exc).__name__}: {exc}")
+                    if server.writes.after(write, response.status):  # may hold the reply here, then cut it
+                        raise _DropConnection()
                 if fault == DROP_AFTER:
                     raise _DropConnection()
             finally:

@@ -12,7 +12,11 @@ Admin routes on the Salesforce port (no auth, never counted in stats, never faul
 :mod:`provisioner.sandbox.salesforce.admin`): ``GET /__sandbox/stats`` (``DELETE`` resets),
 ``POST /__sandbox/save``, ``GET /__sandbox/state``, ``POST /__sandbox/reset``,
 ``POST /__sandbox/leads/<id>/convert``, ``POST /__sandbox/fields`` (a field added by hand: drift),
-``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``.
+``POST /__sandbox/sessions/expire``, ``POST /__sandbox/limits``, ``GET``/``POST /__sandbox/clock``.
+
+Both emulators run on one clock (``clock=``; the system's, movable forward through
+``POST /__sandbox/clock {"advance": s}`` on either port, by default). A test that runs the tool in
+the same process passes a :class:`~provisioner.clock.FakeClock` here and to the tool's client.
 
 Race mode (``race=True``; ``provisioner sandbox serve --race``): concurrent upserts of one key
 collide the way the vendors' do (Salesforce ``DUPLICATE_VALUE`` / ``UNABLE_TO_LOCK_ROW``);
@@ -29,6 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..clock import Clock, SystemClock
 from .credentials import JWTKeyPair, SalesforceCredentials, demo_credentials, jwt_key_pair
 from .httpserver import SandboxServer, ServerOptions
 from .race import DEFAULT_HOLD_SECONDS, RowLocks
@@ -44,8 +49,9 @@ class Sandbox:
                  state_file: str | Path | None = None, api_daily_limit: int = 100_000,
                  marketo: bool = True, marketo_channels: list[dict[str, Any]] | None = None,
                  race: bool = False, race_hold_seconds: float = DEFAULT_HOLD_SECONDS,
-                 organization_id: str | None = None) -> None:
+                 organization_id: str | None = None, clock: Clock | None = None) -> None:
         self.race, self.race_hold_seconds = race, race_hold_seconds
+        self.clock: Clock = clock or SystemClock()
         self.state_file = Path(state_file) if state_file else None
         if directory is None:
             directory = (self.state_file.with_name(self.state_file.name + ".d") if self.state_file
@@ -74,8 +80,8 @@ class Sandbox:
                                   api_daily_limit=self.api_daily_limit)
         if self.organization_id:
             config.organization_id = self.organization_id
-        self.salesforce_app = SalesforceApp(config, on_save=self.save)
-        self.marketo_app = _make_marketo(self.marketo_channels) if self.want_marketo else None
+        self.salesforce_app = SalesforceApp(config, on_save=self.save, clock=self.clock)
+        self.marketo_app = _make_marketo(self.marketo_channels, self.clock) if self.want_marketo else None
         if self.race:
             for app in (self.salesforce_app, self.marketo_app):
                 if app is not None:
@@ -188,7 +194,7 @@ class Sandbox:
         return self._servers[name]
 
 
-def _make_marketo(extra_channels: list[dict[str, Any]] | None = None) -> Any:
+def _make_marketo(extra_channels: list[dict[str, Any]] | None = None, clock: Clock | None = None) -> Any:
     """A MarketoApp (with extra seeded channels) when :mod:`provisioner.sandbox.marketo` is installed, else None."""
     try:
         from .marketo.app import MarketoApp
@@ -196,10 +202,10 @@ def _make_marketo(extra_channels: list[dict[str, Any]] | None = None) -> Any:
     except ImportError:
         return None
     if not extra_channels:
-        return MarketoApp()
+        return MarketoApp(clock=clock)
     extra = {c["name"] for c in extra_channels}
     channels = [c for c in default_channels() if c["name"] not in extra] + list(extra_channels)
-    return MarketoApp(MarketoConfig(channels=channels))
+    return MarketoApp(MarketoConfig(channels=channels), clock=clock)
 
 
 def _quote(value: str) -> str:

@@ -38,9 +38,9 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def run(box: Sandbox | None, *args: str) -> tuple[int, str]:
+def run(box: Sandbox | None, *args: str, calls_per_20s: int = 100) -> tuple[int, str]:
     """`provisioner ARGS` from the repository root (templates/ and manifests/ as a user has them)."""
-    env = dict(box.env(), MARKETO_MAX_CALLS_PER_20S="100") if box else {}
+    env = dict(box.env(), MARKETO_MAX_CALLS_PER_20S=str(calls_per_20s)) if box else {}
     result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     if box is not None:

@@ -157,7 +157,9 @@ CASES = [
     ("duplicate-status", "a.yaml", statuses("{label: A, default: true, responded: true}", "{label: a} #<"),
      "status 'a' is listed twice"),
     ("endpoint-rest", "a.yaml", MK + "  endpoint: https://123-ABC-456.mktorest.com/rest #<\n",
-     "ends in '/rest'"),
+     "ends in '/rest' (hint: use the domain only: 'https://123-ABC-456.mktorest.com' (Admin > Web Services"),
+    ("endpoint-http", "a.yaml", MK + "  endpoint: http://123-ABC-456.mktorest.com/ #<\n",
+     "the Marketo endpoint must start with https:// (hint: copy it from Admin > Web Services)"),
     ("endpoint-identity", "a.yaml", MK + "  endpoint: https://123-ABC-456.mktorest.com/identity/ #<\n",
      "ends in '/identity'"),
     ("channel-negative-step", "a.yaml", MK + "  channels:\n    - name: C\n      programType: event\n"

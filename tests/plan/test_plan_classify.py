@@ -101,3 +101,13 @@ def test_nested_keyed_lists_give_nested_paths():
     after = {"objects": [{"name": "Event", "fields": [{"name": "score", "length": 5}]}]}
     diff = keyed_diff(before, after, list_keys={"objects": "name", "fields": "name"})
     assert [d.path for d in diff] == ["objects[Event].fields[score].length"]
+
+
+def test_a_keyed_list_added_or_removed_whole_shows_as_the_list_in_its_order():
+    # the plan prints the old and new values: a keyed list must read as the manifest's list, not a dict by key
+    statuses = [{"label": "Sent", "fields": [{"name": "b"}, {"name": "a"}]}, {"label": "Attended", "fields": []}]
+    keys = {"statuses": "label", "fields": "name"}
+    [added] = keyed_diff({}, {"statuses": statuses}, list_keys=keys)
+    assert (added.path, added.op, added.old, added.new) == ("statuses", "add", None, statuses)
+    [removed] = keyed_diff({"statuses": statuses, "n": 1}, {"n": 1}, list_keys=keys)
+    assert (removed.path, removed.op, removed.old, removed.new) == ("statuses", "remove", statuses, None)

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import requests
 
+from provisioner.clock import Clock
 from provisioner.http import make_session
 from provisioner.manifest import load
 from provisioner.manifest.model import ManifestSet, MarketoChannel
@@ -58,9 +59,10 @@ FAST_BUDGET = Budget(calls=100000, window_s=20.0, concurrent=5)
 
 
 @contextlib.contextmanager
-def serving(tls: TLSMaterial, config: MarketoConfig, latency_ms: float = 0.0) -> Iterator[SandboxServer]:
-    """A running sandbox on an ephemeral port."""
-    server = SandboxServer(MarketoApp(config), tls, options=ServerOptions(latency_ms=latency_ms))
+def serving(tls: TLSMaterial, config: MarketoConfig, latency_ms: float = 0.0,
+            clock: Clock | None = None) -> Iterator[SandboxServer]:
+    """A running sandbox on an ephemeral port (on ``clock`` when the test moves time itself)."""
+    server = SandboxServer(MarketoApp(config, clock=clock), tls, options=ServerOptions(latency_ms=latency_ms))
     with server:
         yield server
 
@@ -108,14 +110,16 @@ class Recorder:
 
 
 def client_for(server: SandboxServer, tls: TLSMaterial, budget: Budget | None = None,
-               retry: RetryPolicy | None = None) -> tuple[MarketoClient, Recorder]:
-    """A real client for the sandbox, with a recorder on its session."""
+               retry: RetryPolicy | None = None, clock: Clock | None = None) -> tuple[MarketoClient, Recorder]:
+    """A real client for the sandbox, with a recorder on its session; on the sandbox's own clock by
+    default, so a simulated clock puts both in the same time (rate windows and backoff cost no real wait)."""
     config = server.app.config
     settings = MarketoSettings(server.base_url, config.client_id, config.client_secret, str(tls.ca_cert))
     session = make_session(str(tls.ca_cert), pool_size=20)
     recorder = Recorder()
     session.hooks["response"].append(recorder)
-    return MarketoClient(settings, budget=budget, retry=retry, session=session), recorder
+    return MarketoClient(settings, budget=budget, retry=retry, session=session,
+                         clock=clock or server.app.clock), recorder
 
 
 def plan_for(ms: ManifestSet, client: MarketoClient) -> Plan:

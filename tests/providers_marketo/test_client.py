@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from provisioner.clock import FakeClock
 from provisioner.manifest.model import ManifestSet
 from provisioner.plan import apply_saved_plan, render_apply_report
 from provisioner.providers.marketo.client import MarketoClient, quota_reset_after
@@ -236,14 +237,16 @@ def test_an_untrusted_certificate_fails_at_once_naming_the_ca_variable(tls: TLSM
 
 
 def test_the_window_budget_spaces_calls_out(tls: TLSMaterial, manifests: ManifestSet) -> None:
-    import time
-
-    with serving(tls, seeded_config(manifests)) as server:
-        client, _ = client_for(server, tls, budget=Budget(calls=5, window_s=0.5, concurrent=5))
+    clock = FakeClock()
+    with serving(tls, seeded_config(manifests), clock=clock) as server:
+        client, _ = client_for(server, tls, budget=Budget(calls=5, window_s=20, concurrent=5))
         client.access_token()  # the token call takes one slot: start from a clean window
-        time.sleep(0.5)
-        started = time.monotonic()
-        for _ in range(12):  # 5 now, 5 after 0.5 s, 2 after 1 s
+        clock.advance(20)
+        started, waits = clock.monotonic(), []
+        for _ in range(12):  # 5 now, 5 after 20 s, 2 after 40 s
+            before = clock.monotonic()
             client.get("/rest/asset/v1/channels.json")
-        assert time.monotonic() - started >= 1.0
+            waits.append(round(clock.monotonic() - before, 1))
+        assert waits == [0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 20, 0]
+        assert 40 <= clock.monotonic() - started < 40.1 and client.limiter.waited_s == pytest.approx(40, abs=0.01)
         assert server.stats()["calls"]["by_route"]["GET /rest/asset/v1/channels.json"] == 12

@@ -4,9 +4,9 @@ dropped connections and injected faults survived, and the apply converges every 
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
+from provisioner.clock import SYSTEM_CLOCK, FakeClock, FastClock
 from provisioner.manifest.model import ManifestSet
 from provisioner.plan import render_apply_report, render_plan
 from provisioner.providers.marketo.errors import MarketoError
@@ -20,21 +20,24 @@ from .support import apply_for, client_for, plan_for, seeded_config, serving
 
 def test_budget_above_marketo_limits_every_606_and_615_is_retried(tls: TLSMaterial, manifests: ManifestSet) -> None:
     # The sandbox at Marketo's real limits (100 calls / 20 s, 10 at once); the client allowed far more.
-    with serving(tls, seeded_config(manifests), latency_ms=30) as server:
+    # Both run on one clock 20 times faster than real time: a 20 s window passes in 1 s, while the
+    # threads' backoffs still overlap as they would in real time (a FakeClock would add them up).
+    clock = FastClock(speed=20)
+    with serving(tls, seeded_config(manifests), latency_ms=25, clock=clock) as server:
         client, recorder = client_for(server, tls, budget=Budget(calls=1000, window_s=20, concurrent=40))
         failures: list[BaseException] = []
 
         def other_integration() -> None:  # traffic sharing the instance (and this client) during the apply
             try:
-                for _ in range(6):
+                for _ in range(10):
                     client.get("/rest/asset/v1/channels.json")
             except BaseException as exc:  # noqa: BLE001 - collected and asserted below
                 failures.append(exc)
 
         threads = [threading.Thread(target=other_integration) for _ in range(20)]
+        started = clock.time()
         for t in threads:
             t.start()
-        time.sleep(0.3)  # the window is filling up
         plan = plan_for(manifests, client)
         report = apply_for(plan, client)
         for t in threads:
@@ -47,24 +50,38 @@ def test_budget_above_marketo_limits_every_606_and_615_is_retried(tls: TLSMateri
         assert client.retried["606"] == codes.count("606")
         assert client.retried["615"] == codes.count("615")
         assert render_plan(plan_for(manifests, client)).startswith("No changes.")
+        assert clock.time() - started >= 20  # the 606s were waited out: at least one whole simulated window
+
+
+class TickingClock(FakeClock):
+    """Simulated time that moves ``step`` seconds every time the sandbox reads it (once or twice a call)."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+
+    def time(self) -> float:
+        return self.advance(self.step)
 
 
 def test_a_token_expiring_mid_apply_is_renewed_without_error(tls: TLSMaterial, manifests: ManifestSet) -> None:
-    with serving(tls, seeded_config(manifests, token_ttl_seconds=2), latency_ms=150) as server:
-        client, recorder = client_for(server, tls)
-        started = time.monotonic()
+    # The instance's time runs fast (0.1 s a read, a 2 s token): its tokens expire every ~10 calls, well
+    # before the client (on the real clock) would renew them itself, so the client meets 602 and must renew.
+    clock = TickingClock(step=0.1)
+    with serving(tls, seeded_config(manifests, token_ttl_seconds=2), clock=clock) as server:
+        client, recorder = client_for(server, tls, clock=SYSTEM_CLOCK)
         report = apply_for(plan_for(manifests, client), client)
-        assert time.monotonic() - started > 2.5  # the apply outlives the token's 2 s life
         assert report.ok, render_apply_report(report)
         tokens = {e.reply for e in recorder.exchanges if "/identity/oauth/token" in e.url}
         assert len(tokens) >= 2 and client.token_fetches >= 2
-        assert client.retried["602"] == recorder.codes().count("602")  # any expiry seen was retried
+        assert recorder.codes().count("602") >= 1  # the expiry happened mid-apply...
+        assert client.retried["602"] == recorder.codes().count("602")  # ...and every one was renewed and retried
 
 
 def test_faults_and_dropped_connections_still_converge(tls: TLSMaterial, manifests: ManifestSet) -> None:
     # 20 % of calls fail: HTTP 502, 604/606/608/611/615/713, or a connection dropped before or after
     # the request was processed (a write that landed but whose reply was lost is found by re-reading).
-    app = MarketoApp(seeded_config(manifests))
+    app = MarketoApp(seeded_config(manifests), clock=FakeClock())  # backoff waits pass in simulated time
     with SandboxServer(app, tls, options=ServerOptions(fault_rate=0.2, seed=4)) as server:
         client, _ = client_for(server, tls)
         try:

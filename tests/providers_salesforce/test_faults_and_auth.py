@@ -115,11 +115,31 @@ def test_missing_credentials_say_what_to_set(manifests: Path) -> None:
     assert "jwt flow is missing SF_PRIVATE_KEY_FILE" in result.output
 
 
-def test_expired_session_is_renewed(org: Sandbox, manifests: Path) -> None:
-    env = org.env()
-    conn = SalesforceConnection.from_env(env)
-    make_session(org.ca_bundle).post(f"{org.salesforce_url}/__sandbox/sessions/expire")
+def _token_requests(org: Sandbox) -> int:
+    return org.stats()["salesforce"]["calls"]["by_route"].get("POST /services/oauth2/token", 0)
+
+
+def _rejected(org: Sandbox, token: str) -> bool:
+    """Whether the org refuses ``token`` now (checked with a raw request, not through the client)."""
+    reply = make_session(org.ca_bundle).get(f"{org.salesforce_url}/services/data/v62.0/limits",
+                                            headers={"Authorization": "Bearer " + token})
+    return reply.status_code == 401 and reply.json()[0]["errorCode"] == "INVALID_SESSION_ID"
+
+
+@pytest.mark.parametrize("how", ["expired by the admin", "its two hours passed"])
+def test_expired_session_is_renewed(how: str, org: Sandbox, manifests: Path) -> None:
+    conn = SalesforceConnection.from_env(org.env())
+    conn.data.query("SELECT Id FROM Campaign")  # logged in, session in use
+    old, logins = conn.sf.session_id, _token_requests(org)
+    assert not _rejected(org, old)
+    http = make_session(org.ca_bundle)
+    if how == "expired by the admin":
+        assert http.post(f"{org.salesforce_url}/__sandbox/sessions/expire").json()["expired"] >= 1
+    else:  # the sandbox's clock moves past the session lifetime: no real wait
+        http.post(f"{org.salesforce_url}/__sandbox/clock", json={"advance": 2 * 3600 + 1}).raise_for_status()
+    assert _rejected(org, old)  # the expiry really happened
     assert conn.data.query("SELECT Id FROM Campaign") == []  # re-logged in transparently
+    assert conn.sf.session_id != old and _token_requests(org) == logins + 1
 
 
 def test_drift_reports_a_field_changed_by_hand(org: Sandbox, manifests: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 import requests
 
+from provisioner.clock import Clock
 from provisioner.http import make_session
 from provisioner.sandbox.httpserver import SandboxServer, ServerOptions
 from provisioner.sandbox.marketo import contract
@@ -17,9 +18,10 @@ from provisioner.sandbox.tls import TLSMaterial
 
 @contextlib.contextmanager
 def serving(tls: TLSMaterial, config: MarketoConfig | None = None,
-            options: ServerOptions | None = None) -> Iterator[SandboxServer]:
-    """A running sandbox server on an ephemeral port for the duration of the block."""
-    app = MarketoApp(config or MarketoConfig())
+            options: ServerOptions | None = None, clock: Clock | None = None) -> Iterator[SandboxServer]:
+    """A running sandbox server on an ephemeral port for the duration of the block (on ``clock``, a
+    :class:`~provisioner.clock.FakeClock` when a test moves time itself)."""
+    app = MarketoApp(config or MarketoConfig(), clock=clock)
     server = SandboxServer(app, tls, options=options)
     try:
         with server:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
+from provisioner.clock import FakeClock
 from provisioner.sandbox.httpserver import ServerOptions
 from provisioner.sandbox.marketo.app import MarketoConfig
 from provisioner.sandbox.marketo.config import ALL_PERMISSIONS
@@ -41,25 +41,39 @@ def test_missing_invalid_and_query_tokens(server, api) -> None:
 
 
 def test_expired_token_gets_602_and_a_new_one_is_issued(tls) -> None:
-    with serving(tls, MarketoConfig(token_ttl_seconds=1)) as server:
+    with serving(tls, MarketoConfig(token_ttl_seconds=60)) as server:  # the sandbox's own clock, moved over HTTP
         api = Api(server, tls)
         old = api.token()
-        time.sleep(1.1)
-        assert error_code(api.get(CHANNELS)) == "602"
-        fresh = api.identity().json()
-        assert fresh["access_token"] != old and fresh["expires_in"] == 1
+        assert api.get(CHANNELS)["success"] is True
+        clock = api.session.post(server.base_url + "/__sandbox/clock", json={"advance": 59.5}, timeout=10).json()
+        assert api.get(CHANNELS)["success"] is True  # half a second of life left: still valid
+        again = api.identity().json()  # under a second left: a new token is issued
+        assert again["access_token"] != old and again["expires_in"] == 60
+        api.session.post(server.base_url + "/__sandbox/clock", json={"advance": 0.5}, timeout=10)
+        assert error_code(api.get(CHANNELS)) == "602"  # the old token, at its expiry
+        moved = api.session.get(server.base_url + "/__sandbox/clock", timeout=10).json()
+        assert moved["time"] - clock["time"] >= 0.5
+        assert api.session.post(server.base_url + "/__sandbox/clock", json={"advance": -1}, timeout=10).status_code == 400
 
 
 def test_rate_limit_606_then_recovers_after_the_window(tls) -> None:
-    with serving(tls, MarketoConfig(rate_limit_calls=3, rate_limit_window_s=1.5)) as server:
+    clock = FakeClock()
+    with serving(tls, MarketoConfig(rate_limit_calls=3, rate_limit_window_s=20), clock=clock) as server:
         api = Api(server, tls)
-        replies = [api.get(CHANNELS) for _ in range(4)]
+        replies = [api.get(CHANNELS) for _ in range(2)]
+        clock.advance(10)
+        replies.append(api.get(CHANNELS))
+        replies.append(api.get(CHANNELS))
         assert all(r["success"] for r in replies[:3])
         assert error_code(replies[3]) == "606"
-        assert replies[3]["errors"][0]["message"] == "Max rate limit '3' exceeded with in '1.5' secs"
+        assert replies[3]["errors"][0]["message"] == "Max rate limit '3' exceeded with in '20' secs"
         assert api.identity().status_code == 200  # identity calls do not count
-        time.sleep(1.55)
-        assert api.get(CHANNELS)["success"] is True
+        clock.advance(9.9)
+        assert error_code(api.get(CHANNELS)) == "606"  # the window is a sliding 20 s: the first two are in it
+        clock.advance(0.1)
+        # the first two left the window; the third (at +10 s) is still in it: two places, not three
+        assert [api.get(CHANNELS)["success"] for _ in range(2)] == [True, True]
+        assert error_code(api.get(CHANNELS)) == "606"
 
 
 def test_concurrency_above_the_limit_gets_615(tls) -> None:

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,13 @@ class ServedSandbox:
         self.env_file = folder / "sandbox.env"
         self.proc = subprocess.Popen([sys.executable, "-c", CLI, "sandbox", "serve", "--state", str(self.state),
                                       "--env-file", str(self.env_file), *extra],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not (self.env_file.exists() and "MARKETO_ENDPOINT" in self.env_file.read_text()):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("sandbox serve did not start")
-            time.sleep(0.05)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:  # "Serving; ..." comes once the env file is written (no polling)
+            if line.startswith("Serving"):
+                break
+        else:
+            raise RuntimeError("sandbox serve did not start")
         self.env = read_env_file(self.env_file)
 
     def url(self, which: str) -> str:
@@ -68,6 +68,10 @@ class ServedSandbox:
     def snapshot(self) -> dict[str, Counter[str]]:
         return org_snapshot(self.admin("salesforce", "GET", "state"), self.admin("marketo", "GET", "state"))
 
+    def states(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Both orgs' state as the sandbox holds it (``GET /__sandbox/state``), not as the tool reads it."""
+        return self.admin("salesforce", "GET", "state"), self.admin("marketo", "GET", "state")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -75,6 +79,31 @@ class ServedSandbox:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+class InProcessSandbox:
+    """A copy of a state file served by an in-process :class:`Sandbox` (no serve subprocess to start), with the
+    same ``env``/``admin``/``states`` as :class:`ServedSandbox`; the sync still runs in its own process."""
+
+    def __init__(self, base_state: Path, folder: Path) -> None:
+        from provisioner.sandbox.runtime import Sandbox
+
+        folder.mkdir(parents=True, exist_ok=True)
+        state = folder / "state.json"
+        shutil.copy(base_state, state)
+        shutil.copytree(base_state.with_name(base_state.name + ".d"), folder / "state.json.d", dirs_exist_ok=True)
+        self.box = Sandbox(state_file=state, latency_ms=float(SERVE[1])).start()
+        self.env = {**os.environ, **self.box.env()}
+
+    url = ServedSandbox.url
+    admin = ServedSandbox.admin
+    snapshot = ServedSandbox.snapshot
+    states = ServedSandbox.states
+
+    def stop(self) -> None:
+        self.box.stop()
 
 
 def run_sync_cli(env: dict[str, str], folder: Path, *extra: str, data: list[str] | None = None

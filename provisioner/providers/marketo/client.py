@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ...http import make_session
 from . import permissions, redact
 from .errors import MarketoError, PermissionMissing, QuotaExceeded, WriteOutcomeUnknown
@@ -55,13 +55,17 @@ class PreflightReport:
 
 
 class MarketoClient:
-    """Authenticated, rate-limited, retrying access to one Marketo instance (thread-safe)."""
+    """Authenticated, rate-limited, retrying access to one Marketo instance (thread-safe).
+
+    ``clock`` times the rate window, the token's life and the waits between retries (tests pass a
+    simulated one shared with the sandbox)."""
 
     def __init__(self, settings: MarketoSettings, budget: Budget | None = None, retry: RetryPolicy | None = None,
-                 session: requests.Session | None = None, timeout_s: float = 60.0) -> None:
+                 session: requests.Session | None = None, timeout_s: float = 60.0, clock: Clock = SYSTEM_CLOCK) -> None:
         redact.install()  # urllib3 logs request lines, the token request's secret included, at DEBUG
         self.settings = settings
-        self.limiter = RateLimiter(budget)
+        self.clock = clock
+        self.limiter = RateLimiter(budget, clock)
         self.retry = retry or RetryPolicy()
         self.session = session or make_session(settings.ca_bundle, pool_size=max(10, self.limiter.budget.concurrent))
         self.timeout_s = timeout_s
@@ -188,7 +192,7 @@ class MarketoClient:
                 delay = self.retry.delay(attempt, code, self._rng)
                 log.info("Marketo %s on %s %s: retrying in %.1fs (attempt %d)", code, method, path, delay, attempt)
                 self._count_retry(code)
-                time.sleep(delay)
+                self.clock.sleep(delay)
                 continue
             maybe_applied = code not in REJECTED_BEFORE_PROCESSING and (
                 code in RETRYABLE_CODES or code.startswith("HTTP 5") or code == "connection")
@@ -248,7 +252,7 @@ class MarketoClient:
     def access_token(self) -> str:
         """The cached token, fetched again when it has (almost) expired."""
         with self._token_lock:
-            if self._token is None or time.monotonic() >= self._token_expires:
+            if self._token is None or self.clock.monotonic() >= self._token_expires:
                 self._fetch_token()
             assert self._token is not None
             return self._token
@@ -267,7 +271,7 @@ class MarketoClient:
         self._token = str(data["access_token"])
         self.api_user = str(data.get("scope") or "") or None
         # renew a little before expiry: 10 % of the life, at most a minute
-        self._token_expires = time.monotonic() + life - min(60.0, life * 0.1)
+        self._token_expires = self.clock.monotonic() + life - min(60.0, life * 0.1)
         self.token_fetches += 1
 
     # -- statistics ----------------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import collections
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
+
+from ...clock import SYSTEM_CLOCK, Clock
 
 #: Marketo's documented limits: 100 calls per 20 s and 10 concurrent per instance. The defaults use all of
 #: them (a sync is an instance's biggest consumer); MARKETO_MAX_CALLS_PER_20S / MARKETO_MAX_CONCURRENT lower
@@ -32,10 +33,11 @@ class RateLimiter:
 
     A call occupies its window slot from when it is sent until ``window_s`` after its reply: Marketo counts
     a call when it arrives, somewhere between the two, so counting from the reply never lets the server
-    see more than ``calls`` in any window of its own (no 606 even at the full documented rate).
+    see more than ``calls`` in any window of its own (no 606 even at the full documented rate). The window
+    is measured and waited out on ``clock`` (tests pass a simulated one: no real waits).
     """
 
-    def __init__(self, budget: Budget | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, budget: Budget | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.budget = budget or Budget()
         self._clock = clock
         self._sent: collections.deque[list[float | None]] = collections.deque()  # [reply time]; None in flight
@@ -51,12 +53,12 @@ class RateLimiter:
             try:
                 yield
             finally:
-                entry[0] = self._clock()
+                entry[0] = self._clock.monotonic()
 
     def _take_window_slot(self) -> list[float | None]:
         while True:
             with self._lock:
-                now = self._clock()
+                now = self._clock.monotonic()
                 while self._sent and self._sent[0][0] is not None and now - self._sent[0][0] >= self.budget.window_s:
                     self._sent.popleft()
                 # Ended calls anywhere in the queue whose window passed no longer count.
@@ -68,4 +70,4 @@ class RateLimiter:
                 ends = [e[0] for e in self._sent if e[0] is not None and now - e[0] < self.budget.window_s]
                 wait = (self.budget.window_s - (now - min(ends)) + 0.001) if ends else _IN_FLIGHT_POLL_S
             self.waited_s += wait
-            time.sleep(wait)
+            self._clock.sleep(wait)

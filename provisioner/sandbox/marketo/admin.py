@@ -8,16 +8,17 @@ demo can drive the tool through situations the API alone cannot create:
 - ``POST /__sandbox/tokens/expire``: every issued token expires now (clients get 602).
 - ``POST /__sandbox/limits``: JSON with any of ``rate_limit_calls``, ``rate_limit_window_s``,
   ``max_concurrent``, ``daily_quota``, ``permissions`` (a list): change them at run time.
+- ``GET``/``POST /__sandbox/clock``: read the clock, or ``{"advance": seconds}`` (see :mod:`..clockroute`).
 - ``POST /__sandbox/channels``: JSON channel ``{name, applicableProgramType, progressionStatuses}``:
   create or replace it, as an admin does in Admin > Tags (the API cannot).
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..clockroute import clock_reply
 from ..httpserver import Request, Response
 from .config import ChannelFileError, checked_channel
 from .state import new_state, now_iso
@@ -42,6 +43,8 @@ def handle_admin(app: "MarketoApp", request: Request) -> Response:
             return Response.json({"expired": _expire_tokens(app)})
         if route == ("POST", "/__sandbox/limits"):
             return Response.json(_set_limits(app, _body(request)))
+        if request.path == "/__sandbox/clock":
+            return clock_reply(app.clock, request)
         if route == ("POST", "/__sandbox/channels"):
             return Response.json(_put_channel(app, _body(request)))
     except (ValueError, TypeError, ChannelFileError) as exc:
@@ -58,7 +61,7 @@ def _body(request: Request) -> dict[str, Any]:
 
 def _expire_tokens(app: "MarketoApp") -> int:
     with app.lock:
-        past = time.time() - 1
+        past = app.clock.time() - 1
         for token in app.state["tokens"].values():
             token["expires_at"] = min(token["expires_at"], past)
         app.forget_current_token()

@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from ...clock import Clock, SystemClock
 from ..httpserver import Request, Response
 from . import errors
 from .admin import handle_admin
@@ -53,8 +54,11 @@ class MarketoApp:
     #: Every operation served (the contract test enumerates it).
     routes: tuple[Route, ...] = ROUTES
 
-    def __init__(self, config: MarketoConfig | None = None, ui_url: str = "https://app-sandbox.marketo.com") -> None:
+    def __init__(self, config: MarketoConfig | None = None, ui_url: str = "https://app-sandbox.marketo.com",
+                 clock: Clock | None = None) -> None:
         self.config = config or MarketoConfig()
+        #: Token lifetimes, the rate window and the quota day run on it (``/__sandbox/clock`` moves it).
+        self.clock: Clock = clock or SystemClock()
         self.ui_url = ui_url
         self.lock = threading.RLock()
         self.state: dict[str, Any] = new_state(self.config.channels)
@@ -189,7 +193,7 @@ class MarketoApp:
         if not (hmac.compare_digest(client_id.encode(), self.config.client_id.encode())
                 and hmac.compare_digest(secret.encode(), self.config.client_secret.encode())):
             return Response.json({"error": "unauthorized", "error_description": "Bad client credentials"}, 401)
-        now = time.time()
+        now = self.clock.time()
         with self.lock:
             if self._current_token is None or self._current_token[1] - now < 1:
                 token = f"{uuid.uuid4()}:sbx"
@@ -216,7 +220,7 @@ class MarketoApp:
         known = self.state["tokens"].get(_digest(token))
         if known is None:
             raise ApiError.of(errors.INVALID_TOKEN)
-        if known["expires_at"] <= time.time():
+        if known["expires_at"] <= self.clock.time():
             raise ApiError.of(errors.EXPIRED_TOKEN)
 
     # -- limits ------------------------------------------------------------------------
@@ -224,13 +228,13 @@ class MarketoApp:
         """Concurrency (615), rolling rate window (606) and daily quota (607); admitted calls count."""
         if request.in_flight > self.config.max_concurrent:
             raise ApiError.of(errors.CONCURRENCY)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         while self._window and now - self._window[0] >= self.config.rate_limit_window_s:
             self._window.popleft()
         if len(self._window) >= self.config.rate_limit_calls:
             raise ApiError("606", errors.rate_limit_message(self.config.rate_limit_calls,
                                                             self.config.rate_limit_window_s))
-        today = _dt.datetime.now(_CST).date()
+        today = _dt.datetime.fromtimestamp(self.clock.time(), _CST).date()
         if today != self._quota_day:
             self._quota_day, self._quota_used = today, 0
         if self._quota_used >= self.config.daily_quota:

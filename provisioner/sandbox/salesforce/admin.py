@@ -11,6 +11,7 @@ No authentication (the sandbox listens on 127.0.0.1 only); never counted in stat
 - ``POST /__sandbox/fields``                 add a custom field by hand (drift): body
   ``{"object": "Lead", "metadata": {"fullName": "Foo__c", "type": "Text", "length": 20, "label": "Foo"}}``
 - ``POST /__sandbox/sessions/expire``        expire every access token (clients must re-authenticate)
+- ``GET|POST /__sandbox/clock``              read the clock, or ``{"advance": seconds}`` (sessions expire on it)
 - ``POST /__sandbox/limits``                 body ``{"api_daily_limit": N, "api_usage": N}`` (either key)
 - ``POST /__sandbox/bulk/states``            body ``{"states": ["Failed", "Aborted", "Weird"]}``: the next Bulk
   API 2.0 ingest jobs closed end in these states, one each (see ``BulkService.force_states``)
@@ -22,6 +23,7 @@ import datetime as _dt
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..clockroute import clock_reply
 from ..httpserver import Request, Response
 from .metadata_rules import check_custom_field, field_def
 from .store import OrgStore
@@ -59,6 +61,8 @@ class AdminRoutes:
             return self._convert(parts[1], body or {})
         if parts == ["fields"] and m == "POST":
             return self._add_field(body or {})
+        if parts == ["clock"]:
+            return clock_reply(self.app.auth.clock, request)
         if parts == ["sessions", "expire"] and m == "POST":
             return Response.json({"expired": self.app.auth.expire_all()})
         if parts == ["bulk", "states"] and m == "POST":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ...clock import Clock
 from ..credentials import SalesforceCredentials, demo_credentials
 from ..httpserver import Request, Response
 from ..race import RowLocks
@@ -53,11 +54,11 @@ class SalesforceApp:
     fault_kinds: tuple[str, ...] = faults.FAULT_KINDS
 
     def __init__(self, config: SalesforceConfig | None = None,
-                 on_save: Callable[[], str | None] | None = None) -> None:
+                 on_save: Callable[[], str | None] | None = None, clock: Clock | None = None) -> None:
         self.config = config or SalesforceConfig()
         self.store = OrgStore(api_daily_limit=self.config.api_daily_limit)
         self.auth = Authenticator(self.config.credentials, self.config.jwt_certificate, self.config.session_seconds,
-                                  self.config.organization_id)
+                                  self.config.organization_id, clock)
         self.metadata = MetadataService(self.store, self.auth)
         self.rest = RestService(self.store, self.auth, race=self.config.race)
         self.admin_routes = AdminRoutes(self, on_save)

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import jwt
 from cryptography import x509
 
+from ...clock import Clock, SystemClock
 from ..credentials import SalesforceCredentials
 from ..httpserver import Request, Response
 from . import soap
@@ -46,9 +46,11 @@ class Authenticator:
     """Issues and checks sessions for one org (thread-safe)."""
 
     def __init__(self, credentials: SalesforceCredentials, jwt_certificate: Path | None,
-                 session_seconds: float = DEFAULT_SESSION_SECONDS, organization_id: str = ORG_ID) -> None:
+                 session_seconds: float = DEFAULT_SESSION_SECONDS, organization_id: str = ORG_ID,
+                 clock: Clock | None = None) -> None:
         self.credentials = credentials
         self.organization_id = organization_id
+        self.clock: Clock = clock or SystemClock()  # sessions expire on it (``/__sandbox/clock`` moves it)
         self.session_seconds = session_seconds
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
@@ -61,7 +63,7 @@ class Authenticator:
     # -- sessions ---------------------------------------------------------------
     def _issue(self) -> Session:
         token = f"{self.organization_id[:15]}!AQ{secrets.token_urlsafe(72)}"
-        now = time.time()
+        now = self.clock.time()
         session = Session(token, API_USER_ID, now, now + self.session_seconds)
         with self._lock:
             self._sessions[token] = session
@@ -73,7 +75,7 @@ class Authenticator:
             return None
         with self._lock:
             session = self._sessions.get(token)
-            if session and session.expires_at <= time.time():
+            if session and session.expires_at <= self.clock.time():
                 del self._sessions[token]
                 return None
             return session
