@@ -125,13 +125,20 @@ def test_stateful_sequences_along_inferred_links(index: int, call_kwargs: dict[s
     Sequences.run(settings=settings(FAST, max_examples=4, stateful_step_count=4))
 
 
-def test_every_emulated_operation_was_generated_and_none_failed() -> None:
-    """The run's figures: every route of the sandbox is a documented operation and got generated requests."""
+def test_every_emulated_operation_is_a_documented_one() -> None:
+    """Every route of the sandbox is an operation of Adobe's documents, so each gets generated requests above
+    (each of those tests asserts its own requests were made, answered without 5xx and as documented; the
+    figures print when the module ran in full, in whatever order: see :func:`_figures`)."""
     assert set(OPERATIONS) == {f"{m} {p}" for m, p in EMULATED}
-    missing = [label for label in OPERATIONS if TALLY[label]["total"] == 0]
-    assert missing == []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _figures() -> Iterator[None]:
+    """After the module's tests, whatever their order: the run's figures, which must add up."""
+    yield
     totals = sum(TALLY.values(), collections.Counter())
     assert totals["total"] == totals["strict"] + totals["tolerated"] + totals["failures"]
-    print(f"\nschemathesis: {len(OPERATIONS)} operations, {totals['total']} requests: {totals['strict']} valid "
-          f"against the documents, {totals['tolerated']} with a documented live-API difference, "
-          f"{totals['failures']} Marketo failure replies; 0 x 5xx, 0 schema violations")
+    ran = [label for label in OPERATIONS if TALLY[label]["total"]]
+    print(f"\nschemathesis: {len(ran)} of {len(OPERATIONS)} operations, {totals['total']} requests: "
+          f"{totals['strict']} valid against the documents, {totals['tolerated']} with a documented live-API "
+          f"difference, {totals['failures']} Marketo failure replies; 0 x 5xx, 0 schema violations")

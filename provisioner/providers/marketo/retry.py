@@ -15,13 +15,14 @@ RETRYABLE_CODES = frozenset({"502", "604", "606", "608", "611", "615", "713", "7
 #: raised as WriteOutcomeUnknown for the caller to re-read (see resources/common.write_verified).
 REJECTED_BEFORE_PROCESSING = frozenset({"601", "602", "606", "608", "615", "1016", "1029", "connect"})
 TOKEN_CODES = frozenset({"601", "602"})
-RATE_CODES = frozenset({"606"})
+RATE_CODES = frozenset({"606", "615"})  # the 20 s window and the 10-at-once limit: both free up by waiting
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Attempts and delays. A 606 means Marketo's 20 s window is full: it is retried more often, with
-    waits of a few seconds (long enough not to burn calls, short enough to use the window as it frees)."""
+    """Attempts and delays. A 606 means Marketo's 20 s window is full, a 615 that 10 calls are already in
+    flight (other integrations share both): they are retried more often, with waits of a few seconds (long
+    enough not to burn calls, short enough to use the window or a slot as it frees)."""
 
     max_attempts: int = 8
     rate_max_attempts: int = 12
