@@ -74,6 +74,8 @@ class MarketoSink(SinkBase):
         self.missing: dict[str, str] = {}  # session → why it has no program (the rows' reject reason)
         self.planned_programs: list[str] = []  # dry run: programs the sessions policy would create
         self._program_names: list[str] | None = None
+        self._by_lower: dict[str, tuple[str, int]] = {}  # programs seen by browsing: lower-cased name -> (name, id)
+        self._browsed_all = False
         self._activity_type: int | None = None
         self._template: list[Any] | None = None  # the template program, looked up once
         self.counts: dict[str, int] = {"leads upserted": 0}
@@ -228,17 +230,24 @@ class MarketoSink(SinkBase):
     def ensure_programs(self, items: list[Item]) -> None:
         """A program per session: found by name; a missing one is cloned from the template program into its
         folder only when the sessions policy says so (:func:`.policy.may_create`), else its rows are rejected
-        with the nearest existing program name as a hint."""
+        with the nearest existing program name as a hint. Names are looked up by browsing the instance's
+        programs, 200 a page, before any ``byName`` call: one call finds many sessions' programs."""
+        wanted = {item.row.data["session"] for item in items} - set(self.programs)
+        if wanted:
+            self._browse_programs(wanted)
         for item in items:
             name = item.row.data["session"]
             if name in self.programs:
                 continue
-            found = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
-            same = None if found else policy.same_name(name, self.program_names())  # names are case-insensitive
-            if same:
-                found = self.client.get("/rest/asset/v1/program/byName.json", {"name": same})
-            if found:
-                self.programs[name] = int(found[0]["id"])
+            hit = self._by_lower.get(name.lower())  # names are case-insensitive in Marketo
+            if hit is None and not self._browsed_all:
+                found = self.client.get("/rest/asset/v1/program/byName.json", {"name": name})
+                same = None if found else policy.same_name(name, self.program_names())
+                if same:
+                    found = self.client.get("/rest/asset/v1/program/byName.json", {"name": same})
+                hit = (found[0]["name"], int(found[0]["id"])) if found else None
+            if hit is not None:
+                self.programs[name] = hit[1]
                 continue
             refused = policy.may_create(self.config.sessions, item.row.data)
             if refused is not None:
@@ -252,6 +261,22 @@ class MarketoSink(SinkBase):
             self.programs[name] = self._clone_program(name)
             if self.programs[name] is None:
                 self.missing[name] = f"no Marketo program {name!r} and the template could not be cloned"
+
+    def _browse_programs(self, wanted: set[str]) -> None:
+        """Read programs page by page until every ``wanted`` name is seen or the last page is read, but never
+        more pages than the ``byName`` calls they replace (a large instance: the rest is read by name)."""
+        if self._browsed_all:
+            return
+        pages = self.client.browse("/rest/asset/v1/programs.json")
+        for read, page in enumerate(pages, start=1):
+            for program in page:
+                if program.get("name"):
+                    self._by_lower.setdefault(program["name"].lower(), (program["name"], int(program["id"])))
+            if len(page) < 200:
+                self._browsed_all = True
+                return
+            if all(w.lower() in self._by_lower for w in wanted) or read >= len(wanted):
+                return
 
     def with_program(self, items: list[Item]) -> list[Item]:
         """The items whose session has a program; the others are rejected with the reason (and hint)."""
@@ -267,12 +292,14 @@ class MarketoSink(SinkBase):
     def program_names(self) -> list[str]:
         """Names of the instance's programs (first 2,000), read once, for "did you mean" hints."""
         if self._program_names is None:
-            self._program_names = []
-            for offset in range(0, 2000, 200):
-                page = self.client.get("/rest/asset/v1/programs.json", {"maxReturn": 200, "offset": offset}) or []
-                self._program_names += [p["name"] for p in page if p.get("name")]
-                if len(page) < 200:
-                    break
+            if self._browsed_all:
+                self._program_names = [name for name, _ in self._by_lower.values()]
+            else:
+                self._program_names = []
+                for page in self.client.browse("/rest/asset/v1/programs.json"):
+                    self._program_names += [p["name"] for p in page if p.get("name")]
+                    if len(self._program_names) >= 2000:
+                        break
         return self._program_names
 
     def _clone_program(self, name: str) -> int | None:

@@ -3,8 +3,6 @@ says when to resume; the next finishes; nothing is lost or duplicated."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
 
 import pytest
@@ -39,13 +37,15 @@ def test_quota_stop_then_resume_under_faults(base_state: Path, small_data: list[
         box.stop()
 
 
+@pytest.mark.timeout(240)  # up to 12 runs of a subprocess under half the calls failing: slow by design
 @pytest.mark.parametrize("rate,seed", [(0.3, 1), (0.5, 4)])  # 0.5/4: a lost Lead create read back
 def test_exit_code_is_honest_under_heavy_faults(rate: float, seed: int, base_state: Path, small_data: list[str],
-                                                uninterrupted: Any, tmp_path: Path) -> None:
+                                                tmp_path: Path) -> None:
     """Dropped connections (before and after the org applied the request), 5xx and concurrency limits on a
     share of all calls: no traceback, exit 0 only when the orgs hold every row exactly once, exit 1 with a
     'run again' line otherwise, and re-runs converge."""
-    expected, _ = uninterrupted
+    want = expected(small_data, existing_contacts=["shared.person@example.com"],
+                    existing_leads=["shared.person@example.com"], batch_rows=int(BATCH[1]))
     box = ServedSandbox(base_state, tmp_path, "--fault-rate", str(rate), "--seed", str(seed), "--latency-ms", "1")
     try:
         codes = []
@@ -59,9 +59,7 @@ def test_exit_code_is_honest_under_heavy_faults(rate: float, seed: int, base_sta
                 break
             assert "run the same command again" in out or "run again" in out + err, out + err
         assert codes[-1] == 0, codes
-        snap = box.snapshot()
-        assert duplicates(snap) == {}
-        for kind in expected:
-            assert snap[kind] == expected[kind], kind
+        assert duplicates(box.snapshot()) == {}
+        assert differences(want, org_content(*box.states())) == []  # what the input says, nothing twice
     finally:
         box.stop()
