@@ -15,6 +15,9 @@ import os
 import re
 from pathlib import Path
 
+from .redaction import RedactingFilter
+from .redaction import redact as secrets_redacted
+
 #: An e-mail address as text or URL-encoded (``%40``), quoted in SOQL or not.
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'!#$&*/=?^`{|}~-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 #: The SOQL of a query URL (``/query/?q=SELECT ...``), up to the next parameter or the end of the URL.
@@ -25,22 +28,20 @@ _SECRETS = re.compile(r"((?:client_secret|access_token)=)[^&\s\"']+", re.IGNOREC
 
 
 def redact(text: str) -> str:
-    """``text`` with query URLs' SOQL, WHERE clauses, e-mail addresses and secret parameters masked."""
+    """``text`` with query URLs' SOQL, WHERE clauses and e-mail addresses masked, and every secret
+    :func:`provisioner.redaction.redact` knows (tokens, client secrets, URL userinfo)."""
     text = _SOQL_PARAM.sub(r"\1<query redacted>", text)
     text = _SOQL_WHERE.sub(r"\1 <redacted>", text)
     text = _SECRETS.sub(r"\1***", text)
-    return _EMAIL.sub("<e-mail>", text)
+    return secrets_redacted(_EMAIL.sub("<e-mail>", text))
 
 
-class PersonalDataFilter(logging.Filter):
-    """Rewrites each record's message through :func:`redact` before any handler sees it."""
+class PersonalDataFilter(RedactingFilter):
+    """Rewrites each record's message through :func:`redact` (personal data and secrets) before any handler
+    sees it."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
+    def __init__(self) -> None:
+        super().__init__(mask=redact)
 
 
 LOGGERS = ("urllib3.connectionpool", "simple_salesforce", "zeep", "provisioner")

@@ -18,7 +18,7 @@ import logging
 import re
 import sys
 import threading
-from typing import Any, Iterable, Mapping, TextIO
+from typing import Any, Callable, Iterable, Mapping, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
@@ -87,11 +87,15 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a log record's message (arguments merged) through :func:`redact`."""
+    """Rewrites a log record's message (arguments merged) through ``mask`` (:func:`redact` by default)."""
+
+    def __init__(self, mask: Callable[[str], str] | None = None) -> None:
+        super().__init__()
+        self.mask = mask or redact
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = redact(message)
+        masked = self.mask(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
