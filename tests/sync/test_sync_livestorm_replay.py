@@ -88,7 +88,8 @@ def test_replay_views_land_in_their_own_field_and_a_rerun_writes_nothing(box: An
     summary = run_sync([regs, replays], MANIFESTS, sandbox.env(), **args)
     assert summary.rejected == {}
     assert summary.confirmed == {"sf.member": 3, "sf.replay": 3}
-    assert _members(sandbox) == {
+    mine = {"ann@example.com", "bob@example.com", "known.contact@example.com", "cy@example.com"}
+    assert {k: v for k, v in _members(sandbox).items() if k[1] in mine} == {  # the module's org is shared
         (LIVE, "ann@example.com"): ("Attended", None, "Lead"),
         (LIVE, "bob@example.com"): ("Not attended", "replay watched", "Lead"),
         (LIVE, "known.contact@example.com"): ("Registered", "replay watched 100%", "Contact"),
