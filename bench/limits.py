@@ -16,6 +16,11 @@ SF_URI_BYTES = 16_384
 #: The same 16,384 bytes bound the URI and the request headers together (431 past it); a request's own
 #: headers (Host, Authorization: Bearer <token>, Accept, User-Agent...) take about this many.
 SF_HEADER_BYTES = 512
+#: A SOQL statement is at most 100,000 characters; one that does not fit a GET URI travels in the body of
+#: a Composite call, which takes up to 5 query subrequests (of its 25).
+#: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite.htm
+SF_SOQL_CHARS = 100_000
+SF_COMPOSITE_QUERIES = 5
 #: Query results come back 2,000 records a page (nextRecordsUrl for the rest).
 SF_QUERY_PAGE = 2_000
 #: Bulk API 2.0 ingest: one job takes up to 100 MB of CSV (150,000,000 characters after base64).
