@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from ..shipped import shipped
+from .common import echo_json, format_option
 
 #: Which shipped manifests each (source, target) needs; a Sync manifest needs every target it names.
 MANIFESTS = {
@@ -130,14 +131,15 @@ def write_scaffold(directory: Path, files: list[ScaffoldFile]) -> tuple[list[str
               help="Event platform (repeatable; default kaltura).")
 @click.option("--target", "targets", type=click.Choice(TARGETS), multiple=True,
               help="CRM to set up (repeatable; default every target the sources ship manifests for).")
-def init(directory: str, sources: tuple[str, ...], targets: tuple[str, ...]) -> None:
+@format_option
+def init(directory: str, sources: tuple[str, ...], targets: tuple[str, ...], fmt: str) -> None:
     """Scaffold an integration repository in DIRECTORY (default: here): manifests, sessions.csv,
     .env.example, a pre-commit configuration and a GitHub Actions workflow.
 
     Files that exist are skipped and listed, never overwritten: running it again is safe.
 
     \b
-    Exit codes: 0 done (also when everything was already there), 2 usage error.
+    Exit codes: 0 done (also when everything was already there), 64 usage error.
     """
     sources = sources or ("kaltura",)
     targets = targets or tuple(t for t in TARGETS if any((s, t) in MANIFESTS for s in sources))
@@ -146,6 +148,10 @@ def init(directory: str, sources: tuple[str, ...], targets: tuple[str, ...]) -> 
     if root.exists() and not root.is_dir():
         raise click.UsageError(f"{directory} is a file, not a folder")
     created, skipped = write_scaffold(root, files)
+    if fmt == "json":
+        echo_json("init", {"directory": str(root), "created": [str(p) for p in created],
+                           "skipped": [str(p) for p in skipped], "notes": list(notes)})
+        return
     for path in created:
         click.echo(f"created  {root / path}")
     for path in skipped:

@@ -98,3 +98,14 @@ def test_the_scaffolded_repository_works_with_its_own_tools(tmp_path: Path, monk
     sessions = (tmp_path / "sessions.csv").read_text().splitlines()
     assert len(list((tmp_path / "events").glob("*.yaml"))) == len(sessions) - 1
     assert CliRunner().invoke(cli, ["validate", "manifests", "events"]).exit_code == 0
+
+
+def test_json_output_lists_what_was_created_and_what_was_left_alone(tmp_path: Path) -> None:
+    import json
+
+    first = json.loads(init(str(tmp_path), "--format", "json").output)
+    assert first["version"] == 1 and first["command"] == "init" and first["skipped"] == []
+    on_disk = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert sorted(first["created"]) == on_disk  # exactly the files it wrote
+    again = json.loads(init(str(tmp_path), "--format", "json").output)
+    assert again["created"] == [] and sorted(again["skipped"]) == on_disk
