@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from terminal import on_a_terminal
 
 from provisioner.sandbox.runtime import Sandbox
 
@@ -47,25 +44,9 @@ def test_event_new_json(box: Sandbox, tmp_path: Path) -> None:
 def _on_a_terminal(box: Sandbox, tmp_path: Path, *extra: str) -> str:
     """Run `event new` with stderr on a pseudo-terminal; return what the terminal showed."""
     sessions = write_sessions(tmp_path / "s.csv", _rows(f"Progress{len(extra)} Session", 3))
-    master, slave = pty.openpty()
-    env = dict(os.environ, **box.env(), MARKETO_MAX_CALLS_PER_20S="100", COLUMNS="120")
-    with open(tmp_path / "stdout.txt", "w") as stdout:
-        proc = subprocess.Popen([sys.executable, "-c", "from provisioner.cli import main; main()", "event", "new",
-                                 "kaltura-event", "--sessions", str(sessions), "--auto-approve", *extra],
-                                cwd=REPO, env=env, stdout=stdout, stderr=slave, stdin=subprocess.DEVNULL)
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed: the process ended
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, (tmp_path / "stdout.txt").read_text()
-    return shown.decode("utf-8", "replace")
+    return on_a_terminal(["event", "new", "kaltura-event", "--sessions", str(sessions), "--auto-approve", *extra],
+                         dict(box.env(), MARKETO_MAX_CALLS_PER_20S="100", COLUMNS="120"), REPO,
+                         tmp_path / "stdout.txt")
 
 
 def test_progress_shows_rate_and_eta_on_a_terminal(box: Sandbox, tmp_path: Path) -> None:

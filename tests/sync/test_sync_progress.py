@@ -4,13 +4,10 @@ batch ends) and reach every row; on a terminal, a bar with rows/s and an ETA, no
 from __future__ import annotations
 
 import csv
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 from synchelp import MANIFESTS
+from terminal import on_a_terminal
 
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sync.engine import run_sync
@@ -42,27 +39,10 @@ def test_rows_settled_move_with_each_call_within_one_batch(provisioned: tuple[Sa
 
 
 def _on_a_terminal(env: dict[str, str], data: Path, folder: Path, *extra: str) -> str:
-    master, slave = pty.openpty()
-    with open(folder / "stdout.txt", "w") as stdout:
-        proc = subprocess.Popen([sys.executable, "-c", "from provisioner.cli import main; main()", "sync", str(data),
-                                 *[a for m in MANIFESTS for a in ("--manifest", m)], "--only", "salesforce",
-                                 "--ledger", str(folder / f"l{len(extra)}.sqlite"),
-                                 "--rejects", str(folder / f"r{len(extra)}.csv"), *extra],
-                                cwd=folder, env=dict(os.environ, **env, COLUMNS="140"), stdout=stdout, stderr=slave,
-                                stdin=subprocess.DEVNULL)
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed: the process ended
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, (folder / "stdout.txt").read_text()
-    return shown.decode("utf-8", "replace")
+    return on_a_terminal(["sync", str(data), *[a for m in MANIFESTS for a in ("--manifest", m)], "--only", "salesforce",
+                          "--ledger", str(folder / f"l{len(extra)}.sqlite"),
+                          "--rejects", str(folder / f"r{len(extra)}.csv"), *extra],
+                         dict(env, COLUMNS="140"), folder, folder / "stdout.txt")
 
 
 def test_a_terminal_shows_rows_per_second_and_an_eta_and_quiet_shows_none(provisioned: tuple[Sandbox, dict],
