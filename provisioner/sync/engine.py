@@ -173,7 +173,8 @@ class SyncRun:
         for item in self.record(items):
             left = self._outstanding.get(id(item.row), 0) - 1
             self._outstanding[id(item.row)] = left
-            self.summary.rows_done += left == 0
+            if left == 0:  # the row's last write settled
+                self.summary.rows_done += 1
         if not self.dry_run:
             self.ledger.commit()
             self.rejects.flush()
