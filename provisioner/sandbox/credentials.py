@@ -8,6 +8,7 @@ The JWT key pair lives in the sandbox's state directory so an env file can point
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,13 +58,20 @@ class JWTKeyPair:
     certificate: Path
 
 
+@functools.lru_cache(maxsize=1)
+def _process_key() -> rsa.RSAPrivateKey:
+    """One RSA key per process, reused by every new sandbox folder (each still gets its own certificate):
+    generating a 2048-bit key costs 0.1–0.5 s of CPU, and a test run starts hundreds of throwaway sandboxes."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def jwt_key_pair(directory: Path) -> JWTKeyPair:
     """Create (once) and return an RSA key + self-signed certificate for the JWT bearer flow."""
     directory.mkdir(parents=True, exist_ok=True)
     pair = JWTKeyPair(directory / "jwt-private-key.pem", directory / "jwt-cert.pem")
     if pair.private_key.exists() and pair.certificate.exists():
         return pair
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = _process_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "provisioner sandbox connected app")])
     now = _dt.datetime.now(_dt.timezone.utc)
     cert = (

@@ -117,6 +117,9 @@ HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOW
                     413: "REQUEST_ENTITY_TOO_LARGE", 414: "URI_TOO_LONG", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
                     500: "UNKNOWN_EXCEPTION", 501: "NOT_IMPLEMENTED", 505: "HTTP_VERSION_NOT_SUPPORTED"}
 MAX_BODY_BYTES = 200 * 1024 * 1024  # above every vendor's upload limit (Bulk 2.0: 150 MB base64)
+#: How often the serving loop looks for a stop request, so :meth:`SandboxServer.stop` returns within it
+#: (socketserver's default, 0.5 s, made every stop of a sandbox's two servers cost up to a second).
+STOP_POLL_S = 0.02
 
 
 class BadBody(Exception):
@@ -195,8 +198,8 @@ class SandboxServer:
 
     def start(self) -> "SandboxServer":
         """Start serving in a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sandbox:{self.port}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": STOP_POLL_S},
+                                        name=f"sandbox:{self.port}", daemon=True)
         self._thread.start()
         return self
 
