@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from provisioner.clock import WAIT_SCALE_VARIABLE
+
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "kaltura-salesforce-polls.yaml.j2",
                                                     "kaltura-marketo.yaml", "kaltura-sync.yaml")]
@@ -23,6 +25,10 @@ CLI = "from provisioner.cli import main; main()"
 SERVE = ("--latency-ms", "2")  # sandbox serve options of the subprocess tests
 BATCH = ("--batch-rows", "20")  # small batches: many ledger commits, many points to be killed at
 PEOPLE = 30  # small data keeps each run fast; the special people (shared email, converted Lead, o'brien) stay
+#: The sync subprocesses' retry backoff and status polls wait a fiftieth of their time (provisioner.clock):
+#: against the sandbox the full waits only slow the suite (a heavy-fault run waited ~60 s), and no test here
+#: asserts how long a wait lasts. Rate windows are still waited out in full. An env that sets it wins.
+WAIT_SCALE = "50"
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -111,7 +117,8 @@ def run_sync_cli(env: dict[str, str], folder: Path, *extra: str, data: list[str]
     """Start ``provisioner sync`` on ``data`` (the fixture by default) with the ledger and rejects in ``folder``."""
     args = [sys.executable, "-c", CLI, "sync", *(data or DATA), *sum((["--manifest", m] for m in MANIFESTS), []),
             "--ledger", str(folder / "ledger.sqlite"), "--rejects", str(folder / "rejects.csv"), *extra]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, env={WAIT_SCALE_VARIABLE: WAIT_SCALE, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
 
 
 GENERATED = {"Id", "IsDeleted", "SystemModstamp", "OwnerId", "membershipDate", "updatedAt", "createdAt",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -145,18 +144,19 @@ class BulkImporter:
 
         Each round polls in submission order and stops at the first import still busy (the queue is
         first in, first out), so waiting on many imports costs about one status call per round."""
-        delay, deadline = self.poll_s, time.monotonic() + self.timeout_s
+        clock = self.client.clock  # the client's: its waits and its idea of time
+        delay, deadline = self.poll_s, clock.monotonic() + self.timeout_s
         while True:
             active = [i for i in imports if i.active]
             if not active:
                 break
-            time.sleep(delay)
+            clock.sleep(delay)
             for imp in active:  # Marketo's queue is FIFO: once one is still busy, the later ones are too
                 if self.poll(imp).active:
                     break
             if until_one and any(not i.active for i in active):
                 break
-            if time.monotonic() > deadline:
+            if clock.monotonic() > deadline:
                 raise MarketoError("timeout", f"bulk import {active[0].batch_id} still {active[0].status} after "
                                    f"{self.timeout_s:.0f} s", active[0].status_path)
             delay = min(self.poll_cap_s, delay * 2)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any, Callable, Sequence
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ..base import ConnectionError_
 from . import retry
 from .data_client import RecordResult
@@ -30,8 +30,9 @@ class BulkError(Exception):
 class Bulk2Client:
     """Ingest jobs through the connection's simple-salesforce session (same TLS, token and relogin)."""
 
-    def __init__(self, sf: Any, relogin: Any = None, poll_s: float = 0.2, max_poll_s: float = 2.0) -> None:
-        self.sf, self._relogin = sf, relogin
+    def __init__(self, sf: Any, relogin: Any = None, poll_s: float = 0.2, max_poll_s: float = 2.0,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self.sf, self._relogin, self.clock = sf, relogin, clock
         self.poll_s, self.max_poll_s = poll_s, max_poll_s
         self.calls = 0
         #: Called with (job id, object) as soon as a job exists, before its data goes up: e.g. to record it
@@ -116,7 +117,7 @@ class Bulk2Client:
             if info.get("state") == "Open":  # the close was lost: close again
                 info = self._close(job_id)
                 continue
-            time.sleep(delay)
+            self.clock.sleep(delay)
             delay = min(self.max_poll_s, delay * 2)
             info = self._request("GET", f"jobs/ingest/{job_id}").json()
         state = str(info.get("state"))
@@ -138,7 +139,7 @@ class Bulk2Client:
             raise
         delay = self.poll_s
         while info.get("state") in ("UploadComplete", "InProgress"):
-            time.sleep(delay)
+            self.clock.sleep(delay)
             delay = min(self.max_poll_s, delay * 2)
             info = self._request("GET", f"jobs/ingest/{job_id}").json()
         if info.get("state") == "Open":

@@ -8,11 +8,11 @@ to repeat; a write that is not (a REST create) passes ``verify`` to look before 
 from __future__ import annotations
 
 import random
-import time
 from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 import requests
 
+from ...clock import SYSTEM_CLOCK
 from ...privacy import redact
 from ..base import ConnectionError_
 
@@ -57,7 +57,7 @@ def classify(exc: BaseException) -> type[Exception] | None:
 
 def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None = None,
          verify: Callable[[], T | None] | None = None, attempts: int = ATTEMPTS,
-         sleep: Callable[[float], None] = time.sleep) -> T:
+         sleep: Callable[[float], None] = SYSTEM_CLOCK.sleep) -> T:
     """Run ``fn``, retrying transient failures with jittered backoff.
 
     ``verify`` (for writes that are not safe to repeat) is asked after a transient failure
