@@ -3,6 +3,7 @@ usage errors, user errors and Ctrl-C into the documented exit codes. Nothing els
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -10,18 +11,12 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.apply import apply
 from .commands.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_codes_help, interruption
-from .commands.demo import demo
-from .commands.drift import drift
-from .commands.event import event
-from .commands.export import export
-from .commands.init import init
-from .commands.plan import plan
-from .commands.sandbox import sandbox
-from .commands.show import show
-from .commands.sync import sync
-from .commands.validate import validate
+
+#: The commands, each defined in the module of :mod:`provisioner.commands` of its name and imported when it
+#: is used: `provisioner sync` or `sandbox serve` does not import the plan, event and export code (about a
+#: third of a run's start-up, paid by every CLI subprocess the tests start).
+COMMANDS = ("init", "validate", "plan", "apply", "show", "drift", "demo", "sandbox", "export", "sync", "event")
 
 
 class ProvisionerGroup(click.Group):
@@ -47,6 +42,15 @@ class ProvisionerGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(returned if isinstance(returned, int) else EXIT_OK)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(f"{__package__}.commands.{cmd_name}")
+            self.add_command(getattr(module, cmd_name))
+        return super().get_command(ctx, cmd_name)
+
 
 @click.group(cls=ProvisionerGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=exit_codes_help())
@@ -60,10 +64,6 @@ def cli() -> None:
     from .redaction import install_output_guard
 
     install_output_guard(os.environ)  # secrets never reach the terminal or a log, whatever prints them
-
-
-for _command in (init, validate, plan, apply, show, drift, demo, sandbox, export, sync, event):
-    cli.add_command(_command)
 
 
 def main() -> None:
