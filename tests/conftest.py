@@ -30,9 +30,10 @@ def repo() -> Path:
 RACE_HOLD_SECONDS = 5.0
 
 
-@pytest.fixture
-def racing_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+@pytest.fixture(scope="module")
+def racing_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """Both emulated services in race mode: concurrent upserts of one key collide the way the vendors'
-    do (Salesforce DUPLICATE_VALUE / UNABLE_TO_LOCK_ROW; see provisioner/sandbox/race.py)."""
-    with Sandbox(tmp_path / "racing-sandbox", race=True, race_hold_seconds=RACE_HOLD_SECONDS) as box:
+    do (Salesforce DUPLICATE_VALUE / UNABLE_TO_LOCK_ROW; see provisioner/sandbox/race.py). One per test
+    module: tests that share it write records of their own (e.g. a custom object of a unique name)."""
+    with Sandbox(tmp_path_factory.mktemp("racing-sandbox"), race=True, race_hold_seconds=RACE_HOLD_SECONDS) as box:
         yield box
