@@ -13,13 +13,11 @@ the run is reproducible and takes seconds.
 from __future__ import annotations
 
 import collections
+import functools
 from typing import Any, Iterator
 
 import jsonschema
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from provisioner.http import make_session
 from provisioner.sandbox.httpserver import SandboxServer
@@ -37,21 +35,36 @@ FAILURE_ENVELOPE = {"type": "object", "required": ["requestId", "success", "erro
     "errors": {"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}
-FAST = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+#: The operations, as Schemathesis labels them: the sandbox's routes (that each is an operation of the documents
+#: is a test below). Not read from the documents, so collecting this module imports neither Schemathesis nor
+#: Hypothesis (~2-4 s of CPU in every pytest-xdist worker): they are imported when a test here runs.
+LABELS = sorted(f"{method} {path}" for method, path in EMULATED)
 #: Replies per operation: strict (the document's own schema), tolerated (see the module docstring),
 #: failures (a valid failure envelope or HTTP 4xx), and the total.
 TALLY: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
 
 
-def _schemas() -> list[Any]:
+def fast() -> Any:
+    """Bounded, derandomized Hypothesis settings: the run is reproducible and takes seconds."""
+    from hypothesis import HealthCheck, Phase, settings
+
+    return settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+                    phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+
+
+@functools.lru_cache(maxsize=1)
+def schemas() -> list[Any]:
     """The documents (identity, lead database, asset), each narrowed to the operations the sandbox serves."""
+    import schemathesis
+
     return [schemathesis.openapi.from_dict(spec).include(
         lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in EMULATED) for spec in contract.load_specs()]
 
 
-SCHEMAS = _schemas()
-OPERATIONS = {op.label: op for schema in SCHEMAS for op in (r.ok() for r in schema.get_all_operations())}
+@functools.lru_cache(maxsize=1)
+def operations() -> dict[str, Any]:
+    """Every operation of the documents that the sandbox serves, by label."""
+    return {op.label: op for schema in schemas() for op in (r.ok() for r in schema.get_all_operations())}
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +101,8 @@ def check(case: Any, response: Any) -> None:
         jsonschema.validate(data, FAILURE_ENVELOPE)
         TALLY[label]["failures"] += 1
         return
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
     try:
         case.validate_response(response, checks=[response_schema_conformance])
         TALLY[label]["strict"] += 1
@@ -96,11 +111,13 @@ def check(case: Any, response: Any) -> None:
         TALLY[label]["tolerated"] += 1
 
 
-@pytest.mark.parametrize("label", sorted(OPERATIONS))
+@pytest.mark.parametrize("label", LABELS)
 def test_generated_requests_get_no_5xx_and_documented_replies(label: str, call_kwargs: dict[str, Any]) -> None:
-    operation = OPERATIONS[label]
+    from hypothesis import given
 
-    @FAST
+    operation = operations()[label]
+
+    @fast()
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
         check(case, case.call(**call_kwargs))
@@ -113,7 +130,9 @@ def test_generated_requests_get_no_5xx_and_documented_replies(label: str, call_k
 def test_stateful_sequences_along_inferred_links(index: int, call_kwargs: dict[str, Any]) -> None:
     """Create-then-use sequences (a program created, then read, cloned, updated, deleted; a lead synced,
     then its member status set), following the links Schemathesis infers between the emulated operations."""
-    base = SCHEMAS[index].as_state_machine()
+    from hypothesis import settings
+
+    base = schemas()[index].as_state_machine()
 
     class Sequences(base):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
@@ -122,14 +141,14 @@ def test_stateful_sequences_along_inferred_links(index: int, call_kwargs: dict[s
         def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
             check(case, response)
 
-    Sequences.run(settings=settings(FAST, max_examples=4, stateful_step_count=4))
+    Sequences.run(settings=settings(fast(), max_examples=4, stateful_step_count=4))
 
 
 def test_every_emulated_operation_is_a_documented_one() -> None:
     """Every route of the sandbox is an operation of Adobe's documents, so each gets generated requests above
     (each of those tests asserts its own requests were made, answered without 5xx and as documented; the
     figures print when the module ran in full, in whatever order: see :func:`_figures`)."""
-    assert set(OPERATIONS) == {f"{m} {p}" for m, p in EMULATED}
+    assert set(operations()) == set(LABELS)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -138,7 +157,7 @@ def _figures() -> Iterator[None]:
     yield
     totals = sum(TALLY.values(), collections.Counter())
     assert totals["total"] == totals["strict"] + totals["tolerated"] + totals["failures"]
-    ran = [label for label in OPERATIONS if TALLY[label]["total"]]
-    print(f"\nschemathesis: {len(ran)} of {len(OPERATIONS)} operations, {totals['total']} requests: "
+    ran = [label for label in LABELS if TALLY[label]["total"]]
+    print(f"\nschemathesis: {len(ran)} of {len(LABELS)} operations, {totals['total']} requests: "
           f"{totals['strict']} valid against the documents, {totals['tolerated']} with a documented live-API "
           f"difference, {totals['failures']} Marketo failure replies; 0 x 5xx, 0 schema violations")
