@@ -104,7 +104,8 @@ def test_a_programs_channel_must_exist_and_fit_its_type(tmp_path: Path) -> None:
     text = programs("name: A, type: Event, channel: Web", "name: B, type: Default, channel: Nope",
                     "name: C, type: Event with Webinar, channel: Web", "name: D, type: Default, channel: Op")
     expect(tmp_path, text,
-           ("Web}", "channel 'Web' is for webinar programs; program 'A' is of type Event", "use a channel of type event",
+           ("Web}", "channel 'Web' is for webinar programs; program 'A' is of type Event",
+            "use a channel of type event",
             TOOL, 1),
            ("Nope", "program 'B' uses channel 'Nope', which no Marketo manifest declares",
             "declare the channel under spec.channels (it is verified, never written)", TOOL, 1))

@@ -246,7 +246,8 @@ def test_relationship_names_follow_the_developer_name_rules_under_their_own_rule
                   "{name: b, type: Lookup, referenceTo: Lead, relationshipName: Polls__r}",
                   "{name: c, type: Lookup, referenceTo: Lead, relationshipName: Polls_r}")
     expect(tmp_path, text,
-           ("Sessions_", "relationshipName 'Sessions_' ends with an underscore", "remove the trailing underscore", REL, 1),
+           ("Sessions_", "relationshipName 'Sessions_' ends with an underscore", "remove the trailing underscore",
+            REL, 1),
            ("Polls__r", "relationshipName 'Polls__r' ends in the reserved suffix '__r'",
             "write the name without the suffix: 'Polls'; Salesforce adds __r", RESERVED, 1),
            ("Polls_r", "relationshipName 'Polls_r' ends in the reserved suffix '_r'",
@@ -320,7 +321,8 @@ def test_status_labels_are_unique_per_campaign_ignoring_case_and_spaces(tmp_path
     text = statuses("{label: Registered, default: true, responded: true}", "{label: Attended}",
                     "{label: ' attended '}", "{label: ATTENDED}")
     hint = "labels are unique per campaign (case-insensitive); the first is statuses[1]"
-    expect(tmp_path, text, ("' attended '", "status ' attended ' is listed twice on campaign 'Webinar'", hint, STATUS, 1),
+    expect(tmp_path, text,
+           ("' attended '", "status ' attended ' is listed twice on campaign 'Webinar'", hint, STATUS, 1),
            ("ATTENDED", "status 'ATTENDED' is listed twice on campaign 'Webinar'", hint, STATUS, 1))
 
 

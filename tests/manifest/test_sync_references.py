@@ -195,7 +195,8 @@ def test_created_records_need_fallbacks_for_salesforces_required_fields(tmp_path
             "(mapped from 'last_name', which may be empty)", hint.format("LastName"), "sync", 1),
            ("manifest: sf\n", "this sync creates Leads but has no fallback for their required Company",
             hint.format("Company"), "sync", 1))
-    contact = SF + MK + HEAD + SF_TARGET.replace(FALLBACKS, "    matching: {createAs: Contact, fallbacks: {Company: x}}\n")
+    contact = SF + MK + HEAD + SF_TARGET.replace(FALLBACKS,
+                                                 "    matching: {createAs: Contact, fallbacks: {Company: x}}\n")
     expect(tmp_path, contact, ("{createAs", "this sync creates Contacts but has no fallback for their required "
                                "LastName", hint.format("LastName"), "sync", 1))
     good = contact.replace("fallbacks: {Company: x}", "fallbacks: {LastName: x}")
