@@ -68,6 +68,13 @@ def test_a_pasted_endpoint_gets_the_domain_to_use(tmp_path: Path, endpoint: str,
     expect(tmp_path, text, ("http", message, hint, TOOL, 1))
 
 
+def test_an_endpoint_with_a_password_is_refused_without_repeating_it(tmp_path: Path) -> None:
+    text = MK + "  endpoint: https://api-user:s3cret-pw@123-ABC-456.mktorest.com/\n"
+    expect(tmp_path, text, ("https", "the Marketo endpoint carries a user name and password (user:password@host)",
+                            "remove them: 'https://123-ABC-456.mktorest.com'; the API user's credentials come from "
+                            "MARKETO_CLIENT_ID and MARKETO_CLIENT_SECRET, never from a manifest", TOOL, 1))
+
+
 # -- channels and programs ------------------------------------------------------------------------------
 
 def test_channel_statuses_are_unique_and_leave_out_the_built_in_step(tmp_path: Path) -> None:

@@ -285,6 +285,15 @@ def test_two_lookups_may_not_give_their_parent_one_child_relationship_twice(tmp_
         f"{tmp_path / 'm.yaml'}:{at(twice, '{name: a,')[0]}:{at(twice, '{name: a,')[1]})"]
 
 
+def test_a_lookup_without_relationship_name_uses_its_field_name_as_one(tmp_path: Path) -> None:
+    text = fields("{name: a, type: Lookup, referenceTo: Lead, relationshipName: Sessions}",
+                  "{name: Sessions, type: Lookup, referenceTo: Lead}")
+    line, column = at(text, "{name: a")
+    expect(tmp_path, text, ("Sessions, type", "relationshipName 'Sessions' is already a child relationship of Lead "
+                            f"(from CampaignMember.a at {tmp_path / 'm.yaml'}:{line}:{column})",
+                            "give this lookup its own relationshipName", REL, 1))
+
+
 def test_picklist_values(tmp_path: Path) -> None:
     expect(tmp_path, fields("{name: a, type: Picklist}"), ("{", "Picklist field 'a' needs values", "", TOOL, 1))
     text = fields("{name: a, type: Picklist, values: [Live, Replay, live, Other]}")

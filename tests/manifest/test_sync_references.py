@@ -85,6 +85,12 @@ def test_a_sync_whose_references_resolve_is_valid(tmp_path: Path) -> None:
 def test_a_target_without_manifest_uses_the_only_one_of_its_kind(tmp_path: Path) -> None:
     text = SF + MK + HEAD + "  salesforce:\n    campaign: T\n" + FALLBACKS + "  marketo: {channel: Ev}\n"
     assert findings_in(tmp_path, text) == []
+    # and a sync that names no campaign writes the statuses of the only one declared
+    only = text.replace("    campaign: T\n", "") + "  statusMap:\n    - {source: came, salesforce: Attended}\n"
+    assert findings_in(tmp_path, only) == []
+    expect(tmp_path, only.replace("salesforce: Attended}", "salesforce: Came}"),
+           ("Came", "salesforce status 'Came' (for source status 'came') does not exist on the campaign",
+            "add it to the campaign, or map to one of: Registered, Attended", CROSS, 1))
     two = text.replace(HEAD, SF.replace("name: sf", "name: sf2").replace("campaign: T", "campaign: T2") + HEAD)
     expect(tmp_path, two, ("salesforce:\n    campaign", "sync target 'salesforce' does not say which Salesforce "
                            "manifest it uses", "add 'manifest: <metadata.name>'", CROSS, 1))
