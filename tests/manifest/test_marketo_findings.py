@@ -139,6 +139,12 @@ def test_a_bad_api_name_gets_a_name_marketo_takes(tmp_path: Path, name: str, sug
                             "letters, digits and underscores", f"for example '{suggestion}'", API, 1))
 
 
+def test_a_bad_custom_object_api_name_is_named_as_such(tmp_path: Path) -> None:
+    text = custom_object(api_name="Session Engagement")
+    expect(tmp_path, text, ("Session Engagement", "custom object apiName 'Session Engagement' must start with a letter "
+                            "and use only letters, digits and underscores", "for example 'sessionEngagement'", API, 1))
+
+
 def test_custom_object_fields_are_unique_and_links_say_what_they_link(tmp_path: Path) -> None:
     fields = ("        - {name: key, dataType: string}\n        - {name: key, dataType: integer}\n"
               "        - {name: lead, dataType: link}\n"

@@ -140,6 +140,21 @@ def test_the_objects_fields_program_and_types_it_writes_must_be_declared(tmp_pat
            ("poll,", "customObject 'poll' is not declared in 'mk'", "declared: engagement", CROSS, 1))
 
 
+def test_a_campaign_member_object_without_fields_declares_none(tmp_path: Path) -> None:
+    declared = "      fields:\n        - {name: entry_key, type: Text, length: 80, externalId: true, unique: true}\n"
+    bare = SF.replace(declared, "")
+    text = bare + MK + HEAD + SF_TARGET + "    campaignMemberExternalId: entry_key\n"
+    expect(tmp_path, text, ("entry_key\n", "CampaignMember field 'entry_key' is not declared in any Salesforce "
+                            "manifest", "declare it under objects: CampaignMember", CROSS, 1))
+
+
+def test_statuses_are_not_checked_against_a_channel_that_is_not_declared(tmp_path: Path) -> None:
+    """One finding for the missing channel, not one more per mapped status."""
+    text = SF + MK + HEAD + SF_TARGET + "  marketo: {manifest: mk, channel: Web}\n" + \
+        "  statusMap:\n    - {source: a, salesforce: Attended, marketo: Registered}\n"
+    expect(tmp_path, text, ("Web}", "channel 'Web' is not declared in 'mk'", "declared: Ev", CROSS, 1))
+
+
 def test_every_status_it_maps_to_exists_on_the_campaign_or_channel(tmp_path: Path) -> None:
     text = SF + MK + HEAD + SF_TARGET + MK_TARGET + """  statusMap:
     - {source: Registered, salesforce: Registered, marketo: Signed Up}
