@@ -50,7 +50,9 @@ def keyed_diff(
     keys = dict(list_keys or {})
     left = _rekey(dict(before or {}), keys)
     right = _rekey(dict(after or {}), keys)
-    tree = DeepDiff(left, right, view="tree", ignore_numeric_type_changes=True).tree
+    # threshold_to_diff_deeper=0: deepdiff would otherwise report a dict sharing few keys with its old self
+    # (``{}`` before two attributes, say) as one change of the whole, with the empty path ``""``.
+    tree = DeepDiff(left, right, view="tree", ignore_numeric_type_changes=True, threshold_to_diff_deeper=0).tree
 
     found: dict[str, AttributeChange] = {}
     for report_type, levels in tree.items():

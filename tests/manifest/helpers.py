@@ -51,3 +51,11 @@ def write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def findings_in(tmp: Path, text: str, name: str = "m.yaml") -> list[tuple[int, int, str, str, str]]:
+    """``validate --format json`` on ``text``: each finding as ``(line, column, message, hint, rule)``."""
+    path = write(tmp, name, text)
+    _code, report = validate_json(str(path))
+    assert all(f["file"] == str(path) for f in report["findings"]), report
+    return [(f["line"], f["column"], f["message"], f["hint"], f["rule"]) for f in report["findings"]]
