@@ -26,7 +26,8 @@ _STD = "tag:yaml.org,2002:"
 #: libyaml's parser when PyYAML was built with it (10x faster; same nodes and marks).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_STR = _STD + "str"
+_STR, _BOOL, _NULL = _STD + "str", _STD + "bool", _STD + "null"
+_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
 
 
 @dataclass
@@ -93,6 +94,10 @@ class _Converter:
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == _STR:
             return node.value  # most scalars: the constructor would return the same string, 5x slower
+        if node.tag == _BOOL:  # the constructor's own table (yes/no/on/off/true/false), without its overhead
+            return _BOOL_VALUES[node.value.lower()]
+        if node.tag == _NULL:
+            return None
         if node.tag not in _SCALAR_TAGS:
             raise self._bad_tag(node)
         value = self.constructor.construct_object(node, deep=True)
