@@ -176,7 +176,11 @@ class MarketoClient:
                                                     files=files, headers=headers, timeout=self.timeout_s)
                     code, message, value = read_reply(kind, response)
                     if code == WINDOW_FULL:  # every caller pauses, then one probes (see RateLimiter._settle)
-                        pause = self.retry.delay(max(attempt, self.limiter.refusals + 1), code, self._rng)
+                        # The first 606 of a streak waits the whole window: every call this client cannot
+                        # see (another run's, another integration's) made before it has then left the
+                        # window. Marketo refusing again means someone keeps filling it: back off and probe.
+                        pause = (self.limiter.budget.window_s if self.limiter.refusals == 0
+                                 else self.retry.delay(max(attempt, self.limiter.refusals + 1), code, self._rng))
                         ticket.refused_for_rate(pause)
             except requests.RequestException as exc:
                 code, message = transport_failure(exc, self.settings.endpoint)
