@@ -239,8 +239,16 @@ def read_live(
     desired: list[Desired],
     connections: Mapping[str, Any],
 ) -> dict[str, Live]:
-    """Call each kind's ``read`` once with all its desired resources; a missing address means absent."""
+    """Call each kind's ``read`` once with all its desired resources; a missing address means absent.
+
+    First every kind with a ``before_read(conn, desired)`` member announces what it will read, so that a
+    kind read earlier can fetch it in the same call (Salesforce: a field's object, a lookup's target)."""
     live: dict[str, Live] = {}
+    for kind_name in kind_order:
+        group = [d for d in desired if d.kind == kind_name]
+        announce = getattr(registry[kind_name], "before_read", None)
+        if group and announce is not None:
+            announce(_connection(connections, kind_name), group)
     for kind_name in kind_order:
         group = [d for d in desired if d.kind == kind_name]
         if not group:

@@ -56,6 +56,7 @@ class SalesforceConnection:
         self._metadata: MetadataClient | None = None
         self._metadata_lock = threading.Lock()
         self._objects: dict[str, dict[str, Any] | None] = {}
+        self._wanted_objects: list[str] = []
         self._campaigns: dict[str, dict[str, Any] | None] = {}
         self._user_id = self._session.user_id
         self._identity: dict[str, str] | None = None
@@ -139,12 +140,20 @@ class SalesforceConnection:
     def read_objects(self, api_names: list[str]) -> dict[str, dict[str, Any] | None]:
         """CustomObject metadata (with custom fields) for each name, each read at most once per plan."""
         missing = [n for n in dict.fromkeys(api_names) if n not in self._objects]
-        if missing:
+        if missing:  # the objects other kinds announced (see want_objects) come along in the same calls
+            missing += [n for n in dict.fromkeys(self._wanted_objects) if n not in self._objects and n not in missing]
             self._objects.update(self.metadata.read("CustomObject", missing))
+            for name in missing:  # absent is an answer too: the field kind asks again for the same objects
+                self._objects.setdefault(name, None)
         return {n: self._objects.get(n) for n in api_names}
 
     def prefetch_objects(self, api_names: list[str]) -> None:
         self.read_objects(api_names)
+
+    def want_objects(self, api_names: list[str]) -> None:
+        """Announce objects a later read will ask for (a field's object, a lookup's target), so the first
+        ``readMetadata CustomObject`` of the plan fetches them too (10 a call) instead of one call more."""
+        self._wanted_objects += [n for n in api_names if n]
 
     def read_campaigns(self, names: list[str]) -> dict[str, dict[str, Any] | None]:
         """Campaigns by Name, with their member statuses, in one query for all names.
