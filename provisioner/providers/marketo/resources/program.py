@@ -309,15 +309,37 @@ class ProgramKind(WritesAreas):
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight(self.areas)
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
-        results = []
-        for change in changes:
+        # Folders first, one at a time (a folder is created once, however many programs go in it).
+        paths = dict.fromkeys((c.after or {}).get("folder") for c in changes if "create" in c.actions)
+        new_folders = {path for path in paths if path and folders.find(path) is None}
+        for path in sorted(new_folders):
             try:
-                results.append(self._apply_one(conn, folders, change))
-            except Exception as exc:  # one program failing must not stop the others
-                results.append(failure(change.address, change.action, exc))
-        return results
+                folders.ensure(path)
+            except Exception:  # noqa: BLE001 - each program in it reports the failure when it tries again
+                pass
 
-    def _apply_one(self, conn: MarketoClient, folders: Folders, change: Change) -> Result:
+        def one(change: Change) -> Result:
+            try:
+                return self._apply_one(conn, folders, change, new_folders)
+            except Exception as exc:  # one program failing must not stop the others
+                return failure(change.address, change.action, exc)
+
+        # Clones last and side by side (the client's limiter keeps them within Marketo's 10 at once and its
+        # rate): each is two calls of its own, and a source this apply creates exists by then.
+        clones = [c for c in changes if "create" in c.actions and (c.after or {}).get("cloneFrom")]
+        done = {c.address: one(c) for c in changes if c not in clones}
+        for source in dict.fromkeys((c.after or {})["cloneFrom"] for c in clones):
+            try:
+                if self._known.get(source) is None:  # unknown, or absent when read: this apply may have made it
+                    self._known[source] = _by_name(conn, source)
+            except Exception:  # noqa: BLE001 - the clones of this source report it
+                pass
+        with ThreadPoolExecutor(max_workers=max(1, min(conn.limiter.budget.concurrent, len(clones)))) as pool:
+            done.update(zip((c.address for c in clones), pool.map(one, clones)))
+        return [done[c.address] for c in changes]
+
+    def _apply_one(self, conn: MarketoClient, folders: Folders, change: Change,
+                   new_folders: set[str] | None = None) -> Result:
         name = change.address[len(KIND) + 1:]
         name = json.loads(name) if name.startswith('"') else name
         program_id = change.info.get("id")
@@ -329,7 +351,7 @@ class ProgramKind(WritesAreas):
             return Result(change.address, True, change.action)
         after = change.after or {}
         if "create" in change.actions:
-            created_folder = folders.find(after["folder"]) is None
+            created_folder = after["folder"] in (new_folders or set()) or folders.find(after["folder"]) is None
             folder_id = folders.ensure(after["folder"])
             folder = json.dumps({"id": folder_id, "type": "Folder"})
             if after.get("cloneFrom"):
