@@ -127,3 +127,32 @@ def test_a_window_filled_by_others_costs_one_probe_per_pause_not_a_refusal_per_w
     policy = RetryPolicy()
     probes = math.ceil(window_s / (policy.rate_cap_s / 2)) + 2  # a pause is at least half the capped backoff
     assert 0 < refused <= concurrent + probes, refused
+
+
+def test_a_run_right_after_another_knows_the_window_it_left_and_meets_no_606(
+        tls: TLSMaterial, manifests: ManifestSet, tmp_path: Path) -> None:
+    # A plan, then its apply; an event's create, then its re-plan: two processes on one machine, one
+    # instance. The second starts knowing the first's calls still in Marketo's window (100 calls / 20 s),
+    # waits for the room it needs, and is never refused: every call it sends gets its answer.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.providers.marketo.ratelimit import window_file
+
+    clock = FastClock(speed=20)
+    window_calls, window_s, concurrent = 100, 20.0, 10  # Marketo's documented limits
+    config = seeded_config(manifests, rate_limit_calls=window_calls, rate_limit_window_s=window_s)
+    with serving(tls, config, clock=clock) as server:
+        budget = Budget(calls=window_calls, window_s=window_s, concurrent=concurrent)
+        shared = window_file(server.base_url, tmp_path)
+        first, _ = client_for(server, tls, budget=budget, window=shared)
+        with ThreadPoolExecutor(concurrent) as pool:  # the first run fills the window (its token is one call)
+            list(pool.map(lambda _: first.get("/rest/asset/v1/channels.json"), range(window_calls - 1)))
+        first.limiter.save()  # what the CLI does when a run ends
+        before = server.stats()["calls"]["total"]
+        second, _ = client_for(server, tls, budget=budget, window=shared)
+        wanted = 30
+        with ThreadPoolExecutor(concurrent) as pool:
+            replies = list(pool.map(lambda _: second.get("/rest/asset/v1/channels.json"), range(wanted)))
+        sent = server.stats()["calls"]["total"] - before  # the sandbox's own count of the second run's requests
+    assert len(replies) == wanted and all(replies)
+    assert sent == wanted + 1  # its token request and one call per read: no refused call spent

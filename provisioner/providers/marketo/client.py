@@ -28,7 +28,7 @@ from ...clock import SYSTEM_CLOCK, Clock
 from ...http import make_session
 from . import permissions, redact
 from .errors import MarketoError, PermissionMissing, QuotaExceeded, WriteOutcomeUnknown
-from .ratelimit import Budget, RateLimiter
+from .ratelimit import Budget, RateLimiter, WindowFile
 from .retry import (WINDOW_FULL, REJECTED_BEFORE_PROCESSING, RETRYABLE_CODES, TOKEN_CODES, RetryPolicy,
                     is_retryable)
 from .settings import MarketoSettings
@@ -62,11 +62,12 @@ class MarketoClient:
     simulated one shared with the sandbox)."""
 
     def __init__(self, settings: MarketoSettings, budget: Budget | None = None, retry: RetryPolicy | None = None,
-                 session: requests.Session | None = None, timeout_s: float = 60.0, clock: Clock = SYSTEM_CLOCK) -> None:
+                 session: requests.Session | None = None, timeout_s: float = 60.0, clock: Clock = SYSTEM_CLOCK,
+                 window: WindowFile | None = None) -> None:
         redact.install()  # urllib3 logs request lines, the token request's secret included, at DEBUG
         self.settings = settings
         self.clock = clock
-        self.limiter = RateLimiter(budget, clock)
+        self.limiter = RateLimiter(budget, clock, shared=window)
         self.retry = retry or RetryPolicy()
         self.session = session or make_session(settings.ca_bundle, pool_size=max(10, self.limiter.budget.concurrent))
         self.timeout_s = timeout_s
