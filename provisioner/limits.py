@@ -55,7 +55,12 @@ def marketo_quota(env: Mapping[str, str] | None = None) -> int:
 
 
 def salesforce_allowance(conn: Any) -> Allowance:
-    """DailyApiRequests from ``/limits`` (one API call; it counts against the limit like any other)."""
+    """DailyApiRequests: from the ``Sforce-Limit-Info`` header of the connection's last REST reply when it
+    saw one (no call), else from ``/limits`` (one API call; it counts against the limit like any other)."""
+    usage = getattr(conn, "api_usage", None)
+    if usage:
+        used, maximum = usage
+        return Allowance("salesforce", maximum, max(0, maximum - used))
     found = conn.data.limits().get("DailyApiRequests") or {}
     return Allowance("salesforce", int(found.get("Max", 0)), int(found.get("Remaining", 0)))
 

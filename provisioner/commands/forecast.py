@@ -14,7 +14,8 @@ import click
 
 from .common import DailyLimitReached, fail, fail_connection
 
-#: apply reads each org's remaining limit once (one API call) before its first write.
+#: apply reads each org's remaining limit once (one API call) before its first write, unless the org's
+#: replies already said it (Salesforce's Sforce-Limit-Info header): then the check costs nothing.
 LIMIT_CHECK = 1
 
 ignore_limits_option = click.option(
@@ -33,11 +34,12 @@ class OrgForecast:
     maximum: int | None = None
     remaining: int | None = None
     unknown: str = ""
+    limit_check: int = LIMIT_CHECK  # what reading the remaining limit cost (0 when the replies carried it)
 
     @property
     def calls(self) -> int:
         """What ``apply`` of the plan uses: a fresh plan (as many reads), the limit check, the writes."""
-        return self.reads + LIMIT_CHECK + self.writes
+        return self.reads + self.limit_check + self.writes
 
     @property
     def exceeds(self) -> bool:
@@ -45,7 +47,7 @@ class OrgForecast:
         return self.remaining is not None and self.calls > self.remaining
 
     def as_json(self) -> dict[str, Any]:
-        return {"calls": self.calls, "reads": self.reads, "limit_check": LIMIT_CHECK, "writes": self.writes,
+        return {"calls": self.calls, "reads": self.reads, "limit_check": self.limit_check, "writes": self.writes,
                 "daily_limit": self.maximum, "remaining": self.remaining,
                 "share": self.calls / self.remaining if self.remaining else None, "exceeds": self.exceeds,
                 "unknown": self.unknown or None}
@@ -69,7 +71,8 @@ def forecast(session: Any, plan: Any) -> list[OrgForecast]:
     out = []
     for org in orgs:
         allowance = found.get(org)
-        entry = OrgForecast(org, reads[org], writes[org])
+        check = int(getattr(session.connections[org], "calls", 0)) - reads[org] if reads[org] else LIMIT_CHECK
+        entry = OrgForecast(org, reads[org], writes[org], limit_check=check)
         if isinstance(allowance, str) or allowance is None:
             entry.unknown = allowance or "this org reports no daily limit"
         else:
@@ -84,7 +87,7 @@ def render_forecast(forecasts: list[OrgForecast]) -> str:
         return ""
     lines = ["", "API calls apply of this plan will use (forecast):"]
     for f in forecasts:
-        head = (f"  {f.org}: {f.calls:,} ({f.reads:,} to read, {LIMIT_CHECK} to check the limit, "
+        head = (f"  {f.org}: {f.calls:,} ({f.reads:,} to read, {f.limit_check} to check the limit, "
                 f"{f.writes:,} to write)")
         if f.remaining is None:
             lines.append(f"{head}; what remains of today's limit is unknown: {f.unknown}")

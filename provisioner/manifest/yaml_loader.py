@@ -26,7 +26,8 @@ _STD = "tag:yaml.org,2002:"
 #: libyaml's parser when PyYAML was built with it (10x faster; same nodes and marks).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_STR = _STD + "str"
+_STR, _BOOL, _NULL = _STD + "str", _STD + "bool", _STD + "null"
+_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
 
 
 @dataclass
@@ -36,8 +37,10 @@ class Document:
     file: str
     index: int
     data: Any
-    values: dict[Path, Location] = field(default_factory=dict)
-    keys: dict[Path, Location] = field(default_factory=dict)
+    #: Where each value and key starts: the parser's marks, made Locations only when asked for (a Location
+    #: per node cost a sixth of reading a thousand rendered sessions).
+    values: dict[Path, Any] = field(default_factory=dict)
+    keys: dict[Path, Any] = field(default_factory=dict)
 
     def location(self, path: Path, key: bool = False) -> Location:
         """Where ``path`` is (its key when ``key``); falls back to the nearest enclosing node."""
@@ -45,12 +48,15 @@ class Document:
         while True:
             table = self.keys if key else self.values
             if path in table:
-                return table[path]
+                return self._at(table[path])
             if key and path in self.values:
-                return self.values[path]
+                return self._at(self.values[path])
             if not path:
                 return Location(self.file, 1, 1)
             path = path[:-1]
+
+    def _at(self, mark: Any) -> Location:
+        return mark if isinstance(mark, Location) else Location(self.file, mark.line + 1, mark.column + 1)
 
 
 def _loc(file: str, node: Node) -> Location:
@@ -68,11 +74,11 @@ class _Converter:
         self.count += 1
         if self.count > MAX_NODES:
             # Point at the top-level key whose value blew up, not at a node deep inside the aliases.
-            where = self.doc.keys.get(path[:1]) if path else None
+            where = self.doc.location(path[:1], key=True) if path[:1] in self.doc.keys else None
             raise ManifestError([Finding(where or _loc(self.file, node),
                                          f"document expands to more than {MAX_NODES:,} nodes",
                                          "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
-        self.doc.values.setdefault(path, _loc(self.file, node))
+        self.doc.values.setdefault(path, node.start_mark)
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
@@ -88,6 +94,10 @@ class _Converter:
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == _STR:
             return node.value  # most scalars: the constructor would return the same string, 5x slower
+        if node.tag == _BOOL:  # the constructor's own table (yes/no/on/off/true/false), without its overhead
+            return _BOOL_VALUES[node.value.lower()]
+        if node.tag == _NULL:
+            return None
         if node.tag not in _SCALAR_TAGS:
             raise self._bad_tag(node)
         value = self.constructor.construct_object(node, deep=True)
@@ -97,7 +107,7 @@ class _Converter:
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        seen: dict[Any, Location] = {}
+        seen: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _STD + "merge":
                 merged = self.convert(value_node, path)
@@ -114,10 +124,11 @@ class _Converter:
             key = self._scalar(key_node)
             if isinstance(key, (list, dict)) or key is None:
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text")])
-            where = _loc(self.file, key_node)
+            where = key_node.start_mark
             if key in seen:
                 first = seen[key]
-                raise ManifestError([Finding(where, f"duplicate key '{key}' (first defined at line {first.line})",
+                raise ManifestError([Finding(_loc(self.file, key_node),
+                                             f"duplicate key '{key}' (first defined at line {first.line + 1})",
                                              "YAML would silently keep only the last one; remove or rename one of them")])
             seen[key] = where
             self.doc.keys[path + (key,)] = where

@@ -9,7 +9,7 @@ are skipped; manual changes are reported, never applied.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .. import __version__
 from .classify import classify_with
@@ -150,7 +150,7 @@ def apply_saved_plan(
     stale = changed_addresses(saved.address_digests, fresh.address_digests)
     if stale:
         raise StalePlanError(stale)
-    differing = _differing_changes(saved, fresh)
+    differing = [] if saved is fresh else _differing_changes(saved, fresh)
     if differing:
         raise StalePlanError(differing, what="manifests")
     registry = _registry(kinds)
@@ -174,18 +174,50 @@ def check_before_writes(plan: Plan, registry: Mapping[str, ResourceKind], kind_o
             prepare(_connection(connections, kind_name), changes)
 
 
-def org_identities(connections: Mapping[str, Any], providers: set[str]) -> dict[str, dict[str, str]]:
-    """``identity()`` of each used provider's connection (connections without one are not bound)."""
-    out = {}
-    for name in sorted(providers):
-        identity = getattr(connections.get(name), "identity", None)
-        if callable(identity):
-            out[name] = dict(identity())
-    return out
+class OrgIdentities(Mapping[str, dict[str, str]]):
+    """``identity()`` of each used provider's connection (connections without one are not bound), asked on
+    first use: only a plan that is saved, compared with another or shown as JSON needs it, and Salesforce
+    answers it with an API call (userinfo) that a plan only shown would spend for nothing."""
+
+    def __init__(self, connections: Mapping[str, Any], providers: set[str]) -> None:
+        self._connections, self._providers = connections, providers
+        self._found: dict[str, dict[str, str]] | None = None
+
+    def _identities(self) -> dict[str, dict[str, str]]:
+        if self._found is None:
+            self._found = {}
+            for name in sorted(self._providers):
+                identity = getattr(self._connections.get(name), "identity", None)
+                if callable(identity):
+                    self._found[name] = dict(identity())
+        return self._found
+
+    def same_connections(self, other: "OrgIdentities") -> bool:
+        """Whether ``other`` asks the very same connection objects (then the orgs are the same)."""
+        return self._providers == other._providers and all(
+            self._connections.get(p) is other._connections.get(p) for p in self._providers)
+
+    def __getitem__(self, provider: str) -> dict[str, str]:
+        return self._identities()[provider]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._identities())
+
+    def __len__(self) -> int:
+        return len(self._identities())
+
+
+def org_identities(connections: Mapping[str, Any], providers: set[str]) -> Mapping[str, dict[str, str]]:
+    """Which org each used provider's connection works as (read when first needed, see :class:`OrgIdentities`)."""
+    return OrgIdentities(connections, providers)
 
 
 def _refuse_other_org(saved: Plan, fresh: Plan) -> None:
-    """Raise naming both ids when the saved plan was made against another org (or records none)."""
+    """Raise naming both ids when the saved plan was made against another org (or records none).
+    Two plans made through the same connections are for the same orgs: nothing to ask them."""
+    if isinstance(saved.org, OrgIdentities) and isinstance(fresh.org, OrgIdentities) and \
+            saved.org.same_connections(fresh.org):
+        return
     differences = []
     for provider, now in sorted(fresh.org.items()):
         then = saved.org.get(provider)
@@ -207,8 +239,16 @@ def read_live(
     desired: list[Desired],
     connections: Mapping[str, Any],
 ) -> dict[str, Live]:
-    """Call each kind's ``read`` once with all its desired resources; a missing address means absent."""
+    """Call each kind's ``read`` once with all its desired resources; a missing address means absent.
+
+    First every kind with a ``before_read(conn, desired)`` member announces what it will read, so that a
+    kind read earlier can fetch it in the same call (Salesforce: a field's object, a lookup's target)."""
     live: dict[str, Live] = {}
+    for kind_name in kind_order:
+        group = [d for d in desired if d.kind == kind_name]
+        announce = getattr(registry[kind_name], "before_read", None)
+        if group and announce is not None:
+            announce(_connection(connections, kind_name), group)
     for kind_name in kind_order:
         group = [d for d in desired if d.kind == kind_name]
         if not group:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .resource import ABSENT, PRESENT, Change, Desired
 
@@ -42,7 +42,7 @@ class Plan:
     targets: list[str] = field(default_factory=list)  # --target patterns; empty means every address
     #: Which org each provider's connection works as: ``{"salesforce": {"organization_id", "user"},
     #: "marketo": {"instance", "user"}}``. A saved plan is applied only to the same orgs.
-    org: dict[str, dict[str, str]] = field(default_factory=dict)
+    org: Mapping[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def summary(self) -> Summary:

@@ -7,6 +7,10 @@ imported when its manifests are planned or applied.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import os
+
 from typing import Any, Mapping, Protocol
 
 from ..manifest.model import ManifestSet
@@ -31,3 +35,10 @@ class Provider(Protocol):
 
     def connect(self, env: Mapping[str, str]) -> Any:
         """A connection from environment variables; raises ConnectionError_ with a clear message."""
+
+
+def cache_dir() -> Path:
+    """Where the tool keeps what outlives a run on this machine (the trimmed WSDL, Marketo's call window):
+    $XDG_CACHE_HOME/provisioner, else ~/.cache/provisioner."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "provisioner"

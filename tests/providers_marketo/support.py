@@ -20,7 +20,7 @@ from provisioner.plan.report import ApplyReport
 from provisioner.plan.plan import Plan
 from provisioner.providers.marketo.client import MarketoClient
 from provisioner.providers.marketo.provider import PROVIDER
-from provisioner.providers.marketo.ratelimit import Budget
+from provisioner.providers.marketo.ratelimit import Budget, WindowFile
 from provisioner.providers.marketo.retry import RetryPolicy
 from provisioner.providers.marketo.settings import MarketoSettings
 from provisioner.sandbox.httpserver import SandboxServer, ServerOptions
@@ -110,7 +110,8 @@ class Recorder:
 
 
 def client_for(server: SandboxServer, tls: TLSMaterial, budget: Budget | None = None,
-               retry: RetryPolicy | None = None, clock: Clock | None = None) -> tuple[MarketoClient, Recorder]:
+               retry: RetryPolicy | None = None, clock: Clock | None = None,
+               window: WindowFile | None = None) -> tuple[MarketoClient, Recorder]:
     """A real client for the sandbox, with a recorder on its session; on the sandbox's own clock by
     default, so a simulated clock puts both in the same time (rate windows and backoff cost no real wait)."""
     config = server.app.config
@@ -119,7 +120,7 @@ def client_for(server: SandboxServer, tls: TLSMaterial, budget: Budget | None = 
     recorder = Recorder()
     session.hooks["response"].append(recorder)
     return MarketoClient(settings, budget=budget, retry=retry, session=session,
-                         clock=clock or server.app.clock), recorder
+                         clock=clock or server.app.clock, window=window), recorder
 
 
 def plan_for(ms: ManifestSet, client: MarketoClient) -> Plan:

@@ -94,3 +94,65 @@ def test_faults_and_dropped_connections_still_converge(tls: TLSMaterial, manifes
     programs = [p for p in app.state["programs"].values() if p["name"] == "Kaltura Event Template"]
     folders = [f for f in app.state["folders"].values() if f["name"] == "Kaltura Events"]
     assert len(programs) == 1 and len(folders) == 1  # no duplicates from retried writes
+
+
+def test_a_window_filled_by_others_costs_one_probe_per_pause_not_a_refusal_per_waiting_call(
+        tls: TLSMaterial, manifests: ManifestSet) -> None:
+    # Another integration (or the run before) filled Marketo's window just now: every call is refused (606)
+    # until those calls are a window old. Each refusal is a call spent. The calls already in flight when the
+    # first refusal comes back (10 at most: Marketo's concurrency) are refused; after that one call at a time
+    # probes, after pauses of at least half the policy's capped backoff, until the window takes it.
+    import math
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.providers.marketo.retry import RetryPolicy
+
+    clock = FastClock(speed=20)
+    # Marketo's documented 100 calls and 10 at once; a window 3 times Marketo's 20 s, so that filling it
+    # takes a small part of it however slow the machine (the clock runs 20 times real time).
+    window_calls, window_s, concurrent, wanted = 100, 60.0, 10, 30
+    config = seeded_config(manifests, rate_limit_calls=window_calls, rate_limit_window_s=window_s)
+    with serving(tls, config, clock=clock) as server:
+        other, _ = client_for(server, tls, budget=Budget(calls=window_calls, window_s=window_s, concurrent=concurrent))
+        with ThreadPoolExecutor(concurrent) as pool:  # the other's token request is the window's first call
+            list(pool.map(lambda _: other.get("/rest/asset/v1/channels.json"), range(window_calls - 1)))
+        before = server.stats()["calls"]["total"]
+        # our budget is the instance's documented window: what it cannot see is the other's calls in it
+        ours, _ = client_for(server, tls, budget=Budget(calls=window_calls, window_s=window_s, concurrent=concurrent))
+        with ThreadPoolExecutor(concurrent) as pool:
+            replies = list(pool.map(lambda _: ours.get("/rest/asset/v1/channels.json"), range(wanted)))
+        sent = server.stats()["calls"]["total"] - before  # the sandbox's own count of our requests
+    assert len(replies) == wanted and all(replies)
+    refused = sent - wanted - 1  # less the calls that got their answer and our token request
+    policy = RetryPolicy()
+    probes = math.ceil(window_s / (policy.rate_cap_s / 2)) + 2  # a pause is at least half the capped backoff
+    assert 0 < refused <= concurrent + probes, refused
+
+
+def test_a_run_right_after_another_knows_the_window_it_left_and_meets_no_606(
+        tls: TLSMaterial, manifests: ManifestSet, tmp_path: Path) -> None:
+    # A plan, then its apply; an event's create, then its re-plan: two processes on one machine, one
+    # instance. The second starts knowing the first's calls still in Marketo's window (100 calls / 20 s),
+    # waits for the room it needs, and is never refused: every call it sends gets its answer.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.providers.marketo.ratelimit import window_file
+
+    clock = FastClock(speed=20)
+    window_calls, window_s, concurrent = 100, 20.0, 10  # Marketo's documented limits
+    config = seeded_config(manifests, rate_limit_calls=window_calls, rate_limit_window_s=window_s)
+    with serving(tls, config, clock=clock) as server:
+        budget = Budget(calls=window_calls, window_s=window_s, concurrent=concurrent)
+        shared = window_file(server.base_url, tmp_path)
+        first, _ = client_for(server, tls, budget=budget, window=shared)
+        with ThreadPoolExecutor(concurrent) as pool:  # the first run fills the window (its token is one call)
+            list(pool.map(lambda _: first.get("/rest/asset/v1/channels.json"), range(window_calls - 1)))
+        first.limiter.save()  # what the CLI does when a run ends
+        before = server.stats()["calls"]["total"]
+        second, _ = client_for(server, tls, budget=budget, window=shared)
+        wanted = 30
+        with ThreadPoolExecutor(concurrent) as pool:
+            replies = list(pool.map(lambda _: second.get("/rest/asset/v1/channels.json"), range(wanted)))
+        sent = server.stats()["calls"]["total"] - before  # the sandbox's own count of the second run's requests
+    assert len(replies) == wanted and all(replies)
+    assert sent == wanted + 1  # its token request and one call per read: no refused call spent

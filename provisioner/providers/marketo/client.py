@@ -28,8 +28,9 @@ from ...clock import SYSTEM_CLOCK, Clock
 from ...http import make_session
 from . import permissions, redact
 from .errors import MarketoError, PermissionMissing, QuotaExceeded, WriteOutcomeUnknown
-from .ratelimit import Budget, RateLimiter
-from .retry import REJECTED_BEFORE_PROCESSING, RETRYABLE_CODES, TOKEN_CODES, RetryPolicy, is_retryable
+from .ratelimit import Budget, RateLimiter, WindowFile
+from .retry import (WINDOW_FULL, REJECTED_BEFORE_PROCESSING, RETRYABLE_CODES, TOKEN_CODES, RetryPolicy,
+                    is_retryable)
 from .settings import MarketoSettings
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,12 @@ class MarketoClient:
     simulated one shared with the sandbox)."""
 
     def __init__(self, settings: MarketoSettings, budget: Budget | None = None, retry: RetryPolicy | None = None,
-                 session: requests.Session | None = None, timeout_s: float = 60.0, clock: Clock = SYSTEM_CLOCK) -> None:
+                 session: requests.Session | None = None, timeout_s: float = 60.0, clock: Clock = SYSTEM_CLOCK,
+                 window: WindowFile | None = None) -> None:
         redact.install()  # urllib3 logs request lines, the token request's secret included, at DEBUG
         self.settings = settings
         self.clock = clock
-        self.limiter = RateLimiter(budget, clock)
+        self.limiter = RateLimiter(budget, clock, shared=window)
         self.retry = retry or RetryPolicy()
         self.session = session or make_session(settings.ca_bundle, pool_size=max(10, self.limiter.budget.concurrent))
         self.timeout_s = timeout_s
@@ -167,15 +169,23 @@ class MarketoClient:
             attempt += 1
             token = None if kind == TOKEN else self.access_token()
             headers = {"Authorization": f"Bearer {token}"} if token else {}
+            pause = None
             try:
-                with self.limiter.slot():
+                with self.limiter.slot() as ticket:
                     self._bump_calls()
                     response = self.session.request(method, url, params=params, json=json_body, data=form,
                                                     files=files, headers=headers, timeout=self.timeout_s)
+                    code, message, value = read_reply(kind, response)
+                    if code == WINDOW_FULL:  # every caller pauses, then one probes (see RateLimiter._settle)
+                        # The first 606 of a streak waits the whole window: every call this client cannot
+                        # see (another run's, another integration's) made before it has then left the
+                        # window. Marketo refusing again means someone keeps filling it: back off and probe.
+                        pause = (self.limiter.budget.window_s if self.limiter.refusals == 0
+                                 else self.retry.delay(max(attempt, self.limiter.refusals + 1), code, self._rng))
+                        ticket.refused_for_rate(pause)
             except requests.RequestException as exc:
                 code, message = transport_failure(exc, self.settings.endpoint)
             else:
-                code, message, value = read_reply(kind, response)
                 if code is None:
                     return value
             if token and code in TOKEN_CODES and renewals < 2:
@@ -189,7 +199,7 @@ class MarketoClient:
             if code == "603":
                 raise PermissionMissing([permissions.area_of(path) or "an API permission this call needs"], path)
             if is_retryable(code, safe) and attempt < self.retry.attempts_for(code):
-                delay = self.retry.delay(attempt, code, self._rng)
+                delay = pause if pause is not None else self.retry.delay(attempt, code, self._rng)
                 log.info("Marketo %s on %s %s: retrying in %.1fs (attempt %d)", code, method, path, delay, attempt)
                 self._count_retry(code)
                 self.clock.sleep(delay)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+
 import os
 from typing import Mapping
 
@@ -9,7 +11,8 @@ from ...manifest.model import ManifestSet
 from ...plan import Desired, ResourceKind
 from .client import MarketoClient
 from .errors import MarketoSettingsError
-from .ratelimit import Budget
+from ..base import cache_dir
+from .ratelimit import Budget, window_file
 from .resources.channel import ChannelKind, desired_channel
 from .resources.custom_activity import CustomActivityKind, desired_custom_activity
 from .resources.custom_object import CustomObjectKind, desired_custom_object
@@ -49,7 +52,9 @@ class MarketoProvider:
         """A client from MARKETO_* variables; makes no call (the first plan read fetches the token)."""
         env = os.environ if env is None else env
         settings = MarketoSettings.from_env(env)
-        return MarketoClient(settings, budget=budget_from_env(env))
+        client = MarketoClient(settings, budget=budget_from_env(env), window=window_file(settings.endpoint, cache_dir()))
+        atexit.register(client.limiter.save)  # the next run on this machine starts knowing this one's calls
+        return client
 
 
 def budget_from_env(env: Mapping[str, str]) -> Budget:

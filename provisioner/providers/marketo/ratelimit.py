@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import collections
+import hashlib
+import json
+import os
+import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 from ...clock import SYSTEM_CLOCK, Clock
@@ -37,37 +42,124 @@ class RateLimiter:
     is measured and waited out on ``clock`` (tests pass a simulated one: no real waits).
     """
 
-    def __init__(self, budget: Budget | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, budget: Budget | None = None, clock: Clock = SYSTEM_CLOCK,
+                 shared: "WindowFile | None" = None) -> None:
         self.budget = budget or Budget()
         self._clock = clock
         self._sent: collections.deque[list[float | None]] = collections.deque()  # [reply time]; None in flight
+        self._shared = shared
+        if shared is not None:  # the calls this machine's earlier runs left in the window count here too
+            now, wall = clock.monotonic(), clock.time()
+            self._sent.extend([now - (wall - t)] for t in shared.load(wall, self.budget.window_s))
         self._lock = threading.Lock()
         self._concurrency = threading.BoundedSemaphore(self.budget.concurrent)
         self.waited_s = 0.0  # total time callers spent waiting for the window (for diagnostics)
+        self._paused_until = 0.0  # after a 606: nobody sends before this
+        self._probing = False  # after a 606: one call at a time until one is not refused
+        self._probe_out = False
+        self.refusals = 0  # 606s since the window last took a call: each pause is longer (see RetryPolicy.delay)
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one concurrency slot and one window slot for the duration of a call."""
+    def slot(self) -> Iterator["Ticket"]:
+        """Hold one concurrency slot and one window slot for the duration of a call. The caller says on the
+        ticket when Marketo refused the call because its 20 s window was full (606)."""
         with self._concurrency:
-            entry = self._take_window_slot()
+            entry, probe = self._take_window_slot()
+            ticket = Ticket()
             try:
-                yield
+                yield ticket
             finally:
                 entry[0] = self._clock.monotonic()
+                self._settle(ticket, probe)
 
-    def _take_window_slot(self) -> list[float | None]:
+    def save(self) -> None:
+        """Leave this run's calls still in the window to the next run on this machine (see :class:`WindowFile`)."""
+        if self._shared is None:
+            return
+        with self._lock:
+            now, wall = self._clock.monotonic(), self._clock.time()
+            ended = [wall - (now - e[0]) for e in self._sent if e[0] is not None]
+        self._shared.save(ended, wall, self.budget.window_s)
+
+    def _settle(self, ticket: "Ticket", probe: bool) -> None:
+        """After a 606 (the window is full), every caller waits ``pause`` seconds and then one call alone probes
+        the window: the others (up to ``concurrent`` of them) would only be refused too, each refusal a call
+        spent (other integrations or an earlier run may fill Marketo's window, which this client cannot see).
+        A 615 (10 at once) frees as soon as a call ends: it is only retried, by the caller alone."""
+        with self._lock:
+            if ticket.pause is not None:
+                self._paused_until = max(self._paused_until, self._clock.monotonic() + ticket.pause)
+                self._probing = True
+                self.refusals += 1
+            elif probe:
+                self._probing = False
+                self.refusals = 0
+            if probe:
+                self._probe_out = False
+
+    def _take_window_slot(self) -> tuple[list[float | None], bool]:
         while True:
             with self._lock:
                 now = self._clock.monotonic()
-                while self._sent and self._sent[0][0] is not None and now - self._sent[0][0] >= self.budget.window_s:
-                    self._sent.popleft()
-                # Ended calls anywhere in the queue whose window passed no longer count.
-                live = sum(1 for e in self._sent if e[0] is None or now - e[0] < self.budget.window_s)
-                if live < self.budget.calls:
-                    entry: list[float | None] = [None]
-                    self._sent.append(entry)
-                    return entry
-                ends = [e[0] for e in self._sent if e[0] is not None and now - e[0] < self.budget.window_s]
-                wait = (self.budget.window_s - (now - min(ends)) + 0.001) if ends else _IN_FLIGHT_POLL_S
+                if now < self._paused_until or (self._probing and self._probe_out):
+                    wait = max(self._paused_until - now, _IN_FLIGHT_POLL_S)
+                else:
+                    while (self._sent and self._sent[0][0] is not None
+                           and now - self._sent[0][0] >= self.budget.window_s):
+                        self._sent.popleft()
+                    # Ended calls anywhere in the queue whose window passed no longer count (counted only
+                    # when the queue could be full: a scan per call made a big unthrottled run quadratic).
+                    live = len(self._sent) if len(self._sent) < self.budget.calls else sum(
+                        1 for e in self._sent if e[0] is None or now - e[0] < self.budget.window_s)
+                    if live < self.budget.calls:
+                        entry: list[float | None] = [None]
+                        self._sent.append(entry)
+                        probe = self._probing
+                        self._probe_out = self._probe_out or probe
+                        return entry, probe
+                    ends = [e[0] for e in self._sent if e[0] is not None and now - e[0] < self.budget.window_s]
+                    wait = (self.budget.window_s - (now - min(ends)) + 0.001) if ends else _IN_FLIGHT_POLL_S
             self.waited_s += wait
             self._clock.sleep(wait)
+
+class Ticket:
+    """What the caller of :meth:`RateLimiter.slot` learned of its call: refused for a full window (606), and how
+    long everyone pauses."""
+
+    pause: float | None = None
+
+    def refused_for_rate(self, pause: float) -> None:
+        self.pause = pause
+
+
+class WindowFile:
+    """When this machine's recent calls to one Marketo instance ended, kept between runs: a command run
+    right after another (a plan, then its apply; an event's re-plan) starts knowing the window holds the
+    earlier run's calls, instead of learning it from up to ``concurrent`` refusals (606), each a call spent.
+    A JSON list of times (the clock's seconds), merged with what other runs wrote and written atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, now: float, window_s: float) -> list[float]:
+        try:
+            times = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [float(t) for t in times if isinstance(t, (int, float)) and now - window_s < t <= now]
+
+    def save(self, ended: list[float], now: float, window_s: float) -> None:
+        times = sorted(set(self.load(now, window_s)) | {t for t in ended if now - window_s < t <= now})
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, delete=False, suffix=".tmp") as out:
+                json.dump(times, out)
+            os.replace(out.name, self.path)
+        except OSError:  # a read-only home: the next run learns the window from Marketo, as before
+            pass
+
+
+def window_file(endpoint: str, cache_dir: Path) -> WindowFile:
+    """The window file of the instance at ``endpoint`` (named by a digest: one file per instance)."""
+    digest = hashlib.sha256(endpoint.rstrip("/").encode("utf-8")).hexdigest()[:16]
+    return WindowFile(cache_dir / f"marketo-window-{digest}.json")

@@ -16,6 +16,7 @@ RETRYABLE_CODES = frozenset({"502", "604", "606", "608", "611", "615", "713", "7
 REJECTED_BEFORE_PROCESSING = frozenset({"601", "602", "606", "608", "615", "1016", "1029", "connect"})
 TOKEN_CODES = frozenset({"601", "602"})
 RATE_CODES = frozenset({"606", "615"})  # the 20 s window and the 10-at-once limit: both free up by waiting
+WINDOW_FULL = "606"  # the 20 s window is full: more calls now are refused too, whoever sends them
 
 
 @dataclass(frozen=True)

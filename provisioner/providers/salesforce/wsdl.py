@@ -54,8 +54,9 @@ def trimmed_wsdl(source: Path | None = None, cache_dir: Path | None = None) -> P
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "provisioner"
+    from ..base import cache_dir
+
+    return cache_dir()
 
 
 def trim(raw: bytes, operations: tuple[str, ...] = OPERATIONS, types: tuple[str, ...] = TYPES) -> bytes:

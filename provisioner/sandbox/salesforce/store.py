@@ -29,6 +29,7 @@ class OrgStore:
         self.objects: dict[str, SObjectType] = {}
         self.records: dict[str, dict[str, dict[str, Any]]] = {}
         self.permission_sets: dict[str, dict[str, Any]] = {}
+        self._grants: tuple[str, list[Any], list[Any], dict[str, tuple[bool, bool]]] | None = None
         #: "Type:fullName" (lower) -> {"id", "created", "modified"} for listMetadata's FileProperties
         self.components: dict[str, dict[str, Any]] = {}
         #: table -> index name -> (key function, key -> record Ids); built on first use, kept up to date
@@ -195,7 +196,22 @@ class OrgStore:
 
     # -- field-level security -----------------------------------------------------
     def granted(self, user_id: str = API_USER_ID) -> dict[str, tuple[bool, bool]]:
-        """``{"object.field" (lower): (readable, editable)}`` from permission sets assigned to the user."""
+        """``{"object.field" (lower): (readable, editable)}`` from permission sets assigned to the user.
+
+        Asked for every record written: the answer is kept until an assignment or a permission set changes
+        (a permission set's metadata is replaced on every write, never edited in place), so writing one
+        record does not re-read every field permission of the org."""
+        links = [(a["PermissionSetId"], a["AssigneeId"]) for a in self.all("PermissionSetAssignment")]
+        metadata = [ps["metadata"] for ps in self.permission_sets.values()]
+        cached = self._grants
+        if (cached is not None and cached[0] == user_id and cached[1] == links and len(cached[2]) == len(metadata)
+                and all(a is b for a, b in zip(cached[2], metadata))):
+            return cached[3]
+        grants = self._read_grants(user_id)
+        self._grants = (user_id, links, metadata, grants)
+        return grants
+
+    def _read_grants(self, user_id: str) -> dict[str, tuple[bool, bool]]:
         assigned = {to15(a["PermissionSetId"]) for a in self.all("PermissionSetAssignment")
                     if to15(a["AssigneeId"]) == to15(user_id)}
         grants: dict[str, tuple[bool, bool]] = {}

@@ -183,13 +183,17 @@ class ProgramKind(WritesAreas):
         # The folders seen by the last read; the engine re-reads just before applying, so apply
         # reuses them instead of looking the same paths up again.
         self._folders: Folders | None = None
-        self._sources: dict[str, int | None] = {}  # cloneFrom name → program id, looked up once per apply
+        # Programs the last read saw (browsed or by name; None: known absent), so the clone sources
+        # the reference check and apply need are looked up once, or not at all when browsing found them.
+        self._known: dict[str, dict[str, Any] | None] = {}
 
     def read(self, conn: MarketoClient, desired: list[Desired]) -> dict[str, Live]:
         """Many programs (per-event runs): browse 200 a page, then ``byName`` only where dates are needed."""
         folders = self._folders = Folders(conn)
         names = {d.address: _name(d.address) for d in desired}
-        browsed = _browse(conn, set(names.values())) if len(desired) >= BROWSE_FROM else {}
+        sources = {d.attributes["cloneFrom"] for d in desired if d.attributes.get("cloneFrom")}
+        browsed = _browse(conn, set(names.values()) | sources) if len(desired) >= BROWSE_FROM else {}
+        self._known = dict(browsed)
         wanted = [names[d.address] for d in desired
                   if names[d.address] not in browsed or (browsed[names[d.address]] is not None and _dated(d))]
         # byName reads side by side: the client's limiter keeps them within Marketo's concurrency and rate.
@@ -199,6 +203,7 @@ class ProgramKind(WritesAreas):
         for d in desired:
             name = names[d.address]
             program = by_name[name] if name in by_name else browsed.get(name)
+            self._known[name] = program
             if program is None:
                 if d.ensure == "present" and folders.find(d.attributes["folder"]) is None:
                     found[d.address] = Live(d.address, None, {"folder": f"{d.attributes['folder']}{MISSING_FOLDER}"})
@@ -222,7 +227,6 @@ class ProgramKind(WritesAreas):
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
         missing: list[MissingReference] = []
         channels: dict[str, bool] = {}  # looked up once per name, however many programs use it
-        sources: dict[str, bool] = {}
         for d in desired:
             if planned[d.address].action not in ("create", "replace"):
                 continue
@@ -233,6 +237,12 @@ class ProgramKind(WritesAreas):
 
             channel = address(CHANNEL_KIND, attrs["channel"])
             exists = will_exist(planned.get(channel))
+            source = attrs.get("cloneFrom")
+            if exists is None and source and will_exist(planned.get(address(KIND, source))) is None:
+                # A clone takes its source's channel: a source in that channel proves the channel exists.
+                record = self._source(conn, source)
+                if record is not None and record.get("channel") == attrs["channel"]:
+                    exists = True
             if exists is None and attrs["channel"] not in channels:
                 channels[attrs["channel"]] = _channel_exists(conn, attrs["channel"])
             if exists is False or (exists is None and not channels[attrs["channel"]]):
@@ -243,15 +253,18 @@ class ProgramKind(WritesAreas):
             if folders.find(attrs["folder"]) is None and folders.find(root) is None:
                 lacks(f"folder '{root}' (the root of '{attrs['folder']}') does not exist in the instance",
                       "programs live under a Marketing Activities folder: check the folder path")
-            source = attrs.get("cloneFrom")
             if source:
                 exists = will_exist(planned.get(address(KIND, source)))
-                if exists is None and source not in sources:
-                    sources[source] = _by_name(conn, source) is not None
-                if exists is False or (exists is None and not sources[source]):
+                if exists is False or (exists is None and self._source(conn, source) is None):
                     lacks(f"the program to clone, '{source}', does not exist in the instance and this plan does not "
                           "create it", "apply the setup manifests that declare the template program first")
         return missing
+
+    def _source(self, conn: MarketoClient, name: str) -> dict[str, Any] | None:
+        """The program ``name`` as the last read saw it, else one ``byName`` call (remembered)."""
+        if name not in self._known:
+            self._known[name] = _by_name(conn, name)
+        return self._known[name]
 
     def classify(self, desired: Desired, live: Live) -> Change:
         """Type or channel changed → replace; folder changed → manual (the API cannot move a program)."""
@@ -272,16 +285,18 @@ class ProgramKind(WritesAreas):
 
     def calls_for(self, changes: list[Change]) -> int:
         """One call per program write (delete, create or clone, update), one more to set the dates of a new
-        program, one ``byName`` read per clone source, and two calls per missing folder (the read of its
+        program, one ``byName`` read per clone source this apply creates first (an existing source was found by
+        the plan's read or reference check), and two calls per missing folder (the read of its
         parent, then the create: exact when the parent exists; each further missing level costs two more). A
         parent that is the path's root was read by the plan's reference check: only the create is left."""
-        calls, sources, folders = 0, set(), set()
+        calls, sources, folders, creating = 0, set(), set(), set()
         for change in changes:
             after = change.after or {}
             if "delete" in change.actions and change.info.get("id") is not None:
                 calls += 1
             if "create" in change.actions:
                 calls += 1 + int(bool(_dates(after)))
+                creating.add(_name(change.address))
                 if after.get("cloneFrom"):
                     sources.add(after["cloneFrom"])
                 if str(change.info.get("folder", "")).endswith(MISSING_FOLDER):
@@ -289,21 +304,42 @@ class ProgramKind(WritesAreas):
             elif change.actions == ["update"]:
                 calls += 1
         parent_reads = sum(1 for folder in folders if len(folder.split("/")) > 2)
-        return calls + len(sources) + len(folders) + parent_reads
+        return calls + len(sources & creating) + len(folders) + parent_reads
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight(self.areas)
-        self._sources = {}
         folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
-        results = []
-        for change in changes:
+        # Folders first, one at a time (a folder is created once, however many programs go in it).
+        paths = dict.fromkeys((c.after or {}).get("folder") for c in changes if "create" in c.actions)
+        new_folders = {path for path in paths if path and folders.find(path) is None}
+        for path in sorted(new_folders):
             try:
-                results.append(self._apply_one(conn, folders, change))
-            except Exception as exc:  # one program failing must not stop the others
-                results.append(failure(change.address, change.action, exc))
-        return results
+                folders.ensure(path)
+            except Exception:  # noqa: BLE001 - each program in it reports the failure when it tries again
+                pass
 
-    def _apply_one(self, conn: MarketoClient, folders: Folders, change: Change) -> Result:
+        def one(change: Change) -> Result:
+            try:
+                return self._apply_one(conn, folders, change, new_folders)
+            except Exception as exc:  # one program failing must not stop the others
+                return failure(change.address, change.action, exc)
+
+        # Clones last and side by side (the client's limiter keeps them within Marketo's 10 at once and its
+        # rate): each is two calls of its own, and a source this apply creates exists by then.
+        clones = [c for c in changes if "create" in c.actions and (c.after or {}).get("cloneFrom")]
+        done = {c.address: one(c) for c in changes if c not in clones}
+        for source in dict.fromkeys((c.after or {})["cloneFrom"] for c in clones):
+            try:
+                if self._known.get(source) is None:  # unknown, or absent when read: this apply may have made it
+                    self._known[source] = _by_name(conn, source)
+            except Exception:  # noqa: BLE001 - the clones of this source report it
+                pass
+        with ThreadPoolExecutor(max_workers=max(1, min(conn.limiter.budget.concurrent, len(clones)))) as pool:
+            done.update(zip((c.address for c in clones), pool.map(one, clones)))
+        return [done[c.address] for c in changes]
+
+    def _apply_one(self, conn: MarketoClient, folders: Folders, change: Change,
+                   new_folders: set[str] | None = None) -> Result:
         name = change.address[len(KIND) + 1:]
         name = json.loads(name) if name.startswith('"') else name
         program_id = change.info.get("id")
@@ -315,7 +351,7 @@ class ProgramKind(WritesAreas):
             return Result(change.address, True, change.action)
         after = change.after or {}
         if "create" in change.actions:
-            created_folder = folders.find(after["folder"]) is None
+            created_folder = after["folder"] in (new_folders or set()) or folders.find(after["folder"]) is None
             folder_id = folders.ensure(after["folder"])
             folder = json.dumps({"id": folder_id, "type": "Folder"})
             if after.get("cloneFrom"):
@@ -355,11 +391,10 @@ class ProgramKind(WritesAreas):
     def _clone(self, conn: MarketoClient, name: str, after: dict[str, Any], folder: str) -> Any:
         """Clone ``cloneFrom`` into ``folder`` as ``name``: the clone keeps its source's contents."""
         source_name = after["cloneFrom"]
-        if source_name not in self._sources:
-            found = [p for p in conn.get(f"{A}/program/byName.json", {"name": source_name})
-                     if p.get("name") == source_name]
-            self._sources[source_name] = int(found[0]["id"]) if found else None
-        source = self._sources[source_name]
+        record = self._source(conn, source_name)
+        if record is None:  # absent when read: this apply may have just created it
+            record = self._known[source_name] = _by_name(conn, source_name)
+        source = int(record["id"]) if record is not None and record.get("id") is not None else None
         if source is None:
             return Result(address(KIND, name), False, "create",
                           f"the program to clone, '{source_name}', does not exist; apply the setup manifests "

@@ -21,6 +21,10 @@ class CustomFieldKind:
     name = KIND
     depends_on: tuple[str, ...] = ("salesforce.object",)
 
+    def before_read(self, conn: SalesforceConnection, desired: list[Desired]) -> None:
+        """The fields' objects and lookup targets: read with the plan's first CustomObject read."""
+        conn.want_objects([n for d in desired for n in (d.attributes["object"], d.attributes.get("referenceTo"))])
+
     def read(self, conn: SalesforceConnection, desired: list[Desired]) -> dict[str, Live]:
         objects = conn.read_objects([d.attributes["object"] for d in desired])
         live: dict[str, Live] = {}

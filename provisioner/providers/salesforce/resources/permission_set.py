@@ -55,6 +55,10 @@ class PermissionSetKind:
                 "fieldPermissions": grants, "assignedToApiUser": d.attributes["name"] in assigned})
         return live
 
+    def before_read(self, conn: SalesforceConnection, desired: list[Desired]) -> None:
+        """The objects the sets grant fields on (the reference check reads them): with the first object read."""
+        conn.want_objects([p["field"].split(".", 1)[0] for d in desired for p in d.attributes["fieldPermissions"]])
+
     def missing_references(self, conn: SalesforceConnection, desired: list[Desired],
                            planned: dict[str, Change]) -> list[MissingReference]:
         """Every object the permission set grants fields on must exist in the org or be created by the plan."""
