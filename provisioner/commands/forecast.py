@@ -100,7 +100,7 @@ def render_forecast(forecasts: list[OrgForecast], run: str = "apply of this plan
     lines = ["", f"API calls {run} will use (forecast{kind}):"]
     for f in forecasts:
         head = (f"  {f.org}: {f.calls:,} ({f.reads:,} to read, {LIMIT_CHECK} to check the limit, "
-                f"{'at most ' if not f.exact else ''}{f.writes:,} to write"
+                f"{f'{f.writes:,} to write' if f.exact else f'at most {f.writes:,} to read and write from here'}"
                 f"{'; not counting ' + f.not_counted if f.not_counted else ''})")
         if f.remaining is None:
             lines.append(f"{head}; what remains of today's limit is unknown: {f.unknown}")
@@ -130,7 +130,7 @@ def over_limit(forecasts: list[OrgForecast], who: str, outcome: str, spent: bool
         return None
     return DailyLimitReached(
         "; ".join(f"{f.org}: {who} needs {'' if f.exact else 'at most '}{ahead(f):,} API calls"
-                  f"{' to write' if spent else ''}, more than the {f.remaining:,} left of today's limit "
+                  f"{(' to write' if f.exact else ' to read and write') if spent else ''}, more than the {f.remaining:,} left of today's limit "
                   f"({f.maximum:,} a day)" for f in over) + f". {outcome}",
         "run it again when the limit has room (Salesforce counts a rolling 24 hours, Marketo resets at "
         f"midnight US Central), or pass --ignore-limits to {who} anyway")

@@ -89,7 +89,8 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
             return  # not even read: one call less per org
         forecasts[:] = org_forecasts(calls, connections, exact, not_counted)
         refusal = None if exact else over_limit(
-            forecasts, "sync", "Nothing was written (an upper bound: who matches is known only after matching)")
+            forecasts, "sync", "Nothing was written. The figure is an upper bound: who matches, and so what is "
+            "created or updated, is known only after matching (sync --dry-run gives the exact figure)")
         if refusal is not None:
             raise refusal
 

@@ -86,11 +86,13 @@ class MarketoSink(SinkBase):
     def write_calls(self, sends: Mapping[str, int]) -> int:
         """Calls :meth:`write` makes for one batch's ``sends``: REST writes (``"leads REST"``, ``"members REST
         <program>|<status>"``, ``"objects REST"``, ``"activities"``: records) at ``MAX`` records a call, and
-        bulk imports (``"... imports"``: files under 10 MB) at ``IMPORT_CALLS`` each. Assumes every import is
+        bulk imports (``"... imports"``: files under 10 MB) at ``IMPORT_CALLS`` each; ``"read: ..."``: calls to
+        read (before a real run only). Assumes every import is
         done at its first status poll with no failed or warned rows, and that no call is retried."""
         calls = 0
         for what, count in sends.items():
-            calls += count * IMPORT_CALLS if "imports" in what else -(-count // MAX)
+            calls += count if what.startswith("read: ") else count * IMPORT_CALLS if "imports" in what \
+                else -(-count // MAX)
         return calls
 
     def program_or_session(self, session: str) -> Any:
@@ -99,8 +101,15 @@ class MarketoSink(SinkBase):
         return session if program == -1 else program
 
     def most_sends(self, items: list[Item]) -> dict[str, int]:
-        """Before any read: every session has a program (one per session name) and every lead is upserted."""
-        return self.sends(items, lambda session: session)
+        """Before any read: every session has a program (one per session name) and every lead is upserted; the
+        reads ahead are the token and the activity types once, and for each session not seen in an earlier
+        batch a page of programs and two ``byName`` lookups (call it on the batches in order)."""
+        seen = self.__dict__.setdefault("_forecast_seen", set())
+        sessions = {i.row.data["session"] for i in items} - seen
+        sends = {"read: token and activity types": 0 if seen else 1 + (self.target.activity is not None),
+                 "read: programs": 3 * len(sessions)}
+        seen |= sessions
+        return {**sends, **self.sends(items, lambda session: session)}
 
     def sends(self, items: list[Item], program_of: Callable[[str], Any]) -> dict[str, int]:
         """What :meth:`write` sends for one batch's ``items``, by write, following its choices: a bulk import

@@ -8,9 +8,9 @@ from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
-from ..providers.salesforce.connection import SalesforceConnection
+from ..providers.salesforce.connection import SalesforceConnection, campaign_read_calls
 from ..providers.salesforce.bulk2 import JOB_CALLS
-from ..providers.salesforce.data_client import MAX_COLLECTION, RecordResult, same_values
+from ..providers.salesforce.data_client import MAX_COLLECTION, DataClient, RecordResult, same_values
 from .cache import RunCache
 from . import policy
 from .config import SyncConfig
@@ -140,11 +140,11 @@ class SalesforceSink(SinkBase):
         ``"upsert CampaignMember"``: records per write): a collection call per ``MAX_COLLECTION`` records, or
         one Bulk API 2.0 job (``JOB_CALLS``) above ``bulk_threshold`` for creates and upserts (updates always
         go in collections); ``"again CampaignMember"``: members that exist already, sent a second time without
-        the fields Salesforce does not update. Assumes every job completes at its first status poll, holds
+        the fields Salesforce does not update; ``"read: ..."``: calls to read (before a real run only). Assumes every job completes at its first status poll, holds
         under 100 MB of CSV, and that no call is retried."""
-        calls = 0
+        calls = sum(n for what, n in sends.items() if what.startswith("read: "))
         for what, records in sends.items():
-            if records <= 0 or what.startswith("again "):
+            if records <= 0 or what.startswith(("again ", "read: ")):
                 continue
             bulk = not what.startswith("update ") and records > self.bulk_threshold
             calls += JOB_CALLS if bulk else -(-records // MAX_COLLECTION)
@@ -158,9 +158,22 @@ class SalesforceSink(SinkBase):
     def most_sends(self, items: list[Item]) -> dict[str, int]:
         """The most one batch's ``items`` could send, before matching: one member per session and person, one
         engagement/poll record per session, person and entry, and of the people, the split between created
-        (not enriched) and matched (enriched when they registered) that costs the most calls."""
+        (not enriched) and matched (enriched when they registered) that costs the most calls. And the reads
+        ahead: describes, campaigns and matching queries for what earlier batches did not read (every e-mail
+        queried on every object of the matching order); call it on the batches in order."""
         t = self.target
+        seen = self.__dict__.setdefault("_forecast_seen", {"objects": set(), "sessions": set(), "emails": set()})
         sends: dict[str, int] = {}
+        objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]
+        sessions = list(dict.fromkeys(i.row.data["session"] for i in items if i.row.data["session"] not in seen["sessions"]))
+        emails = list(dict.fromkeys(e for e in (i.row.data["email"].lower() for i in items) if e not in seen["emails"]))
+        seen["objects"] |= objects
+        seen["sessions"] |= set(sessions)
+        seen["emails"] |= set(emails)
+        sends["read: describe"] = len(objects - set(self.described))
+        sends["read: campaigns"] = campaign_read_calls(sessions) if sessions else 0
+        sends["read: match"] = sum(DataClient.query_in_calls(policy.match_soql(obj, t.matching), emails)
+                                   for obj in t.matching.order)
         members = {(i.row.data["session"], i.row.data["email"].lower()) for i in items
                    if i.target in ("sf.member", "sf.replay")}
         sends["upsert CampaignMember"] = len(members)  # and any of them may exist already:

@@ -112,8 +112,70 @@ def test_dry_run_forecasts_exactly_the_calls_the_real_run_makes(box: Sandbox, sm
     assert any("/bulk/v1/" in r for r in calls["marketo"]) is bulk
 
 
-def org_counts(box: Sandbox) -> dict[str, int]:
+def org_content(box: Sandbox) -> dict[str, Any]:
     """What the orgs hold that a sync writes, read from the sandboxes' state (not from the tool)."""
     sf = requests.get(f"{box.salesforce_url}/__sandbox/state", verify=box.ca_bundle, timeout=30).json()
     mk = requests.get(f"{box.marketo_url}/__sandbox/state", verify=box.ca_bundle, timeout=30).json()
-    return {"sf": len(json.dumps(sf)), "mk": len(json.dumps(mk))}
+    return {"salesforce": sf["records"], **{k: mk[k] for k in ("leads", "members", "customObjects", "activities")}}
+
+
+def members(box: Sandbox) -> int:
+    return len(org_content(box)["salesforce"].get("CampaignMember") or {})
+
+
+def left(box: Sandbox) -> int:
+    limits = admin(box, "salesforce", "POST", "limits", {})
+    return int(limits["api_daily_limit"]) - int(limits["api_usage"])
+
+
+def test_over_the_limit_refuses_with_exit_3_before_writing_unless_told_to_ignore_it(
+        box: Sandbox, small_data: list[str], sessions: None, tmp_path: Path) -> None:
+    exact = json.loads(sync(box, small_data, tmp_path, "--dry-run", "--format", "json").output)["forecast"]
+    calls = exact["salesforce"]["calls"]  # the login, the limit read, the reads and writes of the run
+
+    admin(box, "salesforce", "POST", "limits", {"api_daily_limit": 1000, "api_usage": 1000 - (calls - 3)})
+    dry = sync(box, small_data, tmp_path, "--dry-run")
+    assert dry.exit_code == 3, dry.output
+    assert f"salesforce: {calls} (" in dry.output and "sync will refuse (exit 3) unless given --ignore-limits" \
+        in dry.output
+    assert "sync needs" in dry.output and "--ignore-limits to sync anyway" in dry.output
+
+    # Room for the run's calls without the limit read, not for the most the input could need before matching.
+    admin(box, "salesforce", "POST", "limits", {"api_usage": 1000 - (calls - 1)})
+    before = org_content(box)
+    reset(box)
+    refused = sync(box, small_data, tmp_path, "--format", "json")
+    assert refused.exit_code == 3, refused.output
+    reply = json.loads(refused.output)
+    most, remaining = reply["forecast"]["salesforce"]["writes"], reply["forecast"]["salesforce"]["remaining"]
+    assert most > remaining == calls - 2 and reply["forecast"]["salesforce"]["exact"] is False
+    assert (f"salesforce: sync needs at most {most} API calls to read and write, more than the {remaining} left of "
+            "today's limit (1,000 a day). Nothing was written") in reply["error"]
+    assert "--ignore-limits" in reply["hint"]
+    assert org_content(box) == before  # nothing written in either org
+    assert not any(writes_of(routes, org) for org, routes in counted(box).items())
+
+    text = sync(box, small_data, tmp_path)
+    assert text.exit_code == 3 and "at most" in text.output and "--ignore-limits" in text.output, text.output
+    assert org_content(box) == before
+
+    admin(box, "salesforce", "POST", "limits", {"api_usage": 1000 - (calls - 1)})
+    reset(box)
+    ran = sync(box, small_data, tmp_path, "--ignore-limits", "--format", "json")
+    assert ran.exit_code == 0, ran.output
+    assert sum(counted(box)["salesforce"].values()) == calls - 1  # no limit read, the rest as forecast
+    assert "GET /services/data/limits" not in counted(box)["salesforce"]
+    assert members(box) > len(before["salesforce"].get("CampaignMember") or {})
+
+
+def test_marketo_quota_refuses_the_run_and_the_dry_run_says_so(box: Sandbox, small_data: list[str], sessions: None,
+                                                               tmp_path: Path) -> None:
+    used = sum(n for route, n in counted(box)["marketo"].items() if "/identity/" not in route)
+    quota = str(used + 6)  # the dry run's own calls fit; the run's do not
+    dry = sync(box, small_data, tmp_path, "--dry-run", "--only", "marketo", MARKETO_DAILY_QUOTA=quota)
+    assert dry.exit_code == 3, dry.output
+    assert f"({int(quota):,} a day): sync will refuse (exit 3) unless given --ignore-limits" in dry.output
+    before = org_content(box)
+    real = sync(box, small_data, tmp_path, "--only", "marketo", MARKETO_DAILY_QUOTA=quota)
+    assert real.exit_code == 3 and "marketo: sync needs at most" in real.output, real.output
+    assert org_content(box) == before

@@ -81,6 +81,16 @@ class DataClient:
             records.extend(self._composite_queries(long[start:start + MAX_COMPOSITE_QUERIES], what))
         return records
 
+    @staticmethod
+    def query_in_calls(template: str, values: Iterable[str]) -> int:
+        """The calls :meth:`query_in` makes for ``values`` (a reply of more than 2,000 records per query adds a
+        queryMore call per 2,000: not counted)."""
+        values = list(dict.fromkeys(values))
+        short = sum(1 for _ in in_chunks(template, values))
+        if short <= 1:
+            return short
+        return -(-sum(1 for _ in in_chunks(template, values, max_encoded=UNBOUNDED)) // MAX_COMPOSITE_QUERIES)
+
     def limits(self) -> dict[str, Any]:
         """The org's limits (``GET /limits``: DailyApiRequests and the rest), one API call."""
         return retry.call(lambda: self.sf.limits(), what="read limits", relogin=self._relogin)
