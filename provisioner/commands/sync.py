@@ -85,8 +85,6 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     def on_forecast(calls: dict[str, tuple[int, int]], connections: dict[str, object], exact: bool,
                     not_counted: dict[str, str]) -> None:
         """Dry run: after the run, its exact forecast. Real run: before the first write, refuse over the limit."""
-        if ignore_limits and not dry_run:
-            return  # not even read: one call less per org
         forecasts[:] = org_forecasts(calls, connections, exact, not_counted)
         refusal = None if exact else over_limit(
             forecasts, "sync", "Nothing was written. The figure is an upper bound: who matches, and so what is "
@@ -98,7 +96,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
         summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
                            rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress,
                            batch_rows=batch_rows, bulk_threshold=bulk_threshold, max_field_chars=max_field_chars,
-                           on_forecast=on_forecast)
+                           on_forecast=None if ignore_limits and not dry_run else on_forecast)  # not even read
     except UserError as exc:  # refused over a daily limit (exit 3), or a limit setting to fix (exit 1)
         if fmt != "json":
             raise
