@@ -52,7 +52,8 @@ class OrgForecast:
         return {"calls": self.calls, "reads": self.reads, "limit_check": LIMIT_CHECK, "writes": self.writes,
                 "daily_limit": self.maximum, "remaining": self.remaining,
                 "share": self.calls / self.remaining if self.remaining else None, "exceeds": self.exceeds,
-                "exact": self.exact and not self.not_counted, "not_counted": self.not_counted or None, "unknown": self.unknown or None}
+                "exact": self.exact and not self.not_counted, "not_counted": self.not_counted or None,
+                "unknown": self.unknown or None}
 
 
 def forecast(session: Any, plan: Any) -> list[OrgForecast]:
@@ -130,7 +131,8 @@ def over_limit(forecasts: list[OrgForecast], who: str, outcome: str, spent: bool
         return None
     return DailyLimitReached(
         "; ".join(f"{f.org}: {who} needs {'' if f.exact else 'at most '}{ahead(f):,} API calls"
-                  f"{(' to write' if f.exact else ' to read and write') if spent else ''}, more than the {f.remaining:,} left of today's limit "
+                  f"{(' to write' if f.exact else ' to read and write') if spent else ''}, "
+                  f"more than the {f.remaining:,} left of today's limit "
                   f"({f.maximum:,} a day)" for f in over) + f". {outcome}",
         "run it again when the limit has room (Salesforce counts a rolling 24 hours, Marketo resets at "
         f"midnight US Central), or pass --ignore-limits to {who} anyway")

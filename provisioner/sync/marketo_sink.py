@@ -154,8 +154,9 @@ class MarketoSink(SinkBase):
                 sends[f"member imports {program}|{status}"] = sum(
                     1 for _ in csv_files(["email"], ({"email": e} for e in emails), self.max_file_bytes))
         if objects:  # a lead id of 10 digits where the link field holds one: no file is bigger than that
-            built = self._object_records([dataclasses.replace(i, extra={**i.extra, "lead": i.extra.get("lead", 10 ** 9)})
-                                          for i in objects])
+            placeholder = [dataclasses.replace(i, extra={**i.extra, "lead": i.extra.get("lead", 10 ** 9)})
+                           for i in objects]
+            built = self._object_records(placeholder)
             assert built is not None
             found, _ = built
             if len(objects) > self.bulk_threshold:

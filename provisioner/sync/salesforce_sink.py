@@ -140,8 +140,9 @@ class SalesforceSink(SinkBase):
         ``"upsert CampaignMember"``: records per write): a collection call per ``MAX_COLLECTION`` records, or
         one Bulk API 2.0 job (``JOB_CALLS``) above ``bulk_threshold`` for creates and upserts (updates always
         go in collections); ``"again CampaignMember"``: members that exist already, sent a second time without
-        the fields Salesforce does not update; ``"read: ..."``: calls to read (before a real run only). Assumes every job completes at its first status poll, holds
-        under 100 MB of CSV, and that no call is retried."""
+        the fields Salesforce does not update; ``"read: ..."``: calls to read (before a real run only).
+        Assumes every job completes at its first status poll, holds under 100 MB of CSV, and that no call is
+        retried."""
         calls = sum(n for what, n in sends.items() if what.startswith("read: "))
         for what, records in sends.items():
             if records <= 0 or what.startswith(("again ", "read: ")):
@@ -165,8 +166,8 @@ class SalesforceSink(SinkBase):
         seen = self.__dict__.setdefault("_forecast_seen", {"objects": set(), "sessions": set(), "emails": set()})
         sends: dict[str, int] = {}
         objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]
-        sessions = list(dict.fromkeys(i.row.data["session"] for i in items if i.row.data["session"] not in seen["sessions"]))
-        emails = list(dict.fromkeys(e for e in (i.row.data["email"].lower() for i in items) if e not in seen["emails"]))
+        sessions = [s for s in dict.fromkeys(i.row.data["session"] for i in items) if s not in seen["sessions"]]
+        emails = [e for e in dict.fromkeys(i.row.data["email"].lower() for i in items) if e not in seen["emails"]]
         seen["objects"] |= objects
         seen["sessions"] |= set(sessions)
         seen["emails"] |= set(emails)
