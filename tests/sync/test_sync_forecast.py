@@ -112,6 +112,29 @@ def test_dry_run_forecasts_exactly_the_calls_the_real_run_makes(box: Sandbox, sm
     assert any("/bulk/v1/" in r for r in calls["marketo"]) is bulk
 
 
+@pytest.mark.parametrize("threshold", ["2000", "5"], ids=["rest-sized", "bulk-sized"])
+def test_the_forecast_counts_members_that_exist_already_sent_again_without_their_create_only_fields(
+        box: Sandbox, small_data: list[str], sessions: None, tmp_path: Path, threshold: str) -> None:
+    """A run without its ledger (a new machine, a deleted folder) sends every row again: Salesforce refuses
+    CampaignId on a member that exists, so each call holding one is followed by one without it."""
+    assert sync(box, small_data, tmp_path, "--bulk-threshold", threshold).exit_code == 0
+    again = tmp_path / "new-ledger"
+    again.mkdir()
+    reset(box)
+    dry = sync(box, small_data, again, "--dry-run", "--format", "json", "--bulk-threshold", threshold)
+    forecast = json.loads(dry.output)["forecast"]
+    reset(box)
+    real = sync(box, small_data, again, "--format", "json", "--bulk-threshold", threshold)
+    assert real.exit_code == 0, real.output
+    calls = counted(box)
+    assert {org: sum(routes.values()) for org, routes in calls.items()} == \
+        {org: f["calls"] for org, f in forecast.items()}, calls
+    # three objects upserted (members, engagement, polls), and the members once more without CampaignId
+    sent = calls["salesforce"]["PATCH /services/data/composite/sobjects/{type}/{externalIdField}"] \
+        if threshold == "2000" else calls["salesforce"]["POST /services/data/jobs/ingest"]  # everyone matched now
+    assert sent == 4, calls
+
+
 def org_content(box: Sandbox) -> dict[str, Any]:
     """What the orgs hold that a sync writes, read from the sandboxes' state (not from the tool)."""
     sf = requests.get(f"{box.salesforce_url}/__sandbox/state", verify=box.ca_bundle, timeout=30).json()
