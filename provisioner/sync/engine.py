@@ -234,6 +234,8 @@ class SyncRun:
                     mine = [i for i in todo if i.target.startswith(sink.prefix)]
                     if mine:
                         out[sink.name] += sink.write_calls(sink.most_sends(mine))
+        except SourceError:  # a file that cannot be read at all: the run stops there too, after the files before it
+            pass
         finally:
             self.summary, self._settled, self.dry_run, self.reader = saved
         return out
