@@ -22,6 +22,10 @@ CLI defaults in its own process, or a peer library in this one, on the same data
 
 The table: calls (Salesforce + Marketo), floor (bench/floors.py, from bench/limits.py, never from the
 tool), ratio, the peer's calls and wall time, ours wall time, client CPU rows/s, peak memory.
+
+Below it, for each sync size, the forecast next to the calls the run made: `sync --dry-run --format json`
+on the same data just before (its ``forecast`` per org: exact), the upper bound the real run printed when it
+checked the daily limit before its first write, and the calls the sandbox counted for the run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -154,9 +160,36 @@ def sync_args(data: list[Path], folder: Path, tag: str) -> list[str]:
             "--ledger", str(folder / f"{tag}.ledger.sqlite"), "--rejects", str(folder / f"{tag}.rejects.csv")]
 
 
-def sync(box: SandboxProcess, table: Table, steps: list[Step], folder: Path, rows: int, peers: bool) -> None:
+class Forecasts:
+    """Per sync size and org: the dry run's forecast, the real run's bound before writing, the calls it made."""
+
+    HEAD = ("sync rows", "org", "dry-run forecast", "bound before writing", "calls made", "made - forecast")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(self, rows: int, dry: Step, ours: Step) -> None:
+        forecast = json.loads(dry.output[dry.output.index("{"):])["forecast"]  # stdout and stderr are merged
+        for org, made in (("salesforce", ours.sf_calls), ("marketo", ours.mk_calls)):
+            bound = re.search(rf"^  {org}: ([\d,]+) \(", ours.output, re.M)  # the real run's text forecast
+            expected = forecast.get(org, {}).get("calls")
+            self.rows.append((f"{2 * rows:,}", org, f"{expected:,}" if expected is not None else "-",
+                              bound.group(1) if bound else "-", f"{made:,}",
+                              f"{made - expected:+,}" if expected is not None else "-"))
+
+    def render(self) -> str:
+        return _grid([self.HEAD, *self.rows]) if self.rows else ""
+
+
+def sync(box: SandboxProcess, table: Table, steps: list[Step], folder: Path, rows: int, peers: bool,
+         forecasts: Forecasts | None = None) -> None:
     data, work = write_sync_data(folder, rows, f"r{rows}.")
+    dry = must(box.cli(f"sync {rows} --dry-run", *sync_args(data, folder, f"sync{rows}"), "--dry-run", "--quiet",
+                       "--format", "json"))
     ours = must(box.cli(f"sync {rows}", *sync_args(data, folder, f"sync{rows}")))
+    if forecasts is not None:
+        forecasts.add(rows, dry, ours)
+    steps.append(dry)
     peer_sf = peer_mk = None
     if peers:
         import peers as peer_runs
@@ -241,7 +274,7 @@ def main() -> None:
                 shutil.rmtree(folder, ignore_errors=True)
         if args.only_scale:
             return
-    table, steps = Table(), []
+    table, steps, forecasts = Table(), [], Forecasts()
     box = SandboxProcess(folder / "sandbox", args.latency_ms, MANIFESTS / "kaltura-marketo.yaml")
     try:
         provision(box, table, steps)
@@ -250,13 +283,16 @@ def main() -> None:
                      str(sessions_csv(folder / "sync-sessions.csv", SYNC_SESSIONS, day)), "--auto-approve"))
         events(box, table, steps, folder, args.sessions)
         for rows in (int(r) for r in args.rows.split(",") if r):
-            sync(box, table, steps, folder, rows, not args.skip_peers)
+            sync(box, table, steps, folder, rows, not args.skip_peers, forecasts)
         if args.memory_rows:
             memory(box, table, steps, folder, args.memory_rows)
     finally:
         box.stop()
         print(f"sandbox latency {args.latency_ms:g} ms per call; Marketo limits 100 calls / 20 s, 10 at once\n")
         print(table.render())
+        if forecasts.rows:
+            print("\nsync: the forecast (sync --dry-run --format json) next to the calls the run made\n")
+            print(forecasts.render())
         if args.json:
             dump(steps, args.json)
         shutil.rmtree(folder, ignore_errors=True)

@@ -10,6 +10,7 @@ import click
 
 from ..sync.sources import MAX_FIELD_CHARS  # stdlib only: cheap at start-up
 from .common import interruption, target_org_option
+from .forecast import LIMIT_CHECK, ignore_limits_option
 
 EXIT_HELP = """Every run ends with one line that adds up: read N = confirmed C + rejected R + unchanged U +
 pending P (--format json: {"version": 1, "accounts": {...}, ...}).
@@ -17,7 +18,9 @@ pending P (--format json: {"version": 1, "accounts": {...}, ...}).
 Exit codes: 0 every row confirmed, unchanged or in the rejects file; 1 error (manifests, connection,
 retries exhausted, a file refused whole, a write the org refuses wholesale, or rows still pending: run
 again to continue);
-3 stopped by a daily API limit: run the same command again later to continue; 64 usage error;
+3 stopped by a daily API limit (run the same command again later to continue), or refused before writing
+because the forecast of API calls exceeds what remains of an org's daily limit (--ignore-limits to run
+anyway; --dry-run prints the forecast, exactly, and exits 3 the same way); 64 usage error;
 130 interrupted (Ctrl-C): run the same command again to continue."""
 
 
@@ -37,6 +40,7 @@ again to continue);
               help="Rows read, matched and written together (memory grows with it: about 47 MB per 10,000 rows); "
                    "the ledger commits after every API call, so a crash resends at most the call in flight.")
 @target_org_option
+@ignore_limits_option
 @click.option("--max-field-chars", type=click.IntRange(1), default=MAX_FIELD_CHARS, show_default=True,
               help="Ceiling on one field: a longer value rejects its row (file and line named), not the file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines (the summary is still printed).")
@@ -47,7 +51,7 @@ again to continue);
                    '"unchanged", "pending"}, "files": [...], ...} for CI and scripts.')
 def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | None, ledger: str | None,
          rejects: str | None, dry_run: bool, only: str | None, bulk_threshold: int, batch_rows: int,
-         max_field_chars: int, quiet: bool, verbose: bool, fmt: str) -> None:
+         ignore_limits: bool, max_field_chars: int, quiet: bool, verbose: bool, fmt: str) -> None:
     """Push event data (CSV or JSON Lines) into Salesforce and Marketo; nothing is lost or sent twice."""
     from ..providers.base import ConnectionError_
     from ..workflow import WorkflowError, read_env
@@ -55,6 +59,8 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     from ..sync.config import SyncConfigError
     from ..sync.engine import Summary, run_sync
     from ..sync.sources import SourceError
+    from .common import UserError
+    from .forecast import OrgForecast, org_forecasts, over_limit, render_forecast
 
     interruption.say("every batch confirmed before Ctrl-C is recorded in the ledger",
                      "run the same command again: confirmed rows are not sent twice")
@@ -74,10 +80,32 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
             click.echo(f"rows settled {s.rows_done} of {s.rows} read: {done or 'nothing new yet'}", err=True)
 
     targets = (only,) if only else ("salesforce", "marketo")
+    forecasts: list[OrgForecast] = []
+
+    def on_forecast(calls: dict[str, tuple[int, int]], connections: dict[str, object], exact: bool,
+                    not_counted: dict[str, str]) -> None:
+        """Dry run: after the run, its exact forecast. Real run: before the first write, refuse over the limit."""
+        forecasts[:] = org_forecasts(calls, connections, exact, not_counted)
+        for f in forecasts if exact else ():  # the real run reads the limits first, before any reply states them
+            f.limit_check = LIMIT_CHECK
+        refusal = None if exact else over_limit(
+            forecasts, "sync", "Nothing was written. The figure is an upper bound: who matches, and so what is "
+            "created or updated, is known only after matching (sync --dry-run gives the exact figure)")
+        if refusal is not None:
+            raise refusal
+
     try:
         summary = run_sync(list(data), list(manifests), read_env(), sync_name=sync_name, ledger_path=ledger,
                            rejects_path=rejects, dry_run=dry_run, targets=targets, progress=progress,
-                           batch_rows=batch_rows, bulk_threshold=bulk_threshold, max_field_chars=max_field_chars)
+                           batch_rows=batch_rows, bulk_threshold=bulk_threshold, max_field_chars=max_field_chars,
+                           on_forecast=None if ignore_limits and not dry_run else on_forecast)  # not even read
+    except UserError as exc:  # refused over a daily limit (exit 3), or a limit setting to fix (exit 1)
+        if fmt != "json":
+            raise
+        click.echo(json.dumps({"version": 1, "error": redact(exc.format_message()), "hint": exc.hint,
+                               "exit_code": exc.exit_code, "forecast": {f.org: f.as_json() for f in forecasts}},
+                              indent=2))
+        sys.exit(exc.exit_code)
     except (WorkflowError, SyncConfigError, ConnectionError_, SourceError) as exc:
         if fmt == "json":
             click.echo(json.dumps({"version": 1, "error": redact(str(exc)), "exit_code": 1}))
@@ -88,10 +116,18 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
         if bars is not None:
             bars.stop()
     code = exit_code(summary)
+    refusal = over_limit(forecasts, "sync", "Nothing was written (dry run)", spent=False) \
+        if dry_run and not ignore_limits else None
+    if refusal is not None and code == 0:
+        code = refusal.exit_code
     if fmt == "json":
-        click.echo(json.dumps(as_json(summary, code), indent=2))
+        click.echo(json.dumps(dict(as_json(summary, code), forecast={f.org: f.as_json() for f in forecasts}),
+                              indent=2))
     else:
         render(summary)
+        click.echo(render_forecast(forecasts, "the sync" if dry_run else "this sync", "sync"), nl=False)
+    if refusal is not None:
+        refusal.show()
     sys.exit(code)
 
 

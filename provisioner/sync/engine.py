@@ -6,6 +6,10 @@ within one, each object's records go in collections of 200 (Marketo: 300 per cal
 contract of :mod:`.sink` (reconcile, prepare, write) without knowing which it is; the ledger commits after
 every API call (each call's outcomes reach :meth:`SyncRun.settled`), so a kill -9 re-sends at most the call
 in flight. A row neither confirmed nor rejected at the end is pending in ``Summary.accounts`` (exit 1).
+
+The forecast of API calls (``on_forecast``) comes from the sinks (:meth:`.sink.Sink.write_calls`): a dry
+run adds up what each batch would send, exactly; a real run reads the input once more before its first
+write and adds up the most each batch could send (matching is not done yet: an upper bound).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from .work import Item
 
 BATCH_ROWS = 10_000
 BULK_THRESHOLD = 2_000  # records per object per batch above which Bulk API 2.0 / a Marketo bulk import is used
+#: ``on_forecast(calls, connections, exact, not_counted)``: ``calls`` is ``{org: (reads made so far, writes
+#: ahead)}``, ``connections`` the clients by org (to read what remains of the daily limits), ``exact`` False
+#: when the writes are an upper bound, ``not_counted`` what an org's figure leaves out (the campaigns and
+#: programs the sessions policy would create). It may raise to stop the run before its first write.
+ForecastHook = Callable[[dict[str, tuple[int, int]], dict[str, Any], bool, dict[str, str]], None]
 DEFAULT_KEYS = {"registration": ["session", "email"], "replay": ["session", "email"],
                 "engagement": ["session", "email", "entry_id"], "poll": ["session", "email", "entry_id", "poll_number"]}
 TARGETS = {
@@ -103,8 +112,13 @@ class SyncRun:
     def __init__(self, config: SyncConfig, ledger: Ledger, rejects: Rejects, salesforce: Any = None,
                  marketo: Any = None, dry_run: bool = False,
                  progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS,
-                 max_field_chars: int = MAX_FIELD_CHARS) -> None:
+                 max_field_chars: int = MAX_FIELD_CHARS, connections: Mapping[str, Any] | None = None,
+                 on_forecast: ForecastHook | None = None) -> None:
         self.config, self.ledger, self.rejects = config, ledger, rejects
+        self.max_field_chars = max_field_chars
+        self.connections = dict(connections or {})  # by sink name: their ``calls`` count the reads made
+        self.on_forecast = on_forecast
+        self.writes: dict[str, int] = {}  # dry run: the calls the writes would make, by sink name
         self.reader = Reader(config.columns, max_field_chars, config.formats)
         self._settled: dict[int, str] = {}  # id(row) → fate, for rows settled before any write (input rejects)
         self._outstanding: Counter[int] = Counter()  # id(row) → its work items not settled yet (this batch)
@@ -201,12 +215,48 @@ class SyncRun:
                 self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
         return recorded
 
+    def reads(self) -> dict[str, int]:
+        """Calls each org's connection has made so far (the login included), less those a dry run made only to
+        forecast."""
+        return {s.name: int(getattr(self.connections.get(s.name), "calls", 0)) - s.dry_reads for s in self.sinks}
+
+    def most_writes(self, paths: Iterable[str | Path]) -> dict[str, int]:
+        """Before the first write: the most calls the sinks' writes could make for the whole input, read once
+        more for it with nothing recorded (no ledger mark, no reject, no count in the summary)."""
+        saved = self.summary, self._settled, self.dry_run, self.reader
+        self.summary, self._settled, self.dry_run = Summary(), {}, True
+        self.reader = Reader(self.config.columns, self.max_field_chars, self.config.formats)
+        out = {s.name: 0 for s in self.sinks}
+        try:
+            for batch in _batched(self.reader.rows(paths), self.batch_rows):
+                todo = self.items(batch)
+                for sink in self.sinks:
+                    mine = [i for i in todo if i.target.startswith(sink.prefix)]
+                    if mine:
+                        out[sink.name] += sink.write_calls(sink.most_sends(mine))
+        except SourceError:  # a file that cannot be read at all: the run stops there too, after the files before it
+            pass
+        finally:
+            self.summary, self._settled, self.dry_run, self.reader = saved
+        return out
+
+    def forecast(self, writes: dict[str, int], exact: bool) -> None:
+        if self.on_forecast is not None:
+            reads = self.reads()
+            left_out = {s.name: "creating " + ", ".join(f"{len(names)} {what}" for what, names in s.planned().items())
+                        + " (spec.sessions.policy: create)" for s in self.sinks if s.planned()}
+            self.on_forecast({org: (reads[org], writes.get(org, 0)) for org in reads}, self.connections, exact,
+                             left_out)
+
     def run(self, paths: Iterable[str | Path]) -> Summary:
         """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
         from ..providers.base import ConnectionError_
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
+        paths = list(paths)
+        if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
+            self.forecast(self.most_writes(paths), exact=False)
         try:
             if not self.dry_run:
                 for sink in self.sinks:
@@ -222,6 +272,9 @@ class SyncRun:
                             continue
                         sink.prepare(mine)  # preflight of what these targets write (once per target)
                         sink.write(mine)
+                        if self.dry_run:
+                            self.writes[sink.name] = self.writes.get(sink.name, 0) + \
+                                sink.write_calls(sink.take_sends())
                 finally:
                     self.settled(todo)  # what the last call left unsettled: pending, in the accounts
                     self.summary.accounts.settle_batch(batch, todo, self._settled)
@@ -241,6 +294,8 @@ class SyncRun:
         except SourceError as exc:  # a file that cannot be read at all: the files before it are done
             self.summary.failed = str(exc)
         self._collect()
+        if self.dry_run and not (self.summary.failed or self.summary.stopped):
+            self.forecast(self.writes, exact=True)
         return self.summary
 
     def _collect(self) -> None:
@@ -263,8 +318,10 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
              ledger_path: str | None = None, rejects_path: str | None = None, dry_run: bool = False,
              targets: tuple[str, ...] = ("salesforce", "marketo"),
              progress: Callable[[Summary], None] | None = None, batch_rows: int = BATCH_ROWS,
-             bulk_threshold: int = BULK_THRESHOLD, max_field_chars: int = MAX_FIELD_CHARS) -> Summary:
-    """Load the manifests, connect the targets the Sync manifest names, and sync ``data``."""
+             bulk_threshold: int = BULK_THRESHOLD, max_field_chars: int = MAX_FIELD_CHARS,
+             on_forecast: ForecastHook | None = None) -> Summary:
+    """Load the manifests, connect the targets the Sync manifest names, and sync ``data`` (``on_forecast``: see
+    :data:`ForecastHook`; a dry run calls it after the run, a real run before its first write)."""
     from ..workflow import load_valid
     from .config import build_config
     from .marketo_sink import MarketoSink
@@ -277,13 +334,17 @@ def run_sync(data: list[str], manifest_paths: list[str], env: Mapping[str, str],
     rejects = Rejects(rejects_path or default_rejects(config.name))
     try:
         sf = mk = None
+        connections: dict[str, Any] = {}
         if config.salesforce and "salesforce" in targets:
             from ..providers.salesforce.connection import SalesforceConnection
-            sf = SalesforceSink(SalesforceConnection.from_env(env), config, dry_run, bulk_threshold, ledger=ledger)
+            connections["salesforce"] = SalesforceConnection.from_env(env)
+            sf = SalesforceSink(connections["salesforce"], config, dry_run, bulk_threshold, ledger=ledger)
         if config.marketo and "marketo" in targets:
             from ..providers.marketo.provider import PROVIDER  # the same budget (MARKETO_MAX_*) as plan/apply
-            mk = MarketoSink(PROVIDER.connect(env), config, ledger, dry_run, bulk_threshold=bulk_threshold)
-        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows, max_field_chars).run(data)
+            connections["marketo"] = PROVIDER.connect(env)
+            mk = MarketoSink(connections["marketo"], config, ledger, dry_run, bulk_threshold=bulk_threshold)
+        summary = SyncRun(config, ledger, rejects, sf, mk, dry_run, progress, batch_rows, max_field_chars,
+                          connections, on_forecast).run(data)
         return summary
     finally:
         ledger.close()

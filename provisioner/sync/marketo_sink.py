@@ -13,14 +13,15 @@ A 607 (daily quota) propagates as ``QuotaExceeded`` and stops the run cleanly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from ..providers.marketo.client import MarketoClient
-from ..providers.marketo.bulk_import import (FAILURE_REASON, MAX_FILE_BYTES, WARNING_REASON, BulkImporter, Import,
-                                             csv_files)
+from ..providers.marketo.bulk_import import (FAILURE_REASON, IMPORT_CALLS, MAX_FILE_BYTES, WARNING_REASON,
+                                             BulkImporter, Import, csv_files)
 from ..providers.marketo.errors import MarketoError, WriteOutcomeUnknown
 from .cache import RunCache
 from . import policy
@@ -80,6 +81,92 @@ class MarketoSink(SinkBase):
         self._template: list[Any] | None = None  # the template program, looked up once
         self.counts: dict[str, int] = {"leads upserted": 0}
         self.by_status: dict[str, int] = {}
+
+    # -- forecast ----------------------------------------------------------------------------
+    def write_calls(self, sends: Mapping[str, int]) -> int:
+        """Calls :meth:`write` makes for one batch's ``sends``: REST writes (``"leads REST"``, ``"members REST
+        <program>|<status>"``, ``"objects REST"``, ``"activities"``: records) at ``MAX`` records a call, and
+        bulk imports (``"... imports"``: files under 10 MB) at ``IMPORT_CALLS`` each; ``"read: ..."``: calls to
+        read (before a real run only). Assumes every import is
+        done at its first status poll with no failed or warned rows, and that no call is retried."""
+        calls = 0
+        for what, count in sends.items():
+            calls += count if what.startswith("read: ") else count * IMPORT_CALLS if "imports" in what \
+                else -(-count // MAX)
+        return calls
+
+    def program_or_session(self, session: str) -> Any:
+        """Dry run: a session's program id, its name when the run would create it, ``None`` when it has none."""
+        program = self.programs.get(session)
+        return session if program == -1 else program
+
+    def most_sends(self, items: list[Item]) -> dict[str, int]:
+        """Before any read: every session has a program (one per session name) and every lead is upserted; the
+        reads ahead are the token and the activity types once, and for each session not seen in an earlier
+        batch a page of programs and two ``byName`` lookups (call it on the batches in order)."""
+        seen = self.__dict__.setdefault("_forecast_seen", set())
+        sessions = {i.row.data["session"] for i in items} - seen
+        sends = {"read: token and activity types": 0 if seen else 1 + (self.target.activity is not None),
+                 "read: programs": 3 * len(sessions)}
+        seen |= sessions
+        return {**sends, **self.sends(items, lambda session: session)}
+
+    def sends(self, items: list[Item], program_of: Callable[[str], Any]) -> dict[str, int]:
+        """What :meth:`write` sends for one batch's ``items``, by write, following its choices: a bulk import
+        above ``bulk_threshold`` for the leads whose id the batch does not need, each (program, status) group
+        of members and the custom object records, REST for the rest (``program_of``: a session's program, or
+        ``None`` when it has none; no lead is assumed to fail)."""
+        live = [i for i in items if program_of(i.row.data["session"]) is not None]
+        groups: dict[tuple[Any, str], list[Item]] = {}
+        for item in live:
+            status = self.config.status_for("marketo", item.row.data["status"]) if item.target == "mk.member" else None
+            if status is not None:
+                groups.setdefault((program_of(item.row.data["session"]), status), []).append(item)
+        objects = [i for i in live if i.target == "mk.object"] if self.target.custom_object else []
+        activities = [i for i in live if i.target == "mk.activity"] if self.target.activity else []
+        rest = {k: g for k, g in groups.items() if len(g) <= self.bulk_threshold}
+        need = dict.fromkeys(i.row.data["email"].lower() for i in [*objects, *activities, *(i for g in rest.values()
+                                                                                           for i in g)])
+        records: dict[str, dict[str, Any]] = {}
+        for item in live:
+            if item.target == "mk.lead":
+                record = records.setdefault(item.row.data["email"].lower(), {"email": item.row.data["email"]})
+                record.update({f: item.row.data[c] for f, c in self.target.lead_mapping.items()
+                               if item.row.data.get(c) and f != "email"})
+        for email in need:
+            if email not in records and email not in self.lead_ids:
+                known = self.ledger.lookup("mk.lead", [email]).get(email)
+                if not (known and known[2]):
+                    records[email] = {"email": email}
+        sends: dict[str, int] = {}
+        loose = [e for e in records if e not in need]
+        if len(loose) > self.bulk_threshold:
+            header = ["email", *dict.fromkeys(f for e in loose for f in records[e] if f != "email")]
+            sends["lead imports"] = sum(1 for _ in csv_files(header, (records[e] for e in loose), self.max_file_bytes))
+            sends["leads REST"] = len(records) - len(loose)
+        else:
+            sends["leads REST"] = len(records)
+        for (program, status), group in groups.items():
+            if (program, status) in rest:
+                sends[f"members REST {program}|{status}"] = len(group)
+            else:
+                emails = dict.fromkeys(i.row.data["email"].lower() for i in group)
+                sends[f"member imports {program}|{status}"] = sum(
+                    1 for _ in csv_files(["email"], ({"email": e} for e in emails), self.max_file_bytes))
+        if objects:  # a lead id of 10 digits where the link field holds one: no file is bigger than that
+            placeholder = [dataclasses.replace(i, extra={**i.extra, "lead": i.extra.get("lead", 10 ** 9)})
+                           for i in objects]
+            built = self._object_records(placeholder)
+            assert built is not None
+            found, _ = built
+            if len(objects) > self.bulk_threshold:
+                header = list(dict.fromkeys(f for r in found.values() for f in r))
+                sends["object imports"] = sum(1 for _ in csv_files(header, found.values(), self.max_file_bytes))
+            else:
+                sends["objects REST"] = len(found)
+        if activities:
+            sends["activities"] = len(activities)
+        return {what: n for what, n in sends.items() if n}
 
     # -- leads -----------------------------------------------------------------------------
 
@@ -339,6 +426,9 @@ class MarketoSink(SinkBase):
         self.bulk_failed = set()
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
         items = self.with_program(items)
+        if self.dry_run:  # before the leads are looked up: what the real run would send for these items
+            for what, records in self.sends(items, self.program_or_session).items():
+                self.would_send(what, records)
         members = self._member_groups([i for i in items if i.target == "mk.member"])
         bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}
         objects = [i for i in items if i.target == "mk.object"]

@@ -5,11 +5,12 @@ engagement and poll records — all in sObject Collections of 200 (one chunked I
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
-from ..providers.salesforce.connection import SalesforceConnection
-from ..providers.salesforce.data_client import RecordResult, same_values
+from ..providers.salesforce.connection import SalesforceConnection, campaign_read_calls
+from ..providers.salesforce.bulk2 import JOB_CALLS
+from ..providers.salesforce.data_client import MAX_COLLECTION, DataClient, RecordResult, same_values
 from .cache import RunCache
 from . import policy
 from .config import SyncConfig
@@ -133,6 +134,71 @@ class SalesforceSink(SinkBase):
             self._recovered[sobject] = found
         return self._recovered[sobject]
 
+    # -- forecast -------------------------------------------------------------------------
+    def write_calls(self, sends: Mapping[str, int]) -> int:
+        """Calls :meth:`write` makes for one batch's ``sends`` (``"create Lead"``, ``"update Contact"``,
+        ``"upsert CampaignMember"``: records per write): a collection call per ``MAX_COLLECTION`` records, or
+        one Bulk API 2.0 job (``JOB_CALLS``) above ``bulk_threshold`` for creates and upserts (updates always
+        go in collections); ``"again CampaignMember"``: members that exist already, sent a second time without
+        the fields Salesforce does not update; ``"read: ..."``: calls to read (before a real run only).
+        Assumes every job completes at its first status poll, holds under 100 MB of CSV, and that no call is
+        retried."""
+        calls = sum(n for what, n in sends.items() if what.startswith("read: "))
+        for what, records in sends.items():
+            if records <= 0 or what.startswith(("again ", "read: ")):
+                continue
+            bulk = not what.startswith("update ") and records > self.bulk_threshold
+            calls += JOB_CALLS if bulk else -(-records // MAX_COLLECTION)
+            again = sends.get(f"again {what.split(' ', 1)[1]}", 0) if what.startswith("upsert ") else 0
+            if again and bulk:  # the job's existing members, sent again at once
+                calls += JOB_CALLS if again > self.bulk_threshold else -(-again // MAX_COLLECTION)
+            elif again:  # each collection holding one is sent again (its existing members only)
+                calls += sends.get(f"again {what.split(' ', 1)[1]} collections", 0)
+        return calls
+
+    def most_sends(self, items: list[Item]) -> dict[str, int]:
+        """The most one batch's ``items`` could send, before matching: one member per session and person, one
+        engagement/poll record per session, person and entry, and of the people, the split between created
+        (not enriched) and matched (enriched when they registered) that costs the most calls. And the reads
+        ahead: describes, campaigns and matching queries for what earlier batches did not read (every e-mail
+        queried on every object of the matching order); call it on the batches in order."""
+        t = self.target
+        seen = self.__dict__.setdefault("_forecast_seen", {"objects": set(), "sessions": set(), "emails": set()})
+        sends: dict[str, int] = {}
+        objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]
+        sessions = [s for s in dict.fromkeys(i.row.data["session"] for i in items) if s not in seen["sessions"]]
+        emails = [e for e in dict.fromkeys(i.row.data["email"].lower() for i in items) if e not in seen["emails"]]
+        seen["objects"] |= objects
+        seen["sessions"] |= set(sessions)
+        seen["emails"] |= set(emails)
+        sends["read: describe"] = len(objects - set(self.described))
+        sends["read: campaigns"] = campaign_read_calls(sessions) if sessions else 0
+        sends["read: match"] = sum(DataClient.query_in_calls(policy.match_soql(obj, t.matching), emails)
+                                   for obj in t.matching.order)
+        members = {(i.row.data["session"], i.row.data["email"].lower()) for i in items
+                   if i.target in ("sf.member", "sf.replay")}
+        sends["upsert CampaignMember"] = len(members)  # and any of them may exist already:
+        sends["again CampaignMember"] = len(members)
+        sends["again CampaignMember collections"] = -(-len(members) // MAX_COLLECTION)
+        for target, obj in (("sf.engagement", t.engagement), ("sf.poll", t.polls)):
+            entries = {(i.row.data["session"], i.row.data["email"].lower(), i.row.data.get("entry_id", ""))
+                       for i in items if i.target == target}
+            if entries and obj is not None:
+                sends[f"upsert {obj.api_name}"] = len(entries)
+        people = len({i.row.data["email"].lower() for i in items})
+        registrants = len({i.row.data["email"].lower() for i in items if i.target == "sf.member"})
+        both = all(t.mappings.get(o) for o in ("Contact", "Lead"))  # matched people of both kinds: one call more
+        split = {0, people, min(people, self.bulk_threshold + 1)}
+        split |= set(range(1, min(people, self.bulk_threshold + 1) + 1, MAX_COLLECTION))
+        worst: dict[str, int] = {}
+        for created in split:
+            updated = min(people - created, registrants)
+            case = dict(sends, **{f"create {t.create_as}": created, "update Contact": updated,
+                                  "update Lead": 1 if both and updated > 1 else 0})
+            if not worst or self.write_calls(case) > self.write_calls(worst):
+                worst = case
+        return worst
+
     # -- people ---------------------------------------------------------------------------
     def match(self, emails: list[str]) -> None:
         """Find people for emails not looked up yet, by the manifest's matching policy (order, duplicates,
@@ -176,6 +242,7 @@ class SalesforceSink(SinkBase):
                     record[field] = fallback
             records.append(record)
         if self.dry_run:
+            self.would_send(f"create {obj}", len(records))
             self.counts["created"] += len(records)
             for n, email in enumerate(first, start=self.counts["created"] - len(records)):
                 self.people[email] = (obj, f"(new {obj} {n})")  # one placeholder each: members stay apart
@@ -241,6 +308,8 @@ class SalesforceSink(SinkBase):
             if values:
                 updates.setdefault(pid, (obj, {}))[1].update(values)
         if self.dry_run:
+            for obj in ("Contact", "Lead"):
+                self.would_send(f"update {obj}", sum(1 for o, _ in updates.values() if o == obj))
             return
         for obj in ("Contact", "Lead"):
             records = [dict(values, Id=pid) for pid, (o, values) in updates.items() if o == obj]
@@ -385,6 +454,8 @@ class SalesforceSink(SinkBase):
             owners.setdefault(key, []).append(item)
         sendable = [records[k] for k in owners]
         if self.dry_run:
+            self.would_send("upsert CampaignMember", len(sendable))
+            self._members_again(list(owners))
             for key, its in owners.items():
                 self._count_status(records[key])
                 for i in its:
@@ -401,6 +472,24 @@ class SalesforceSink(SinkBase):
             return owners[record[external]]
 
         self._send("CampaignMember", external, sendable, settle, not_updateable=("CampaignId", "LeadId", "ContactId"))
+
+    def _members_again(self, keys: list[str]) -> None:
+        """Dry run: the members that exist already, which :meth:`_upsert` sends a second time without the fields
+        Salesforce does not update (``"again CampaignMember"``), and how many collections of 200 hold one
+        (``"again CampaignMember collections"``). Read by external id; a real run does not make this read, so
+        its calls are not the run's (``dry_reads``)."""
+        maybe = [k for k in keys if "(" not in k]  # a person or campaign the run would create: a new member
+        if not maybe:
+            return
+        before = int(getattr(self.conn, "calls", 0))
+        external = self.target.member_external_id
+        found = {str(r.get(external) or "").lower() for r in self.conn.data.query_in(
+            f"SELECT {external} FROM CampaignMember WHERE {external} IN ({{values}})", maybe,
+            what="existing campaign members")}
+        self.dry_reads += int(getattr(self.conn, "calls", 0)) - before
+        again = [n for n, k in enumerate(keys) if k.lower() in found]
+        self.would_send("again CampaignMember", len(again))
+        self.would_send("again CampaignMember collections", len({n // MAX_COLLECTION for n in again}))
 
     def _count_status(self, record: dict[str, Any]) -> None:
         if "Status" in record:
@@ -442,6 +531,7 @@ class SalesforceSink(SinkBase):
             owners.setdefault(key, []).append(item)
         sendable = [records[k] for k in owners]
         if self.dry_run:
+            self.would_send(f"upsert {obj.api_name}", len(sendable))
             for its in owners.values():
                 for i in its:
                     i.confirm()

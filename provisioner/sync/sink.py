@@ -10,11 +10,15 @@ The engine drives every sink the same way and never asks which one it is:
    the items that call confirmed or rejected (through :meth:`Item.confirm` / :meth:`Item.reject`), and
    the engine records them in the ledger and commits at once: a ``kill -9`` loses at most the call in
    flight. An item neither confirmed nor rejected when ``write`` returns is pending (a re-run sends it).
+
+The forecast (``sync --dry-run`` and the check before a real run's first write) asks each sink, per batch,
+what its writes would send (``sends``: records per write, keyed by what the sink writes) and what that
+costs (``write_calls``), from the same record-per-call sizes and Bulk thresholds its ``write`` uses.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from .work import Item
 
@@ -55,6 +59,16 @@ class Sink(Protocol):
     def planned(self) -> dict[str, list[str]]:
         """Dry run: what the sessions policy would create, by what it is (``{"Salesforce campaigns": [...]}``)."""
 
+    def most_sends(self, items: list[Item]) -> dict[str, int]:
+        """Before any read: the most records each write could send for one batch's ``items`` (what matching
+        will find is not known yet, so the worst case of it)."""
+
+    def take_sends(self) -> dict[str, int]:
+        """Dry run: what ``write`` would have sent for the batch just written (and forget it)."""
+
+    def write_calls(self, sends: Mapping[str, int]) -> int:
+        """The API calls ``write`` makes to send ``sends`` (one batch), from its own sizes and thresholds."""
+
 
 def _nothing(items: list[Item]) -> None:
     return None
@@ -65,6 +79,7 @@ class SinkBase:
 
     prefix = ""
     name = ""
+    dry_reads = 0  # dry run: calls it made only to forecast (the real run does not make them)
     settled: Callable[[list[Item]], None] = staticmethod(_nothing)  # type: ignore[assignment]
 
     def reconcile(self) -> None:
@@ -75,6 +90,15 @@ class SinkBase:
 
     def planned(self) -> dict[str, list[str]]:
         return {}
+
+    def would_send(self, what: str, records: int) -> None:
+        """Dry run: note that ``write`` would send ``records`` more with the write ``what``."""
+        sends = self.__dict__.setdefault("_sends", {})
+        if records:
+            sends[what] = sends.get(what, 0) + records
+
+    def take_sends(self) -> dict[str, int]:
+        return dict(self.__dict__.pop("_sends", {}))
 
 
 def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None],

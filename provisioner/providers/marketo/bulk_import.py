@@ -22,6 +22,10 @@ from .client import MarketoClient
 from .errors import MarketoError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024 - 1  # "the file must total less than 10 MB"
+#: Calls one import makes when it is done at its first status poll and no row failed or warned: the submit
+#: and one status read (:meth:`BulkImporter.submit`, :meth:`BulkImporter.wait`). Each further poll, and the
+#: failures/warnings files when rows failed or warned, is one more call.
+IMPORT_CALLS = 2
 MAX_QUEUED = 10  # imports in Marketo's queue at once, the two processing included
 ACTIVE = ("Queued", "Importing")
 FAILURE_REASON = "Import Failure Reason"

@@ -16,6 +16,9 @@ from . import retry
 from .data_client import RecordResult
 
 MAX_JOB_BYTES = 100 * 1024 * 1024
+#: Calls one job makes when it completes at its first status poll: create, upload, close, one status read,
+#: successful and failed results (:meth:`Bulk2Client._job`). Each further status poll is one more call.
+JOB_CALLS = 6
 JOB_ATTEMPTS = 3  # jobs per ingest: the first, and two more for what a Failed/Aborted/odd job left unprocessed
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 from urllib.parse import urlencode
 from typing import Any, Callable, Iterable, Sequence
 
@@ -80,6 +81,16 @@ class DataClient:
         for start in range(0, len(long), MAX_COMPOSITE_QUERIES):
             records.extend(self._composite_queries(long[start:start + MAX_COMPOSITE_QUERIES], what))
         return records
+
+    @staticmethod
+    def query_in_calls(template: str, values: Iterable[str]) -> int:
+        """The calls :meth:`query_in` makes for ``values`` (a reply of more than 2,000 records per query adds a
+        queryMore call per 2,000: not counted)."""
+        values = list(dict.fromkeys(values))
+        short = sum(1 for _ in islice(in_chunks(template, values), 2))  # past one GET, no need to count on
+        if short <= 1:
+            return short
+        return -(-sum(1 for _ in in_chunks(template, values, max_encoded=UNBOUNDED)) // MAX_COMPOSITE_QUERIES)
 
     def limits(self) -> dict[str, Any]:
         """The org's limits (``GET /limits``: DailyApiRequests and the rest), one API call."""
