@@ -30,9 +30,16 @@ Known = tuple[str, str, "str | None", "float | None"]  # (hash, state, ref, at)
 DONE = ("confirmed", "rejected")
 
 
+#: The encoder ``json.dumps(data, sort_keys=True, ensure_ascii=False)`` builds on every call, built once:
+#: the same text (so the same digests as every earlier version), without a new encoder per row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def content_hash(data: Any) -> str:
-    """A stable hash of a row's values (key order does not matter)."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+    """A stable hash of a row's values (key order does not matter): the first 32 hex digits of the SHA-256 of
+    its sorted-key JSON. Ledgers keep these digests across versions, so the text hashed must never change
+    (tests/sync/test_ledger_digests.py pins it)."""
+    return hashlib.sha256(_CANONICAL.encode(data).encode()).hexdigest()[:32]
 
 
 class Ledger:

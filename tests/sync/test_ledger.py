@@ -24,6 +24,15 @@ def test_content_hash_is_stable_so_ledgers_written_by_earlier_versions_stay_vali
     assert content_hash({"b": "2", "a": "1"}) == "0e09eeab5bdeab40e2af08a4432d53de"
     assert content_hash({"email": "zoë@example.com", "first_name": "Zoë", "session": "Köln 2026"}) == \
         "da03914ac7ccb2934acb3a5e4172f62f"
+    # values computed by 0.1.0's content_hash (json.dumps per row): quotes, backslashes, line ends, tabs,
+    # characters outside the BMP and an empty row hash as they did before the encoder was built once
+    assert content_hash({"email": "hélène@example.com", "first_name": "Hélène", "company": 'Zürich ☃ "Q" \\ co',
+                         "note": "line\nbreak\ttab"}) == "4a61baac17a14644d90537770fae8dd6"
+    assert content_hash({"first_name": "é", "last_name": "日本", "emoji": "\U0001F600"}) == \
+        "00342a7b2a77b52dd94017e2e8e822dd"
+    assert content_hash({"_kind": "registration", "status": "Registered", "session": "Webinar A",
+                         "email": "ann@example.com"}) == "82c5d20da98c57e9ef3fbecb6c391dc4"
+    assert content_hash({}) == "44136fa355b3678a1146ad16f7e8649e"
 
 
 def test_content_hash_ignores_key_order_and_sees_every_value() -> None:
