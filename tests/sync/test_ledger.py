@@ -134,3 +134,18 @@ def test_close_commits_and_an_old_ledger_without_times_is_upgraded(tmp_path: Pat
     again = Ledger(old)
     assert again.lookup("sf.member", ["k2"])["k2"][3] == 5.0
     again.close()
+
+
+def test_a_row_hashed_again_or_a_look_alike_row_gets_the_digest_of_its_own_json() -> None:
+    """Hashing the same values once per target may reuse the last digest, but never for values that only look
+    equal to Python (1 == 1.0 == True): each digest is the SHA-256 of the row's own sorted-key JSON."""
+    import hashlib
+    import json
+
+    def expected(data: object) -> str:
+        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+    rows = [{"a": "1"}, {"a": "1"}, {"a": 1}, {"a": 1.0}, {"a": True}, {"a": "1"}, {"a": "1", "b": ""},
+            {"b": "", "a": "1"}, {1: "x"}, {"1": "x"}, ["a", "1"]]
+    assert [content_hash(r) for r in rows] == [expected(r) for r in rows]
+    assert len({content_hash(r) for r in rows[2:5]}) == 3
