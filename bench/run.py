@@ -15,6 +15,9 @@ CLI defaults in its own process, or a peer library in this one, on the same data
                Salesforce writes (with the matching queries), marketorestpython's REST path and its bulk
                lead import path for Marketo, each on the same rows under other e-mail addresses
   memory       `provisioner sync` of --memory-rows rows, Salesforce only: peak resident memory
+  client CPU   bench/cpu.py: `provisioner sync` of 2 × --cpu-rows rows in a sandbox of its own (no latency,
+               throttle lifted), its CPU per stage from a CPU-time profile; CPU rows/s is the rows over the CPU
+               of reading, checking, hashing, matching and serialising (the whole process's in the next row)
   scale        `event new` for N future sessions (--scale 10,100,500,1000), each N in a fresh sandbox with
                Marketo's throttle lifted (the instance is the tool's alone): render (--out-dir), validate,
                plan (--plan-only), apply, re-plan; wall time, calls, CPU of the tool and of the sandbox
@@ -212,6 +215,18 @@ def memory(box: SandboxProcess, table: Table, steps: list[Step], folder: Path, r
     steps.append(step)
 
 
+def client_cpu(table: Table, folder: Path, rows: int) -> None:
+    """bench/cpu.py's figures as two rows: the client stages' CPU rows/s, and the whole process's."""
+    import cpu
+
+    result = cpu.measure(rows, folder / "cpu")
+    blank = ("", "", "", "", "", "")
+    table.rows.append(("client CPU: read+check+hash+match+serialise", f"{2 * rows:,}", *blank,
+                       f"{result['client_rows_per_s']:,}", ""))
+    table.rows.append(("client CPU: whole sync process", f"{2 * rows:,}", "", "", "", "", "",
+                       f"{result['wall_s']:.1f}", f"{result['rows_per_cpu_s']:,}", ""))
+
+
 def scale(folder: Path, sizes: list[int], latency_ms: float) -> str:
     """`event new` at growing N, each in a fresh sandbox: the table of times, calls and growth exponents."""
     import math
@@ -257,6 +272,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--rows", default="10000,200000", help="comma-separated sync sizes (rows per file)")
     parser.add_argument("--memory-rows", type=int, default=1_000_000, help="0 to skip")
+    parser.add_argument("--cpu-rows", type=int, default=100_000,
+                        help="people for the client CPU run (bench/cpu.py); 0 to skip")
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--scale", default="", help="comma-separated session counts for the event new scale run")
@@ -286,6 +303,8 @@ def main() -> None:
             sync(box, table, steps, folder, rows, not args.skip_peers, forecasts)
         if args.memory_rows:
             memory(box, table, steps, folder, args.memory_rows)
+        if args.cpu_rows:  # in a sandbox of its own, the shared one idle
+            client_cpu(table, folder, args.cpu_rows)
     finally:
         box.stop()
         print(f"sandbox latency {args.latency_ms:g} ms per call; Marketo limits 100 calls / 20 s, 10 at once\n")

@@ -59,6 +59,11 @@ class SyncConfig:
     idempotency: dict[str, list[str]] = field(default_factory=dict)
     sessions: Sessions = field(default_factory=Sessions)
     formats: tuple[str, ...] = ("csv", "jsonl")
+    #: id(object) → (object, field name → field): :meth:`salesforce_field` runs for every column of every row
+    _fields: dict[int, tuple[SalesforceObject, dict[str, SalesforceField]]] = field(
+        default_factory=dict, repr=False, compare=False)
+    #: The row checks compiled for this configuration (built by :mod:`.checks` on first use).
+    compiled_checks: Any = field(default=None, repr=False, compare=False)
 
     def status_for(self, target: str, source: str) -> str | None:
         """The ``salesforce``/``marketo`` status a source status maps to (case-insensitive), ``None`` if none."""
@@ -83,8 +88,13 @@ class SyncConfig:
         """The manifest field a source column lands in (``None`` when the object has no such field)."""
         if obj is None:
             return None
-        name = SALESFORCE_ALIASES.get(column, column)
-        return next((f for f in obj.fields if f.name == name), None)
+        known = self._fields.get(id(obj))
+        if known is None or known[0] is not obj:
+            by_name: dict[str, SalesforceField] = {}
+            for f in obj.fields:
+                by_name.setdefault(f.name, f)  # the first of a name, as a search in field order finds
+            known = self._fields[id(obj)] = (obj, by_name)
+        return known[1].get(SALESFORCE_ALIASES.get(column, column))
 
 
 def _object(manifests: ManifestSet, name: str | None) -> SalesforceObject | None:

@@ -24,6 +24,15 @@ def test_content_hash_is_stable_so_ledgers_written_by_earlier_versions_stay_vali
     assert content_hash({"b": "2", "a": "1"}) == "0e09eeab5bdeab40e2af08a4432d53de"
     assert content_hash({"email": "zoë@example.com", "first_name": "Zoë", "session": "Köln 2026"}) == \
         "da03914ac7ccb2934acb3a5e4172f62f"
+    # values computed by 0.1.0's content_hash (json.dumps per row): quotes, backslashes, line ends, tabs,
+    # characters outside the BMP and an empty row hash as they did before the encoder was built once
+    assert content_hash({"email": "hélène@example.com", "first_name": "Hélène", "company": 'Zürich ☃ "Q" \\ co',
+                         "note": "line\nbreak\ttab"}) == "4a61baac17a14644d90537770fae8dd6"
+    assert content_hash({"first_name": "é", "last_name": "日本", "emoji": "\U0001F600"}) == \
+        "00342a7b2a77b52dd94017e2e8e822dd"
+    assert content_hash({"_kind": "registration", "status": "Registered", "session": "Webinar A",
+                         "email": "ann@example.com"}) == "82c5d20da98c57e9ef3fbecb6c391dc4"
+    assert content_hash({}) == "44136fa355b3678a1146ad16f7e8649e"
 
 
 def test_content_hash_ignores_key_order_and_sees_every_value() -> None:
@@ -125,3 +134,18 @@ def test_close_commits_and_an_old_ledger_without_times_is_upgraded(tmp_path: Pat
     again = Ledger(old)
     assert again.lookup("sf.member", ["k2"])["k2"][3] == 5.0
     again.close()
+
+
+def test_a_row_hashed_again_or_a_look_alike_row_gets_the_digest_of_its_own_json() -> None:
+    """Hashing the same values once per target may reuse the last digest, but never for values that only look
+    equal to Python (1 == 1.0 == True): each digest is the SHA-256 of the row's own sorted-key JSON."""
+    import hashlib
+    import json
+
+    def expected(data: object) -> str:
+        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+    rows = [{"a": "1"}, {"a": "1"}, {"a": 1}, {"a": 1.0}, {"a": True}, {"a": "1"}, {"a": "1", "b": ""},
+            {"b": "", "a": "1"}, {1: "x"}, {"1": "x"}, ["a", "1"]]
+    assert [content_hash(r) for r in rows] == [expected(r) for r in rows]
+    assert len({content_hash(r) for r in rows[2:5]}) == 3

@@ -68,9 +68,13 @@ class Import:
 def csv_files(header: Sequence[str], rows: Iterable[dict[str, Any]], max_bytes: int = MAX_FILE_BYTES
               ) -> Iterator[tuple[bytes, int]]:
     """``(file, rows in it)`` for ``rows`` as UTF-8 CSV files each under ``max_bytes``, header on each."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")  # one writer for every line; it writes None as ""
+
     def line(values: Sequence[Any]) -> bytes:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(["" if v is None else v for v in values])
+        out.seek(0)
+        out.truncate()
+        writer.writerow(values)
         return out.getvalue().encode("utf-8")
 
     head = line(header)

@@ -184,8 +184,7 @@ def _csv(columns: list[str], records: Sequence[dict[str, Any]]) -> bytes:
     body = io.StringIO()
     writer = csv.writer(body, lineterminator="\n")
     writer.writerow(columns)
-    for r in records:
-        writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+    writer.writerows([r.get(c) for c in columns] for r in records)  # the csv module writes None as ""
     return body.getvalue().encode("utf-8")
 
 

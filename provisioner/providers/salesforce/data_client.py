@@ -73,7 +73,7 @@ class DataClient:
         as Salesforce documents for queries too long for the URI).
         """
         values = list(dict.fromkeys(values))
-        short = list(in_chunks(template, values))
+        short = list(islice(in_chunks(template, values), 2))  # one GET, or more: the second says so
         if len(short) <= 1:
             return [r for soql in short for r in self.query(soql, what)]
         long = list(in_chunks(template, values, max_encoded=UNBOUNDED))

@@ -7,21 +7,26 @@ request URI of at most 16,384 bytes once URL-encoded. The URI limit is the one t
 from __future__ import annotations
 
 from typing import Iterable, Iterator
-from urllib.parse import quote as url_quote
 
 MAX_QUERY_CHARS = 100_000
 MAX_URI_BYTES = 16_384
 URI_HEADROOM = 512  # /services/data/vXX.X/query?q= and a little to spare
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", '"': '\\"'}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)  # the same escapes, applied in C (matching quotes every e-mail)
+#: The bytes ``urllib.parse.quote(text, safe="")`` leaves as they are (RFC 3986 unreserved); every other byte
+#: of the UTF-8 text becomes ``%XX``, three characters.
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
 
 
 def quote(value: str) -> str:
     """A SOQL string literal: ``o'brien`` → ``'o\\'brien'``."""
-    return "'" + "".join(_ESCAPES.get(c, c) for c in str(value)) + "'"
+    return "'" + str(value).translate(_ESCAPE_TABLE) + "'"
 
 
 def _encoded(text: str) -> int:
-    return len(url_quote(text, safe=""))
+    """``len(urllib.parse.quote(text, safe=""))``, counted without building the encoded text."""
+    raw = text.encode("utf-8")
+    return len(raw) + 2 * len(raw.translate(None, _UNRESERVED))
 
 
 def in_chunks(template: str, values: Iterable[str], max_chars: int = MAX_QUERY_CHARS,
