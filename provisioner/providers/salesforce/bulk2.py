@@ -86,7 +86,7 @@ class Bulk2Client:
         state, message = "Open", ""
         for _ in range(JOB_ATTEMPTS):
             state, message = self._job(spec, _csv(columns, todo) if todo is not records else payload, key_field,
-                                       by_key)
+                                       by_key, todo)
             todo = [r for r in todo if str(r[key_field]).lower() not in by_key]
             if not todo or state == "JobComplete" or operation == "insert":
                 break
@@ -95,9 +95,14 @@ class Bulk2Client:
         return [by_key.get(str(r[key_field]).lower(), failure) for r in records]
 
     def _job(self, spec: dict[str, Any], payload: bytes, key_field: str,
-             by_key: dict[str, RecordResult]) -> tuple[str, str]:
+             by_key: dict[str, RecordResult], rows: Sequence[dict[str, Any]] = ()) -> tuple[str, str]:
         """One job through every documented state (Open → UploadComplete → InProgress → JobComplete, or
-        Failed / Aborted); the results it has are added to ``by_key``. Returns its last state and message."""
+        Failed / Aborted); the results it has are added to ``by_key``. Returns its last state and message.
+
+        A result list costs a call, so it is read only when it says something the job status does not: the
+        failed rows when ``numberRecordsFailed`` > 0, the successful rows of an insert (their new Ids) or of
+        a job that did not process every row of ``rows``. An upsert that completed every row without a
+        failure settles ``rows`` from the status alone."""
         job = self._request("POST", "jobs/ingest", json_body=spec).json()
         job_id = job["id"]
         if self.on_job:
@@ -123,7 +128,13 @@ class Bulk2Client:
         if state not in ("JobComplete", "Failed", "Aborted"):  # undocumented: treat as a fault, retry in a new job
             self._abort(job_id)
             return state, f"the job went to the undocumented state {state!r}"
-        self._results(job_id, key_field, by_key)  # a Failed or Aborted job may have processed part of its rows
+        failed = int(info.get("numberRecordsFailed") or 0)
+        if (state == "JobComplete" and spec["operation"] != "insert" and rows and failed == 0
+                and int(info.get("numberRecordsProcessed") or 0) == len(rows)):
+            for row in rows:  # every row written, none failed: the status says it all
+                by_key[str(row[key_field]).lower()] = RecordResult(None, True, [])
+        else:  # a Failed or Aborted job may have processed part of its rows
+            self._results(job_id, key_field, by_key, failed=failed > 0 or state != "JobComplete")
         return state, str(info.get("errorMessage") or "")
 
     def finished(self, job_id: str, key_field: str) -> dict[str, RecordResult] | None:
@@ -163,14 +174,17 @@ class Bulk2Client:
         except (BulkError, ConnectionError_):
             pass  # already past aborting (or gone): nothing of it will be processed twice by us
 
-    def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult], keep_sent: bool = False) -> None:
-        """Add a job's successful and failed rows to ``by_key``; with ``keep_sent``, each success keeps the
-        values the job wrote (to compare with what would be sent again)."""
+    def _results(self, job_id: str, key_field: str, by_key: dict[str, RecordResult], keep_sent: bool = False,
+                 failed: bool = True) -> None:
+        """Add a job's successful and (with ``failed``) failed rows to ``by_key``; with ``keep_sent``, each
+        success keeps the values the job wrote (to compare with what would be sent again)."""
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/successfulResults")
                                               .content.decode("utf-8"))):
             by_key[row[key_field].lower()] = RecordResult(
                 row["sf__Id"], True, [], row["sf__Created"] == "true",
                 sent={k: v for k, v in row.items() if not k.startswith("sf__")} if keep_sent else None)
+        if not failed:
+            return
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/failedResults")
                                               .content.decode("utf-8"))):
             by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [_error(row["sf__Error"])])
