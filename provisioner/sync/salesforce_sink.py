@@ -5,10 +5,11 @@ engagement and poll records — all in sObject Collections of 200 (one chunked I
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection
+from ..providers.salesforce.bulk2 import error as bulk_error
 from ..providers.salesforce.data_client import RecordResult, same_values
 from .cache import RunCache
 from . import policy
@@ -16,12 +17,14 @@ from .config import SyncConfig
 from .ledger import Ledger
 from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
+from .staging import Staging
 from .work import Item
+from .chunks import MATCH_EMAILS, SF_COLLECTION, SF_JOB_BYTES
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
 
 
-def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
+def _batches(items: Sequence[Any], size: int = SF_COLLECTION) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -48,23 +51,79 @@ class SalesforceSink(SinkBase):
         self.by_status: dict[str, int] = {}
         self.checked: set[str] = set()  # targets whose objects passed preflight
         self.described: dict[str, dict[str, Any] | None] = {}  # object → its describe, read once per run
+        self._fresh: set[str] = set()  # sessions whose campaigns the preflight read
+        self._to_check: list[str] = []
+        self.staging: Staging | None = None  # run-wide mode: records gathered for one job per object
+        self.person_errors: RunCache[str] = RunCache()  # e-mail → why its person could not be created
+        self._to_match: dict[str, None] = {}
+        self._staged_people: RunCache[bool] = RunCache()
+        self._sends: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # object → (external, not_updateable, fills)
+
+    # -- run-wide mode -----------------------------------------------------------------------
+
+    def begin(self, totals: dict[str, int]) -> None:
+        """Above the threshold in the run, every object's records are gathered over the windows and sent in
+        one Bulk job per object (people created first, in a pass of their own, so members can name them)."""
+        super().begin(totals)
+        if not self.dry_run and sum(totals.values()) > self.bulk_threshold:
+            self.staging = Staging()
+            self.passes = ("match", "people", "write")
+
+    def end_pass(self, name: str) -> None:
+        if self.staging is None:
+            return
+        if name == "match" and self._to_match:
+            self.match(list(self._to_match))
+            self._to_match.clear()
+        elif name == "people":
+            self._create_staged()
+        elif name == "write":
+            try:
+                for sobject in self.staging.buckets():
+                    if sobject != "people":
+                        self._send_staged(sobject)
+            finally:
+                self.staging.close()
+                self.staging = None
+        self.people.trim()
+        self.created.trim()
+        self.person_errors.trim()
 
     # -- preflight --------------------------------------------------------------------------
 
     def planned(self) -> dict[str, list[str]]:
         """Dry run: the campaigns the sessions policy would create."""
         return {"Salesforce campaigns": list(self.planned_campaigns)} if self.planned_campaigns else {}
-    def prepare(self, items: list[Item]) -> None:
-        """Before writing items of a target for the first time: read the describe of the objects it writes
-        and refuse (naming object and field) when the org requires a field the sync does not fill, or lacks
-        or hides one it fills. One describe per object per run."""
-        targets = sorted({i.target for i in items} - self.checked)
+    def prepare(self, targets: list[str]) -> None:
+        """Note the targets the run writes; their preflight (:meth:`preflight`) rides on the first read the
+        run makes anyway, before anything is written."""
+        self._to_check = sorted(set(targets) - self.checked)
+
+    def preflight(self, sessions: list[str]) -> None:
+        """Before the first write: read the describe of the objects the run's targets write and refuse (naming
+        object and field) when the org requires a field the sync does not fill, or lacks or hides one it
+        fills. One describe per object per run, all in one Composite call that also reads the campaigns of
+        ``sessions`` (when their names fit one query)."""
+        from ..providers.salesforce.connection import CAMPAIGNS_QUERY
+        from ..providers.salesforce.soql import in_chunks
+
+        targets = sorted(set(self._to_check) - self.checked)
+        self._to_check = []
         if not targets:
             return
+        wanted = [w.sobject for w in self.writes(targets) if w.sobject not in self.described]
+        names = [n for n in dict.fromkeys(sessions) if n not in self.campaigns]
+        queries = list(in_chunks(CAMPAIGNS_QUERY, names)) if names else []
+        if wanted:
+            described, rows = self.conn.data.describe_and_query(wanted, queries[0] if len(queries) == 1 else None,
+                                                                what="preflight: describe the objects the sync writes")
+            self.described.update(described)
+            if len(queries) == 1:
+                self.conn.forget_campaign_names(names)
+                self.conn.remember_campaigns(names, rows)
+                self._fresh.update(names)
         found: list[str] = []
         for writes in self.writes(targets):
-            if writes.sobject not in self.described:
-                self.described[writes.sobject] = self.conn.data.describe(writes.sobject)
             found += problems(writes, self.described[writes.sobject])
         if found:
             raise Refused("preflight: the org would reject what this sync writes, so nothing was sent for "
@@ -162,7 +221,7 @@ class SalesforceSink(SinkBase):
         first: dict[str, Item] = {}
         for item in items:
             email = item.row.data["email"].lower()
-            if self.people.get(email) is None:
+            if self.people.get(email) is None and email not in self.person_errors and email not in self._staged_people:
                 if email not in first or (item.row.kind == "registration" and first[email].row.kind != "registration"):
                     first[email] = item
         if not first:
@@ -175,6 +234,12 @@ class SalesforceSink(SinkBase):
                 if (obj == "Lead" or field != "Company") and not record.get(field):
                     record[field] = fallback
             records.append(record)
+        if self.staging is not None:  # run-wide mode: created in one go when the pass ends
+            for email, record in zip(first, records):
+                self.staging.add("people", email, record, [])
+                self._staged_people[email] = True
+            self._staged_people.trim()
+            return
         if self.dry_run:
             self.counts["created"] += len(records)
             for n, email in enumerate(first, start=self.counts["created"] - len(records)):
@@ -258,7 +323,7 @@ class SalesforceSink(SinkBase):
         todo = [s for s in first if s not in self.campaigns]
         if not todo:
             return
-        self.conn.forget_campaign_names(todo)
+        self.conn.forget_campaign_names([s for s in todo if s not in self._fresh])  # read by this run's preflight
         found = self.conn.read_campaigns(todo)
         wanted = set(self.target.campaign_template.labels())
         refused = {s: policy.may_create(self.config.sessions, first[s].row.data) for s in todo if not found.get(s)}
@@ -333,16 +398,34 @@ class SalesforceSink(SinkBase):
         return failures
 
     # -- members, engagement, polls --------------------------------------------------------
-    def write(self, items: list[Item]) -> None:
-        """Write every ``sf.*`` item of one batch; each ends confirmed or rejected."""
+    def write(self, items: list[Item], name: str = "write") -> None:
+        """Write every ``sf.*`` item of one window; each ends confirmed or rejected (run-wide mode: the
+        ``match`` and ``people`` passes find and stage people, ``write`` stages the records)."""
         if not items:
             return
+        self.preflight([i.row.data["session"] for i in items])
         self.people.trim()
         self.created.trim()
-        self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+        if name == "match":
+            self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+            kept = self.with_campaign(items)
+            self.settled([i for i in items if i.state == "rejected"])
+            for item in kept:
+                email = item.row.data["email"].lower()
+                if email not in self._to_match and email not in self.people:
+                    self._to_match[email] = None
+            if len(self._to_match) >= MATCH_EMAILS:
+                self.match(list(self._to_match))
+                self._to_match.clear()
+            return
+        if name == "people":
+            self.create_missing(self.with_campaign(items))
+            return
+        self.ensure_campaigns(items)
         items = self.with_campaign(items)
-        self.match([i.row.data["email"] for i in items])
-        self.create_missing(items)
+        if self.staging is None:
+            self.match([i.row.data["email"] for i in items])
+            self.create_missing(items)
         self.enrich([i for i in items if i.target == "sf.member"])
         ready: list[Item] = []
         for item in items:
@@ -350,7 +433,7 @@ class SalesforceSink(SinkBase):
             campaign = self.campaigns.get(item.row.data["session"])
             if person is None:
                 item.reject(f"could not create the {self.target.create_as}: "
-                            f"{item.extra.get('person_error') or 'no record'}")
+                            f"{item.extra.get('person_error') or self.person_errors.get(item.row.data['email'].lower()) or 'no record'}")
             elif campaign is None:
                 item.reject(self.missing.get(item.row.data["session"]) or f"no campaign {item.row.data['session']!r}")
             else:
@@ -400,7 +483,8 @@ class SalesforceSink(SinkBase):
                 self._count_status(record)
             return owners[record[external]]
 
-        self._send("CampaignMember", external, sendable, settle, not_updateable=("CampaignId", "LeadId", "ContactId"))
+        self._send("CampaignMember", external, sendable, settle, owners,
+                   not_updateable=("CampaignId", "LeadId", "ContactId"))
 
     def _count_status(self, record: dict[str, Any]) -> None:
         if "Status" in record:
@@ -454,14 +538,27 @@ class SalesforceSink(SinkBase):
                     i.reject(result.message())
             return owners[record["external_id__c"]]
 
-        self._send(obj.api_name, "external_id__c", sendable, settle, fills=tuple(f.api_name for f in obj.fields))
+        self._send(obj.api_name, "external_id__c", sendable, settle, owners, fills=tuple(f.api_name for f in obj.fields))
 
     def _send(self, sobject: str, external: str, records: list[dict[str, Any]],
-              settle: Callable[[dict[str, Any], RecordResult], list[Item]],
+              settle: Callable[[dict[str, Any], RecordResult], list[Item]], owners: dict[str, list[Item]],
               not_updateable: tuple[str, ...] = (), fills: tuple[str, ...] = ()) -> None:
         """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
         threshold); after each, its items are settled (in the ledger at once) and a call whose records all
         failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
+        if self.staging is not None:  # run-wide mode: gathered for one job when the pass ends
+            self._sends[sobject] = (external, not_updateable, fills)
+            earlier = self.recovered(sobject, external)
+            done: list[Item] = []
+            for r in records:
+                if self._written(earlier, r, external):
+                    done += settle(r, earlier[str(r[external]).lower()])
+                    continue
+                key = str(r[external])
+                self.staging.add(sobject, key, r, owners[key])
+            if done:
+                self.settled(done)
+            return
         bulk = len(records) > self.bulk_threshold
         if bulk:  # rows a killed run's job already wrote, with these values, are not sent again
             earlier = self.recovered(sobject, external)
@@ -487,6 +584,155 @@ class SalesforceSink(SinkBase):
             self.settled(done)
             if bulk:
                 self._jobs_settled(sobject)
+
+    def _create_staged(self) -> None:
+        """Create every staged person: one Bulk insert job (per 100 MB) above the threshold, else collections.
+        The new Ids go to the people cache; a row the job did not settle is read back by e-mail before it
+        is created again (an insert is not idempotent)."""
+        assert self.staging is not None
+        if not self.staging.sizes.get("people"):
+            return
+        obj = self.target.create_as
+        mapping = self.target.mappings.get(obj, {"Email": "email"})
+        if self.staging.sizes["people"] <= self.bulk_threshold:
+            emails, records = zip(*self.staging.records("people"))
+            self._settle_people(obj, mapping, list(emails), self._create_rest(obj, list(records)), list(records))
+            return
+        for part in self.staging.csv_files("people", SF_JOB_BYTES):
+            run = self.bulk().run_file("insert", obj, part.path)
+            results: dict[str, RecordResult] = {}
+            for row in self.bulk().rows(run.job_id, "successfulResults"):
+                results[row["Email"].lower()] = RecordResult(row["sf__Id"], True, [], True)
+            if run.failed or run.state != "JobComplete":
+                for row in self.bulk().rows(run.job_id, "failedResults"):
+                    results[row["Email"].lower()] = RecordResult(None, False, [bulk_error(row["sf__Error"])])
+            for emails in self.staging.exts("people", part):
+                unsettled = [e for e in emails if e not in results]
+                if unsettled:  # the job did not settle these: read back by e-mail, create only what is not there
+                    found = self._find_created(obj, unsettled)
+                    for e in unsettled:
+                        if e in found:
+                            results[e] = RecordResult(found[e], True, [], True)
+                    again = [e for e in unsettled if e not in found]
+                    if again:
+                        staged = dict(self.staging.records("people", again))
+                        for e, r in zip(again, self._create_rest(obj, [staged[e] for e in again])):
+                            results[e] = r
+                records = [r for _, r in self.staging.records("people", emails)]
+                self._settle_people(obj, mapping, emails, [results[e] for e in emails], records)
+                for e in emails:
+                    results.pop(e, None)
+            self._jobs_settled(obj)
+
+    def _create_rest(self, obj: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
+            ids = self._find_created(obj, [r["Email"] for r in batch])
+            if all(r["Email"].lower() in ids for r in batch):
+                return [RecordResult(ids[r["Email"].lower()], True, created=True) for r in batch]
+            return None
+        return self.conn.data.create(obj, records, verify=already)
+
+    def _settle_people(self, obj: str, mapping: dict[str, str], emails: list[str], results: list[RecordResult],
+                       records: list[dict[str, Any]]) -> None:
+        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys([*mapping, *self.target.fallbacks])])
+        if problem:
+            raise Refused(problem)
+        for email, result in zip(emails, results):
+            if result.success and result.id:
+                self.people[email] = (obj, result.id)
+                self.created[email] = True
+                self.counts["created"] += 1
+            else:
+                self.people[email] = None
+                self.person_errors[email] = result.message() or "no record"
+        self.people.trim()
+        self.created.trim()
+        self.person_errors.trim()
+
+    def _send_staged(self, sobject: str) -> None:
+        """Send one object's staged records: one Bulk upsert job per 100 MB above the threshold, else
+        collections of 200; each settles the items it names (restored from the spool)."""
+        assert self.staging is not None
+        external, not_updateable, fills = self._sends[sobject]
+        if self.staging.sizes[sobject] <= self.bulk_threshold:
+            keys = [k for k, _ in self.staging.records(sobject)]
+            for chunk in _batches(keys):
+                records = [r for _, r in self.staging.records(sobject, list(chunk))]
+                results = self._upsert(sobject, external, records, not_updateable)
+                self._settle_staged(sobject, external, records, results, fills)
+            return
+        for part in self.staging.csv_files(sobject, SF_JOB_BYTES):
+            run = self.bulk().run_file("upsert", sobject, part.path, external)
+            all_ok = run.state == "JobComplete" and run.failed == 0 and run.processed == part.rows
+            complete = run.state == "JobComplete" and run.processed == part.rows
+            failed: dict[str, RecordResult] = {}
+            if run.failed or not complete:
+                for row in self.bulk().rows(run.job_id, "failedResults"):
+                    failed[row[external].lower()] = RecordResult(row.get("sf__Id") or None, False,
+                                                                 [bulk_error(row["sf__Error"])])
+            done: set[str] = set()
+            if not complete:
+                done = {row[external].lower() for row in self.bulk().rows(run.job_id, "successfulResults")}
+            if failed and not done and complete and len(failed) == part.rows:
+                sample = list(failed.values())
+                problem = systemic(f"upsert {sobject}", [r.errors for r in sample], [dict.fromkeys(fills)])
+                if problem:  # not the rows' fault: they stay pending, so the run after the fix sends them
+                    raise Refused(problem)
+            for keys in self.staging.exts(sobject, part):
+                records = [r for _, r in self.staging.records(sobject, keys)]
+                results = []
+                again: list[int] = []
+                for n, r in enumerate(records):
+                    k = str(r[external]).lower()
+                    if all_ok or k in done or (complete and k not in failed):
+                        results.append(RecordResult(None, True, []))
+                    elif k in failed and not self._retryable(failed[k], external):
+                        results.append(failed[k])
+                    else:  # not processed, a lost row race, or a create-only field on an existing row: send again
+                        results.append(failed.get(k) or RecordResult(None, False, [{"statusCode": "BULK_JOB_" + run.state.upper(), "message": run.message}]))
+                        again.append(n)
+                if again:
+                    for n, r in zip(again, self._upsert(sobject, external, [records[n] for n in again], not_updateable)):
+                        results[n] = r
+                self._settle_staged(sobject, external, records, results, fills)
+            self._jobs_settled(sobject)
+
+    @staticmethod
+    def _retryable(result: RecordResult, external: str) -> bool:
+        from ..providers.salesforce.retry import lost_row_race
+        return lost_row_race(result.errors, external) or any(
+            "INVALID_FIELD_FOR_INSERT_UPDATE" in f"{e.get('statusCode')} {e.get('message')}" for e in result.errors)
+
+    def _settle_staged(self, sobject: str, external: str, records: list[dict[str, Any]],
+                       results: list[RecordResult], fills: tuple[str, ...]) -> None:
+        """Settle the items of staged ``records`` by their results (restored from the spool), one commit."""
+        assert self.staging is not None
+        problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys(fills)])
+        if problem:
+            raise Refused(problem)
+        keys = [str(r[external]) for r in records]
+        owners = self.staging.owners(sobject, keys)
+        by_target: dict[str, list[str]] = {}
+        for pairs in owners.values():
+            for target, key in pairs:
+                by_target.setdefault(target, []).append(key)
+        items = {(i.target, i.key): i for t, ks in by_target.items() for i in self.restore(t, ks)}
+        done: list[Item] = []
+        for key, record, result in zip(keys, records, results):
+            for pair in owners.get(key, []):
+                item = items.get(pair)
+                if item is None:
+                    continue
+                if result.success:
+                    item.confirm(result.id)
+                else:
+                    item.reject(result.message())
+                done.append(item)
+            if result.success:
+                self._count_status(record)
+        self.settled(done)
 
     @staticmethod
     def _written(done: dict[str, RecordResult], record: dict[str, Any], external: str) -> bool:

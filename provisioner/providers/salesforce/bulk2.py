@@ -6,10 +6,13 @@ result reads, whatever its size (≤ 100 MB of CSV), where collections cost one 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import time
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 from ..base import ConnectionError_
 from . import retry
@@ -17,6 +20,17 @@ from .data_client import RecordResult
 
 MAX_JOB_BYTES = 100 * 1024 * 1024
 JOB_ATTEMPTS = 3  # jobs per ingest: the first, and two more for what a Failed/Aborted/odd job left unprocessed
+
+
+@dataclass
+class JobRun:
+    """How one ingest job ended: its state, message and the counts of its status."""
+
+    job_id: str
+    state: str
+    message: str
+    processed: int
+    failed: int
 
 
 class BulkError(Exception):
@@ -38,12 +52,13 @@ class Bulk2Client:
         #: in a ledger, so a run killed while the job runs can read its results instead of sending again.
         self.on_job: Callable[[str, str], None] | None = None
 
-    def _request(self, method: str, path: str, *, json_body: Any = None, data: bytes | None = None,
-                 content_type: str = "application/json", attempts: int = retry.ATTEMPTS) -> Any:
+    def _request(self, method: str, path: str, *, json_body: Any = None, data: Any = None,
+                 content_type: str = "application/json", attempts: int = retry.ATTEMPTS, stream: bool = False) -> Any:
         def run() -> Any:
             headers = dict(self.sf.headers, **{"Content-Type": content_type})
             self.calls += 1
-            r = self.sf.session.request(method, self.sf.base_url + path, headers=headers, json=json_body, data=data)
+            r = self.sf.session.request(method, self.sf.base_url + path, headers=headers, json=json_body, data=data,
+                                        stream=stream)
             if r.status_code >= 300:
                 raise BulkError(r.status_code, r.text)
             return r
@@ -115,15 +130,7 @@ class Bulk2Client:
         except ConnectionError_ as exc:  # transient and not repeatable on this job: abort it, use a new one
             self._abort(job_id)
             return "Aborted", f"upload failed ({exc}); the job was aborted"
-        info = self._close(job_id)
-        delay = self.poll_s
-        while info.get("state") in ("Open", "UploadComplete", "InProgress"):
-            if info.get("state") == "Open":  # the close was lost: close again
-                info = self._close(job_id)
-                continue
-            time.sleep(delay)
-            delay = min(self.max_poll_s, delay * 2)
-            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        info = self._await(job_id)
         state = str(info.get("state"))
         if state not in ("JobComplete", "Failed", "Aborted"):  # undocumented: treat as a fault, retry in a new job
             self._abort(job_id)
@@ -136,6 +143,50 @@ class Bulk2Client:
         else:  # a Failed or Aborted job may have processed part of its rows
             self._results(job_id, key_field, by_key, failed=failed > 0 or state != "JobComplete")
         return state, str(info.get("errorMessage") or "")
+
+    def _await(self, job_id: str) -> dict[str, Any]:
+        """Close a job whose data is up and read its status until it ends; its last status."""
+        info = self._close(job_id)
+        delay = self.poll_s
+        while info.get("state") in ("Open", "UploadComplete", "InProgress"):
+            if info.get("state") == "Open":  # the close was lost: close again
+                info = self._close(job_id)
+                continue
+            time.sleep(delay)
+            delay = min(self.max_poll_s, delay * 2)
+            info = self._request("GET", f"jobs/ingest/{job_id}").json()
+        return info
+
+    def run_file(self, operation: str, sobject: str, path: Path, external_id_field: str | None = None) -> JobRun:
+        """One ingest job whose CSV (at most ``MAX_JOB_BYTES``, LF line endings) is streamed up from ``path``
+        in its single upload, so a run-wide job never sits in memory. Returns how it ended; its rows'
+        results are read with :meth:`rows` only when the status does not settle them."""
+        spec = {"object": sobject, "operation": operation, "contentType": "CSV", "lineEnding": "LF"}
+        if external_id_field:
+            spec["externalIdFieldName"] = external_id_field
+        job_id = self._request("POST", "jobs/ingest", json_body=spec).json()["id"]
+        if self.on_job:
+            self.on_job(job_id, sobject)
+        try:  # one upload per job: after a lost reply the data may be there once or not at all
+            with path.open("rb") as body:
+                self._request("PUT", f"jobs/ingest/{job_id}/batches", data=body, content_type="text/csv", attempts=1)
+        except retry.DailyLimitExceeded:
+            raise
+        except ConnectionError_ as exc:
+            self._abort(job_id)
+            return JobRun(job_id, "Aborted", f"upload failed ({exc}); the job was aborted", 0, 0)
+        info = self._await(job_id)
+        state = str(info.get("state"))
+        if state not in ("JobComplete", "Failed", "Aborted"):
+            self._abort(job_id)
+            return JobRun(job_id, state, f"the job went to the undocumented state {state!r}", 0, 0)
+        return JobRun(job_id, state, str(info.get("errorMessage") or ""),
+                      int(info.get("numberRecordsProcessed") or 0), int(info.get("numberRecordsFailed") or 0))
+
+    def rows(self, job_id: str, part: str) -> Iterator[dict[str, str]]:
+        """The rows of a job's ``successfulResults`` or ``failedResults``, streamed (one call)."""
+        reply = self._request("GET", f"jobs/ingest/{job_id}/{part}", stream=True)
+        yield from csv.DictReader(_lines(reply.iter_content(1 << 16)))
 
     def finished(self, job_id: str, key_field: str) -> dict[str, RecordResult] | None:
         """The results of an earlier job by ``key_field`` (lower-cased) once it has ended, waiting while it
@@ -187,7 +238,21 @@ class Bulk2Client:
             return
         for row in csv.DictReader(io.StringIO(self._request("GET", f"jobs/ingest/{job_id}/failedResults")
                                               .content.decode("utf-8"))):
-            by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [_error(row["sf__Error"])])
+            by_key[row[key_field].lower()] = RecordResult(row.get("sf__Id") or None, False, [error(row["sf__Error"])])
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
+    """Lines (each with its newline) of a UTF-8 byte stream: what :mod:`csv` reads multi-line fields from."""
+    decode = codecs.getincrementaldecoder("utf-8")().decode
+    rest = ""
+    for chunk in chunks:
+        lines = (rest + decode(chunk)).split("\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line + "\n"
+    rest += decode(b"", final=True)
+    if rest:
+        yield rest
 
 
 def _csv(columns: list[str], records: Sequence[dict[str, Any]]) -> bytes:
@@ -199,7 +264,7 @@ def _csv(columns: list[str], records: Sequence[dict[str, Any]]) -> bytes:
     return body.getvalue().encode("utf-8")
 
 
-def _error(text: str) -> dict[str, Any]:
+def error(text: str) -> dict[str, Any]:
     """``sf__Error`` (``CODE:message:field,field --``) as a REST-style error with its status code and fields."""
     first = text.split(" --")[0]
     code, _, rest = first.partition(":")

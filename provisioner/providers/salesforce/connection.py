@@ -139,7 +139,13 @@ class SalesforceConnection:
         """
         missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
         if missing:
-            rows = self.data.query_in(CAMPAIGNS_QUERY, missing, what="read campaigns")
+            self.remember_campaigns(missing, self.data.query_in(CAMPAIGNS_QUERY, missing, what="read campaigns"))
+        return {n: self._campaigns.get(n) for n in names}
+
+    def remember_campaigns(self, missing: list[str], rows: list[dict[str, Any]]) -> None:
+        """Memoise the campaigns named ``missing`` from the rows of ``CAMPAIGNS_QUERY`` over those names
+        (read here or by a caller that sent the query along with other reads)."""
+        if missing:
             campaigns: dict[str, dict[str, Any]] = {}
             for row in rows:
                 parent = row.get("Campaign") or {}
@@ -152,7 +158,6 @@ class SalesforceConnection:
                 same = sorted((c for c in campaigns.values() if c["Name"].casefold() == name.casefold()),
                               key=lambda c: (str(c["CreatedDate"]), c["Id"]))
                 self._campaigns[name] = same[0] if same else None
-        return {n: self._campaigns.get(n) for n in names}
 
     def forget_campaign_names(self, names: list[str]) -> None:
         """Drop memoised campaigns (after a write, or to look again after a lost reply)."""
