@@ -4,8 +4,7 @@ unless its comment says otherwise."""
 
 from __future__ import annotations
 
-from ..providers.marketo.bulk_import import MAX_FILE_BYTES as MK_IMPORT_BYTES  # 10 MB per import file
-from ..providers.salesforce.bulk2 import MAX_JOB_BYTES as SF_JOB_BYTES  # 100 MB of CSV per Bulk API 2.0 job
+from typing import Any
 
 #: Input rows a sync holds in memory at once (a window of the spool); not an API limit, and it does not
 #: bound a Bulk job or an import, which span the whole run.
@@ -22,6 +21,20 @@ BULK_THRESHOLD = 2_000
 MATCH_EMAILS = 250_000
 #: Marketo REST writes: 300 records per call.
 MK_RECORDS = 300
+
+
+
+def __getattr__(name: str) -> Any:
+    """The per-job size limits live with their clients (imported on first use: the CLI starts without them):
+    ``SF_JOB_BYTES``, 100 MB of CSV per Bulk API 2.0 job; ``MK_IMPORT_BYTES``, 10 MB per Marketo import file."""
+    if name == "SF_JOB_BYTES":
+        from ..providers.salesforce.bulk2 import MAX_JOB_BYTES
+        return MAX_JOB_BYTES
+    if name == "MK_IMPORT_BYTES":
+        from ..providers.marketo.bulk_import import MAX_FILE_BYTES
+        return MAX_FILE_BYTES
+    raise AttributeError(name)
+
 
 __all__ = ["WINDOW_ROWS", "SF_COLLECTION", "BULK_THRESHOLD", "MATCH_EMAILS", "MK_RECORDS", "SF_JOB_BYTES",
            "MK_IMPORT_BYTES"]

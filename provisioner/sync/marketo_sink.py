@@ -104,6 +104,7 @@ class MarketoSink(SinkBase):
                            if item.row.data.get(c) and f != "email"})
             owners.setdefault(email, []).append(item)
         wanted = dict.fromkeys(e.lower() for e in wanted_emails)
+        digests: dict[str, str] = {}  # what the ledger holds for a lead sent here only for its id: kept as is
         for email in wanted:
             if email not in records and email not in self.lead_ids:
                 known = self.ledger.lookup("mk.lead", [email]).get(email)
@@ -111,6 +112,7 @@ class MarketoSink(SinkBase):
                     self.lead_ids[email] = int(known[2])
                 else:
                     records[email] = {"email": email}
+                    digests[email] = known[0] if known else ""
         if self.dry_run:
             for email, its in owners.items():
                 for i in its:
@@ -141,7 +143,7 @@ class MarketoSink(SinkBase):
                     else:
                         i.reject(_message(r))
                 if ok and email not in owners:
-                    self.ledger.mark("mk.lead", email, "", "confirmed", ref=str(r["id"]))
+                    self.ledger.mark("mk.lead", email, digests.get(email, ""), "confirmed", ref=str(r["id"]))
             self.settled([i for e in chunk for i in owners.get(e, [])])
         return started
 
@@ -437,10 +439,16 @@ class MarketoSink(SinkBase):
                 unknown = [k for k in chunk if not self.lead_ids.get(k)]  # bulk-imported leads: ids by REST
                 if unknown:
                     self.upsert_leads([], unknown)
+                ready = []
                 for k in chunk:
                     for i in owners.get(k, []):
                         i.extra["lead"] = self.lead_ids.get(k)
-                self._members_rest([i for k in chunk for i in owners.get(k, [])])
+                        if i.extra["lead"] is None:
+                            i.reject("the Marketo lead could not be upserted")
+                        else:
+                            ready.append(i)
+                self.settled([i for k in chunk for i in owners.get(k, []) if i.state == "rejected"])
+                self._members_rest(ready)
                 continue
             self.settled([i for k in chunk for i in owners.get(k, [])])
 

@@ -114,7 +114,9 @@ class SalesforceSink(SinkBase):
         wanted = [w.sobject for w in self.writes(targets) if w.sobject not in self.described]
         names = [n for n in dict.fromkeys(sessions) if n not in self.campaigns]
         queries = list(in_chunks(CAMPAIGNS_QUERY, names)) if names else []
-        if wanted:
+        if wanted and self.dry_run:  # a dry run sends GETs only: the org's log shows it wrote nothing
+            self.described.update({w: self.conn.data.describe(w) for w in wanted})
+        elif wanted:
             described, rows = self.conn.data.describe_and_query(wanted, queries[0] if len(queries) == 1 else None,
                                                                 what="preflight: describe the objects the sync writes")
             self.described.update(described)
@@ -600,28 +602,39 @@ class SalesforceSink(SinkBase):
             return
         for part in self.staging.csv_files("people", SF_JOB_BYTES):
             run = self.bulk().run_file("insert", obj, part.path)
-            results: dict[str, RecordResult] = {}
-            for row in self.bulk().rows(run.job_id, "successfulResults"):
-                results[row["Email"].lower()] = RecordResult(row["sf__Id"], True, [], True)
+            for n, row in enumerate(self.bulk().rows(run.job_id, "successfulResults"), start=1):
+                email = row["Email"].lower()  # streamed into the people cache: never all in memory
+                self.people[email] = (obj, row["sf__Id"])
+                self.created[email] = True
+                self.counts["created"] += 1
+                if n % 10_000 == 0:
+                    self.people.trim()
+                    self.created.trim()
+            failed: dict[str, RecordResult] = {}
             if run.failed or run.state != "JobComplete":
                 for row in self.bulk().rows(run.job_id, "failedResults"):
-                    results[row["Email"].lower()] = RecordResult(None, False, [bulk_error(row["sf__Error"])])
+                    failed[row["Email"].lower()] = RecordResult(None, False, [bulk_error(row["sf__Error"])])
+            if failed and len(failed) == part.rows:
+                problem = systemic(f"create {obj}", [r.errors for r in failed.values()],
+                                   [dict.fromkeys([*mapping, *self.target.fallbacks])])
+                if problem:
+                    raise Refused(problem)
             for emails in self.staging.exts("people", part):
-                unsettled = [e for e in emails if e not in results]
+                for e in emails:
+                    if e in failed:
+                        self.people[e] = None
+                        self.person_errors[e] = failed[e].message()
+                unsettled = [e for e in emails if e not in failed and not self.people.get(e)]
                 if unsettled:  # the job did not settle these: read back by e-mail, create only what is not there
                     found = self._find_created(obj, unsettled)
-                    for e in unsettled:
-                        if e in found:
-                            results[e] = RecordResult(found[e], True, [], True)
+                    results = [RecordResult(found[e], True, [], True) for e in unsettled if e in found]
                     again = [e for e in unsettled if e not in found]
-                    if again:
-                        staged = dict(self.staging.records("people", again))
-                        for e, r in zip(again, self._create_rest(obj, [staged[e] for e in again])):
-                            results[e] = r
-                records = [r for _, r in self.staging.records("people", emails)]
-                self._settle_people(obj, mapping, emails, [results[e] for e in emails], records)
-                for e in emails:
-                    results.pop(e, None)
+                    staged = dict(self.staging.records("people", again)) if again else {}
+                    results += self._create_rest(obj, [staged[e] for e in again]) if again else []
+                    emails_done = [e for e in unsettled if e in found] + again
+                    self._settle_people(obj, mapping, emails_done, results,
+                                        [staged.get(e, {"Email": e}) for e in emails_done])
+                self.person_errors.trim()
             self._jobs_settled(obj)
 
     def _create_rest(self, obj: str, records: list[dict[str, Any]]) -> list[RecordResult]:
