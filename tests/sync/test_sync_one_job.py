@@ -29,7 +29,7 @@ def _rows(paths: list[str]) -> int:
 
 @pytest.fixture(scope="module")
 def big_data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    paths = make_fixture(n=500, folder=tmp_path_factory.mktemp("big"))
+    paths = make_fixture(n=400, folder=tmp_path_factory.mktemp("big"))
     assert _rows(paths) > 2 * WINDOW
     return paths
 
