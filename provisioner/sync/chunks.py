@@ -16,9 +16,10 @@ SF_COLLECTION = 200
 #: at or below it, collections of 200 / REST calls of 300. A job costs 4-5 calls whatever its size; 2,000
 #: records cost 10 collections.
 BULK_THRESHOLD = 2_000
-#: E-mails matched per ``query_in`` (IN lists of up to 100,000 characters, 5 to a Composite call): enough
-#: that every Composite call but the last of a run is full, few enough to keep memory bounded.
-MATCH_EMAILS = 250_000
+#: Characters of e-mails (each plus its quotes and comma) a run gathers before matching them: 30 IN lists of
+#: up to 100,000 characters (SOQL's statement limit, less the query around the list) are 6 full Composite
+#: calls of 5 queries, so every matching call of a run but the last is full, and memory stays bounded.
+MATCH_CHARS = 30 * 99_000
 #: Marketo REST writes: 300 records per call.
 MK_RECORDS = 300
 
@@ -36,5 +37,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["WINDOW_ROWS", "SF_COLLECTION", "BULK_THRESHOLD", "MATCH_EMAILS", "MK_RECORDS", "SF_JOB_BYTES",
+__all__ = ["WINDOW_ROWS", "SF_COLLECTION", "BULK_THRESHOLD", "MATCH_CHARS", "MK_RECORDS", "SF_JOB_BYTES",
            "MK_IMPORT_BYTES"]

@@ -19,7 +19,7 @@ from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
 from .staging import Staging
 from .work import Item
-from .chunks import MATCH_EMAILS, SF_COLLECTION, SF_JOB_BYTES
+from .chunks import MATCH_CHARS, SF_COLLECTION, SF_JOB_BYTES
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
 
@@ -55,7 +55,8 @@ class SalesforceSink(SinkBase):
         self._to_check: list[str] = []
         self.staging: Staging | None = None  # run-wide mode: records gathered for one job per object
         self.person_errors: RunCache[str] = RunCache()  # e-mail → why its person could not be created
-        self._to_match: dict[str, None] = {}
+        self._to_match: dict[str, None] = {}  # e-mails gathered for matching (run-wide mode)
+        self._to_match_chars = 0
         self._staged_people: RunCache[bool] = RunCache()
         self._sends: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # object → (external, not_updateable, fills)
 
@@ -215,6 +216,8 @@ class SalesforceSink(SinkBase):
             self.counts[f"matched {obj}"] += 1
         for email in todo:
             self.people[email] = chosen.get(email)
+        if self.staging is not None:  # run-wide mode matches many windows' e-mails at once: keep the cache small
+            self.people.trim()
 
     def create_missing(self, items: list[Item]) -> None:
         """Create a Lead (or Contact) for every email still unmatched, with the manifest's fallbacks."""
@@ -416,9 +419,11 @@ class SalesforceSink(SinkBase):
                 email = item.row.data["email"].lower()
                 if email not in self._to_match and email not in self.people:
                     self._to_match[email] = None
-            if len(self._to_match) >= MATCH_EMAILS:
-                self.match(list(self._to_match))
-                self._to_match.clear()
+                    self._to_match_chars += len(email) + 3
+                    if self._to_match_chars >= MATCH_CHARS:  # six full Composite calls' worth
+                        self.match(list(self._to_match))
+                        self._to_match.clear()
+                        self._to_match_chars = 0
             return
         if name == "people":
             self.create_missing(self.with_campaign(items))
