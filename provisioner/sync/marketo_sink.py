@@ -32,6 +32,9 @@ from .staging import Part, Staging
 from .work import Item
 
 MAX = MK_RECORDS
+#: Bytes a full-size import file leaves for the multipart envelope around it: Marketo (and the sandbox)
+#: refuse a request over 10 MB with 413, and a run-wide import fills its files to the limit.
+MULTIPART_HEADROOM = 64 * 1024
 ALREADY_AT_OR_PAST = "1037"
 log = logging.getLogger(__name__)
 
@@ -366,7 +369,8 @@ class MarketoSink(SinkBase):
         started = []
         obj = self.target.custom_object
         header = ["email"] if bucket != "object" else None
-        for part in self.staging.csv_files(bucket, self.max_file_bytes, header):
+        size = min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)  # the request, not just the file
+        for part in self.staging.csv_files(bucket, size, header):
             data = part.path.read_bytes()
             if bucket == "object":
                 assert obj is not None
