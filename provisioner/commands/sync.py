@@ -8,6 +8,7 @@ import time
 
 import click
 
+from ..sync.chunks import BULK_THRESHOLD, WINDOW_ROWS  # stdlib only: cheap at start-up
 from ..sync.sources import MAX_FIELD_CHARS  # stdlib only: cheap at start-up
 from .common import interruption, target_org_option
 from .forecast import LIMIT_CHECK, ignore_limits_option
@@ -33,12 +34,13 @@ anyway; --dry-run prints the forecast, exactly, and exits 3 the same way); 64 us
 @click.option("--rejects", default=None, help="Rejects CSV (default .provisioner/<sync-name>.rejects-<time>.csv).")
 @click.option("--dry-run", is_flag=True, help="Match people and count what would be written; write nothing.")
 @click.option("--only", type=click.Choice(["salesforce", "marketo"]), default=None, help="Sync one target only.")
-@click.option("--bulk-threshold", type=click.IntRange(0), default=2000, show_default=True,
-              help="Records of one object in one batch above which Salesforce Bulk API 2.0 and Marketo bulk "
-                   "imports (leads, program members, custom objects) are used.")
-@click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
-              help="Rows read, matched and written together (memory grows with it: about 47 MB per 10,000 rows); "
-                   "the ledger commits after every API call, so a crash resends at most the call in flight.")
+@click.option("--bulk-threshold", type=click.IntRange(0), default=BULK_THRESHOLD, show_default=True,
+              help="Records of one object in the whole run above which Salesforce writes go in one Bulk API 2.0 "
+                   "job per object and Marketo program members and custom objects in bulk imports.")
+@click.option("--batch-rows", type=click.IntRange(1, 1_000_000), default=WINDOW_ROWS, show_default=True,
+              help="Rows held in memory at once while writing (the whole input is read first, into a private "
+                   "spool beside the ledger); it does not cut Bulk jobs or imports. The ledger commits after "
+                   "every API call, so a crash resends at most the call in flight.")
 @target_org_option
 @ignore_limits_option
 @click.option("--max-field-chars", type=click.IntRange(1), default=MAX_FIELD_CHARS, show_default=True,

@@ -1,9 +1,11 @@
-"""The sync run: stream rows, check them, skip what the ledger has confirmed, write batches, record outcomes.
+"""The sync run: read the whole input once, check it, skip what the ledger has confirmed, write, record outcomes.
 
-``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Batches are 10,000 rows by default;
-within one, each object's records go in collections of 200 (Marketo: 300 per call), or in one Bulk API
-2.0 job (Marketo: a bulk import) above ``BULK_THRESHOLD``. The engine drives every target through the one
-contract of :mod:`.sink` (reconcile, prepare, write) without knowing which it is; the ledger commits after
+``run_sync`` is the whole job; the CLI renders its :class:`Summary`. Phase 1 streams every row into a
+spool (:mod:`.spool`), the latest row of each key winning across the whole input; phase 2 hands each sink
+the spool in windows of ``batch_rows`` input rows (what is in memory at once). Each object's records go
+in collections of 200 (Marketo: 300 per call), or, above ``BULK_THRESHOLD`` records in the run, in one
+Bulk API 2.0 job per object (Marketo: bulk imports) gathered over the windows. The engine drives every
+target through the one contract of :mod:`.sink` without knowing which it is; the ledger commits after
 every API call (each call's outcomes reach :meth:`SyncRun.settled`), so a kill -9 re-sends at most the call
 in flight. A row neither confirmed nor rejected at the end is pending in ``Summary.accounts`` (exit 1).
 
@@ -18,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .accounting import Accounts
 from .checks import check_row
@@ -27,10 +29,12 @@ from .ledger import Ledger, content_hash
 from .rejects import Rejects
 from .sink import Refused, Sink
 from .sources import MAX_FIELD_CHARS, FileReport, Reader, Row, SourceError
+from .chunks import BULK_THRESHOLD as _BULK, WINDOW_ROWS
+from .spool import Spool
 from .work import Item
 
-BATCH_ROWS = 10_000
-BULK_THRESHOLD = 2_000  # records per object per batch above which Bulk API 2.0 / a Marketo bulk import is used
+BATCH_ROWS = WINDOW_ROWS  # input rows in memory at once (a window of phase 2); no longer bounds a job
+BULK_THRESHOLD = _BULK  # records per object per run above which Bulk API 2.0 / a Marketo bulk import is used
 #: ``on_forecast(calls, connections, exact, not_counted)``: ``calls`` is ``{org: (reads made so far, writes
 #: ahead)}``, ``connections`` the clients by org (to read what remains of the daily limits), ``exact`` False
 #: when the writes are an upper bound, ``not_counted`` what an org's figure leaves out (the campaigns and
@@ -85,29 +89,19 @@ def row_time(row: Row) -> float | None:
     return moment.timestamp()
 
 
-def _supersedes(new: float | None, old: float | None) -> bool:
-    """Whether a row read later (time ``new``) replaces one read earlier (``old``) of the same key: the latest
-    time wins, and on a tie or without times the later row does."""
-    return new is None or old is None or new >= old
-
-
 def _key(row: Row, fields: list[str]) -> str:
     return "|".join(row.data.get(f, "").lower() if f == "email" else row.data.get(f, "") for f in fields)
 
 
-def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 class SyncRun:
-    """One run over the input files against the sinks given (either may be ``None``)."""
+    """One run over the input files against the sinks given (either may be ``None``).
+
+    Phase 1 reads the whole input once into a :class:`.Spool` beside the ledger: bad rows go to the
+    rejects file, and of the rows sharing a (target, key) the latest time wins across the whole input.
+    Phase 2 drives each sink through its passes over the spool, ``batch_rows`` input rows a window (what
+    is in memory at once); a sink may gather a run-wide Bulk job or import over the windows of a pass and
+    send it when the pass ends (:meth:`.Sink.end_pass`), restoring its items from the spool to settle them.
+    """
 
     def __init__(self, config: SyncConfig, ledger: Ledger, rejects: Rejects, salesforce: Any = None,
                  marketo: Any = None, dry_run: bool = False,
@@ -120,13 +114,13 @@ class SyncRun:
         self.on_forecast = on_forecast
         self.writes: dict[str, int] = {}  # dry run: the calls the writes would make, by sink name
         self.reader = Reader(config.columns, max_field_chars, config.formats)
-        self._settled: dict[int, str] = {}  # id(row) → fate, for rows settled before any write (input rejects)
-        self._outstanding: Counter[int] = Counter()  # id(row) → its work items not settled yet (this batch)
         self.batch_rows = batch_rows
         self.dry_run = dry_run
         self.sinks: list[Sink] = [s for s in (salesforce, marketo) if s]
+        self.spool: Spool | None = None
         for sink in self.sinks:
             sink.settled = self.settled  # each API call's outcomes are in the ledger before the next call
+            sink.restore = self.restore  # the spooled items of a run-wide job, to settle them
         self.progress = progress
         self.summary = Summary(rejects_file=str(rejects.path), ledger_file=str(ledger.path), dry_run=dry_run,
                                files=self.reader.reports)
@@ -135,10 +129,9 @@ class SyncRun:
         wanted = TARGETS.get(kind, ())
         return [t for t in wanted if any(t.startswith(s.prefix) for s in self.sinks)]
 
-    def items(self, batch: list[Row]) -> list[Item]:
-        """Checked rows as work items not yet done; bad rows go to the rejects file."""
-        items: dict[tuple[str, str], Item] = {}
-        for row in batch:
+    def read(self, spool: Spool, paths: Iterable[str | Path]) -> None:
+        """Phase 1: every row checked once; bad rows to the rejects file, the others' work items spooled."""
+        for row in self.reader.rows(paths):
             self.summary.rows += 1
             problem = check_row(row, self.config)
             if problem:
@@ -146,9 +139,9 @@ class SyncRun:
                 known = self.ledger.lookup("input", [row.where])
                 if self.ledger.is_done("input", row.where, digest, known):
                     self.summary.skipped += 1  # rejected by an earlier run; already in its rejects file
-                    self._settled[id(row)] = "unchanged"
+                    spool.row("unchanged")
                     continue
-                self._settled[id(row)] = "rejected"
+                spool.row("rejected")
                 if not self.dry_run:
                     self.rejects.add(row, "all", problem)
                     self.ledger.mark("input", row.where, digest, "rejected", problem)
@@ -158,45 +151,57 @@ class SyncRun:
             fields = list(self.config.idempotency.get(row.kind) or DEFAULT_KEYS[row.kind])
             if row.kind == "poll" and "poll_number" not in fields:
                 fields.append("poll_number")  # the manifest keys the poll *record*; each poll is its own row
+            items = []
             for target in self.targets(row.kind):
                 key = _key(row, ["email"] if target == "mk.lead" else fields)
                 data = dict(row.data, _kind=row.kind)
                 if target == "mk.lead":
                     data = {c: row.data.get(c, "") for c in self.config.marketo.lead_mapping.values()}
-                earlier = items.get((target, key))
-                if earlier is None or _supersedes(at, earlier.at):  # the latest time wins, not file order
-                    items[(target, key)] = Item(target, key, content_hash(data), row, at=at)
+                items.append(Item(target, key, content_hash(data), row, at=at))
+            spool.put(spool.row(), items, row)
+
+    def todo(self, window: list[Item]) -> list[Item]:
+        """The items of a window the ledger does not have yet (the others are settled as skipped)."""
         by_target: dict[str, list[Item]] = {}
-        for item in items.values():
+        for item in window:
             by_target.setdefault(item.target, []).append(item)
         todo: list[Item] = []
+        assert self.spool is not None
         for target, its in by_target.items():
             known = self.ledger.lookup(target, [i.key for i in its])
             for i in its:
                 if self.ledger.is_done(target, i.key, i.digest, known):
                     self.summary.skipped += 1
-                elif self.ledger.is_newer(known, i.key, i.at):  # an earlier batch or run wrote a later row
+                elif self.ledger.is_newer(known, i.key, i.at):  # an earlier run wrote a later row
                     self.summary.skipped += 1
                     self.summary.superseded += 1
                 else:
                     todo.append(i)
+                    continue
+                self.spool.settle(i, "skipped")
         return todo
+
+    def restore(self, target: str, keys: list[str]) -> list[Item]:
+        """The pending items of ``target`` with ``keys``, from the spool (a sink settles a run-wide job)."""
+        assert self.spool is not None
+        return self.spool.items(target, keys)
 
     def settled(self, items: list[Item]) -> None:
         """Record the outcomes of one API call and commit: a kill -9 after this re-sends none of them."""
-        for item in self.record(items):
-            left = self._outstanding.get(id(item.row), 0) - 1
-            self._outstanding[id(item.row)] = left
-            if left == 0:  # the row's last write settled
-                self.summary.rows_done += 1
+        self.record(items)
         if not self.dry_run:
             self.ledger.commit()
             self.rejects.flush()
+        self._progress()
+
+    def _progress(self) -> None:
+        if self.spool is not None:
+            self.summary.rows_done = self.spool.done
         if self.progress:
             self.progress(self.summary)
 
     def record(self, items: list[Item]) -> list[Item]:
-        """Put newly settled items in the ledger, the rejects file and the counts; return them."""
+        """Put newly settled items in the ledger, the rejects file, the spool and the counts; return them."""
         recorded = []
         for i in items:
             if i.recorded:
@@ -211,6 +216,8 @@ class SyncRun:
                 continue
             i.recorded = True
             recorded.append(i)
+            if self.spool is not None:
+                self.spool.settle(i, i.state)
             if not self.dry_run:
                 self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
         return recorded
@@ -220,31 +227,28 @@ class SyncRun:
         forecast."""
         return {s.name: int(getattr(self.connections.get(s.name), "calls", 0)) - s.dry_reads for s in self.sinks}
 
-    def most_writes(self, paths: Iterable[str | Path]) -> dict[str, int]:
-        """Before the first write: the most calls the sinks' writes could make for the whole input, read once
-        more for it with nothing recorded (no ledger mark, no reject, no count in the summary)."""
-        saved = self.summary, self._settled, self.dry_run, self.reader
-        self.summary, self._settled, self.dry_run = Summary(), {}, True
-        self.reader = Reader(self.config.columns, self.max_field_chars, self.config.formats)
+    def most_writes(self, spool: Spool) -> dict[str, int]:
+        """Before the first write: the most calls the sinks' writes could make for the whole spooled input
+        (what each window could send, added up, priced as the run sends it: one job per object per run)."""
         out = {s.name: 0 for s in self.sinks}
-        try:
-            for batch in _batched(self.reader.rows(paths), self.batch_rows):
-                todo = self.items(batch)
-                for sink in self.sinks:
-                    mine = [i for i in todo if i.target.startswith(sink.prefix)]
-                    if mine:
-                        out[sink.name] += sink.write_calls(sink.most_sends(mine))
-        except SourceError:  # a file that cannot be read at all: the run stops there too, after the files before it
-            pass
-        finally:
-            self.summary, self._settled, self.dry_run, self.reader = saved
+        for sink in self.sinks:
+            sends: Counter[str] = Counter()
+            for window in spool.windows(sink.prefix, self.batch_rows):
+                sends.update(sink.most_sends(window))
+            out[sink.name] = sink.write_calls(sends)
         return out
 
     def forecast(self, writes: dict[str, int], exact: bool) -> None:
         if self.on_forecast is not None:
             reads = self.reads()
-            left_out = {s.name: "creating " + ", ".join(f"{len(names)} {what}" for what, names in s.planned().items())
-                        + " (spec.sessions.policy: create)" for s in self.sinks if s.planned()}
+            left_out: dict[str, str] = {}
+            for sink in self.sinks:
+                parts = [sink.uncounted] if sink.uncounted else []
+                if sink.planned():
+                    parts.append("creating " + ", ".join(f"{len(names)} {what}" for what, names in sink.planned().items())
+                                 + " (spec.sessions.policy: create)")
+                if parts:
+                    left_out[sink.name] = "; ".join(parts)
             self.on_forecast({org: (reads[org], writes.get(org, 0)) for org in reads}, self.connections, exact,
                              left_out)
 
@@ -254,49 +258,67 @@ class SyncRun:
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
 
-        paths = list(paths)
-        if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
-            self.forecast(self.most_writes(paths), exact=False)
+        spool = self.spool = Spool(Path(f"{self.ledger.path}.spool"))
         try:
+            try:
+                self.read(spool, paths)
+            except SourceError as exc:  # a file that cannot be read at all: the rows before it are still written
+                self.summary.failed = str(exc)
+            spool.ready()
             if not self.dry_run:
-                for sink in self.sinks:
-                    sink.reconcile()
-            for batch in _batched(self.reader.rows(paths), self.batch_rows):
-                todo = self.items(batch)
-                self._outstanding = Counter(id(i.row) for i in todo)
-                self.summary.rows_done += sum(1 for row in batch if id(row) not in self._outstanding)
-                try:
+                self.ledger.commit()
+                self.rejects.flush()
+            self._progress()
+            if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
+                self.forecast(self.most_writes(spool), exact=False)
+            try:
+                if not self.dry_run:
                     for sink in self.sinks:
-                        mine = [i for i in todo if i.target.startswith(sink.prefix)]
-                        if not mine:
-                            continue
-                        sink.prepare(mine)  # preflight of what these targets write (once per target)
-                        sink.write(mine)
-                        if self.dry_run:
-                            self.writes[sink.name] = self.writes.get(sink.name, 0) + \
-                                sink.write_calls(sink.take_sends())
-                finally:
-                    self.settled(todo)  # what the last call left unsettled: pending, in the accounts
-                    self.summary.accounts.settle_batch(batch, todo, self._settled)
-                    self._settled.clear()
-                if self.progress:
-                    self.progress(self.summary)
-        except Refused as exc:  # the org would reject the rest the same way: stop before writing more
-            self.summary.failed = str(exc)
-        except QuotaExceeded as exc:
-            self.summary.stopped = (f"Marketo daily API quota used up (607); run the same command again after "
-                                    f"{exc.resets_at:%Y-%m-%d %H:%M %Z} to continue where this run stopped")
-        except DailyLimitExceeded as exc:
-            self.summary.stopped = (f"Salesforce daily API request limit reached ({exc}); run the same command "
-                                    "again after the limit resets to continue where this run stopped")
-        except ConnectionError_ as exc:  # retries exhausted: what is done is recorded; a re-run continues
-            self.summary.failed = f"{exc}; everything confirmed so far is in the ledger, run again to continue"
-        except SourceError as exc:  # a file that cannot be read at all: the files before it are done
-            self.summary.failed = str(exc)
+                        sink.reconcile()
+                for sink in self.sinks:
+                    self.write(sink, spool)
+            except Refused as exc:  # the org would reject the rest the same way: stop before writing more
+                self.summary.failed = str(exc)
+            except QuotaExceeded as exc:
+                self.summary.stopped = (f"Marketo daily API quota used up (607); run the same command again after "
+                                        f"{exc.resets_at:%Y-%m-%d %H:%M %Z} to continue where this run stopped")
+            except DailyLimitExceeded as exc:
+                self.summary.stopped = (f"Salesforce daily API request limit reached ({exc}); run the same command "
+                                        "again after the limit resets to continue where this run stopped")
+            except ConnectionError_ as exc:  # retries exhausted: what is done is recorded; a re-run continues
+                self.summary.failed = f"{exc}; everything confirmed so far is in the ledger, run again to continue"
+            if not self.dry_run:
+                self.ledger.commit()
+                self.rejects.flush()
+            self.summary.accounts.settle(spool.fates())  # what no call settled is pending, in the accounts
+            self._progress()
+        finally:
+            self.spool = None
+            spool.close()
         self._collect()
         if self.dry_run and not (self.summary.failed or self.summary.stopped):
             self.forecast(self.writes, exact=True)
         return self.summary
+
+    def write(self, sink: Sink, spool: Spool) -> None:
+        """Phase 2 for one sink: preflight of every target it will write, then each of its passes over the
+        spool's windows (the items the ledger already has are skipped), and the pass's run-wide work."""
+        totals = spool.totals(sink.prefix)
+        if not totals:
+            return
+        sink.prepare(sorted(totals))  # preflight of what these targets write, once per run
+        sink.begin(totals)
+        for name in sink.passes:
+            for window in spool.windows(sink.prefix, self.batch_rows):
+                todo = self.todo(window) if name == sink.passes[0] else window
+                try:
+                    if todo:
+                        sink.write(todo, name)
+                finally:
+                    self.settled(todo)  # what the window settled without a call (a missing campaign, a bad status)
+            sink.end_pass(name)
+        if self.dry_run:  # what the run's writes would send, priced as the real run sends it
+            self.writes[sink.name] = self.writes.get(sink.name, 0) + sink.write_calls(sink.take_sends())
 
     def _collect(self) -> None:
         for sink in self.sinks:  # Summary.<name> and Summary.<name>_status, for the report

@@ -27,15 +27,16 @@ from .cache import RunCache
 from . import policy
 from .config import SyncConfig
 from .ledger import Ledger
+from .chunks import BULK_THRESHOLD, MK_RECORDS
 from .sink import SinkBase
+from .staging import Part, Staging
 from .work import Item
 
-MAX = 300
+MAX = MK_RECORDS
+#: Bytes a full-size import file leaves for the multipart envelope around it: Marketo (and the sandbox)
+#: refuse a request over 10 MB with 413, and a run-wide import fills its files to the limit.
+MULTIPART_HEADROOM = 64 * 1024
 ALREADY_AT_OR_PAST = "1037"
-#: Records of one kind in one batch above which a bulk import is used (leads whose id the batch does
-#: not need, each program member (program, status) group, custom object records). An import costs
-#: one call plus its status polls; REST costs one call per 300 records.
-BULK_THRESHOLD = 2_000
 log = logging.getLogger(__name__)
 
 
@@ -79,12 +80,16 @@ class MarketoSink(SinkBase):
         self._browsed_all = False
         self._activity_type: int | None = None
         self._template: list[Any] | None = None  # the template program, looked up once
+        self.staging: Staging | None = None  # run-wide imports gathered over the windows
+        self._groups: dict[str, tuple[int, str]] = {}  # staging bucket → (program, Marketo status)
+        self.need_ids = self.stage_members = self.stage_objects = False
+        self.wanted: RunCache[bool] = RunCache()  # e-mails whose lead id the run's objects or activities need
         self.counts: dict[str, int] = {"leads upserted": 0}
         self.by_status: dict[str, int] = {}
 
     # -- forecast ----------------------------------------------------------------------------
     def write_calls(self, sends: Mapping[str, int]) -> int:
-        """Calls :meth:`write` makes for one batch's ``sends``: REST writes (``"leads REST"``, ``"members REST
+        """Calls :meth:`write` makes for the run's ``sends``: REST writes (``"leads REST"``, ``"members REST
         <program>|<status>"``, ``"objects REST"``, ``"activities"``: records) at ``MAX`` records a call, and
         bulk imports (``"... imports"``: files under 10 MB) at ``IMPORT_CALLS`` each; ``"read: ..."``: calls to
         read (before a real run only). Assumes every import is
@@ -189,6 +194,7 @@ class MarketoSink(SinkBase):
                            if item.row.data.get(c) and f != "email"})
             owners.setdefault(email, []).append(item)
         wanted = dict.fromkeys(e.lower() for e in wanted_emails)
+        digests: dict[str, str] = {}  # what the ledger holds for a lead sent here only for its id: kept as is
         for email in wanted:
             if email not in records and email not in self.lead_ids:
                 known = self.ledger.lookup("mk.lead", [email]).get(email)
@@ -196,6 +202,7 @@ class MarketoSink(SinkBase):
                     self.lead_ids[email] = int(known[2])
                 else:
                     records[email] = {"email": email}
+                    digests[email] = known[0] if known else ""
         if self.dry_run:
             for email, its in owners.items():
                 for i in its:
@@ -226,7 +233,7 @@ class MarketoSink(SinkBase):
                     else:
                         i.reject(_message(r))
                 if ok and email not in owners:
-                    self.ledger.mark("mk.lead", email, "", "confirmed", ref=str(r["id"]))
+                    self.ledger.mark("mk.lead", email, digests.get(email, ""), "confirmed", ref=str(r["id"]))
             self.settled([i for e in chunk for i in owners.get(e, [])])
         return started
 
@@ -411,8 +418,162 @@ class MarketoSink(SinkBase):
                 break
         return int(cloned[0]["id"]) if cloned else None
 
+    # -- run-wide imports -------------------------------------------------------------------
+    def begin(self, totals: dict[str, int]) -> None:
+        """Above the threshold in the run, program members (per program and status) and custom object
+        records are gathered over the windows and imported once each when the pass ends; leads are never
+        bulk-imported when the run's objects or activities need their ids (REST returns them)."""
+        super().begin(totals)
+        self.need_ids = bool(totals.get("mk.object") or totals.get("mk.activity"))
+        if self.need_ids and not self.dry_run:  # first learn which leads the run needs ids of (REST, not import)
+            self.passes = ("ids", "write")
+        self.stage_members = not self.dry_run and totals.get("mk.member", 0) > self.bulk_threshold
+        self.stage_objects = not self.dry_run and totals.get("mk.object", 0) > self.bulk_threshold
+        if self.dry_run and totals.get("mk.member", 0) > self.bulk_threshold:
+            # The forecast prices member groups one by one; a run that imports members reads back by REST the
+            # ids of leads a bulk import wrote when their program/status group is too small for an import.
+            self.uncounted = "lead ids read back for program-member groups at or below the Bulk threshold"
+        if self.stage_members or self.stage_objects:
+            self.staging = Staging()
+
+    def end_pass(self, name: str) -> None:
+        staging = self.staging
+        if staging is None or name != "write":
+            return
+        try:
+            started: list[Import] = []
+            for bucket in staging.buckets():
+                if staging.sizes[bucket] > self.bulk_threshold:
+                    started += self._import_staged(bucket)
+                else:
+                    self._rest_staged(bucket)
+            if started:
+                self.importer.wait(started)
+                for imp in started:
+                    self._settle_import(*imp.tag, imp)
+        finally:
+            staging.close()
+            self.staging = None
+
+    def _import_staged(self, bucket: str) -> list[Import]:
+        assert self.staging is not None
+        started = []
+        obj = self.target.custom_object
+        header = ["email"] if bucket != "object" else None
+        size = min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)  # the request, not just the file
+        for part in self.staging.csv_files(bucket, size, header):
+            data = part.path.read_bytes()
+            if bucket == "object":
+                assert obj is not None
+                started.append(self.importer.submit("customObject", data, part.rows, api_name=obj.api_name,
+                                                    tag=(bucket, part)))
+            else:
+                program, status = self._groups[bucket]
+                started.append(self.importer.submit("programMembers", data, part.rows, program_id=program,
+                                                    status=status, tag=(bucket, part)))
+        return started
+
+    def _restore(self, bucket: str, exts: list[str]) -> dict[str, list[Item]]:
+        assert self.staging is not None
+        owners = self.staging.owners(bucket, exts)
+        by_target: dict[str, list[str]] = {}
+        for pairs in owners.values():
+            for target, key in pairs:
+                by_target.setdefault(target, []).append(key)
+        items = {(i.target, i.key): i for t, ks in by_target.items() for i in self.restore(t, ks)}
+        return {ext: [items[p] for p in pairs if p in items] for ext, pairs in owners.items()}
+
+    def _settle_import(self, bucket: str, part: Part, imp: Import) -> None:
+        """Confirm the items of one finished import's rows, or reject them with the row's (or the import's) failure."""
+        assert self.staging is not None
+        obj = self.target.custom_object
+        if bucket == "object":
+            assert obj is not None
+            failed = self._fold(imp, lambda row: _dedupe_key([row.get(d) for d in obj.dedupe_fields]))
+            what = "bulk custom object import"
+        else:
+            failed = self._fold(imp, lambda row: (row.get("email") or "").lower())
+            what = "bulk program member import"
+        for exts in self.staging.exts(bucket, part):
+            owners = self._restore(bucket, exts)
+            done: list[Item] = []
+            for k in exts:
+                reason = failed.get(k) or failed.get("*") if imp.status == "Complete" else \
+                    f"{what} {imp.batch_id} {imp.status}: {imp.message}"
+                for i in owners.get(k, []):
+                    if reason is None:
+                        i.confirm()
+                        if bucket != "object":
+                            status = self._groups[bucket][1]
+                            self.by_status[status] = self.by_status.get(status, 0) + 1
+                    else:
+                        i.reject(reason)
+                    done.append(i)
+            self.settled(done)
+
+    def _rest_staged(self, bucket: str) -> None:
+        """A staged bucket at or below the threshold: REST calls of 300, each settled at once."""
+        assert self.staging is not None
+        exts = [k for k, _ in self.staging.records(bucket)]
+        obj = self.target.custom_object
+        for chunk in _chunks(exts):
+            owners = self._restore(bucket, chunk)
+            if bucket == "object":
+                assert obj is not None
+                records = dict(self.staging.records(bucket, chunk))
+                result = self.client.post_json(f"/rest/v1/customobjects/{obj.api_name}.json", {
+                    "action": "createOrUpdate", "dedupeBy": "dedupeFields", "input": [records[k] for k in chunk]},
+                    idempotent=True)
+                for key, r in zip(chunk, result):
+                    for i in owners.get(key, []):
+                        if r.get("status") in ("created", "updated"):
+                            i.confirm(str(r.get("marketoGUID") or ""))
+                        else:
+                            i.reject(_message(r))
+            else:
+                unknown = [k for k in chunk if not self.lead_ids.get(k)]  # bulk-imported leads: ids by REST
+                if unknown:
+                    self.upsert_leads([], unknown)
+                ready = []
+                for k in chunk:
+                    for i in owners.get(k, []):
+                        i.extra["lead"] = self.lead_ids.get(k)
+                        if i.extra["lead"] is None:
+                            i.reject("the Marketo lead could not be upserted")
+                        else:
+                            ready.append(i)
+                self.settled([i for k in chunk for i in owners.get(k, []) if i.state == "rejected"])
+                self._members_rest(ready)
+                continue
+            self.settled([i for k in chunk for i in owners.get(k, [])])
+
+    def _stage_members(self, groups: dict[tuple[int, str], list[Item]]) -> None:
+        if not groups:
+            return
+        assert self.staging is not None
+        for (program, status), group in groups.items():
+            bucket = f"member {program} {status}"
+            self._groups[bucket] = (program, status)
+            for item in group:
+                email = item.row.data["email"].lower()
+                if email in self.bulk_failed or self.lead_ids.get(email, 0) is None:
+                    item.reject("the Marketo lead could not be upserted")
+                else:
+                    self.staging.add(bucket, email, {"email": email}, [item])
+
+    def _stage_objects(self, items: list[Item]) -> None:
+        if not items:
+            return
+        assert self.staging is not None
+        built = self._object_records(items)
+        if built is None:
+            return
+        records, owners = built
+        for key, record in records.items():
+            self.staging.add("object", key, record, owners[key])
+
     # -- writes ------------------------------------------------------------------------------
-    def write(self, items: list[Item]) -> None:
+    def write(self, items: list[Item], name: str = "write") -> None:
         """Write every ``mk.*`` item of one batch; each ends confirmed, rejected, or (activities) sent.
 
         Order: the leads first (REST for the people whose id this batch needs, a bulk lead import for
@@ -422,6 +583,12 @@ class MarketoSink(SinkBase):
         """
         if not items:
             return
+        if name == "ids":
+            for item in items:
+                if item.target in ("mk.object", "mk.activity"):
+                    self.wanted[item.row.data["email"].lower()] = True
+            self.wanted.trim()
+            return
         self.lead_ids.trim()
         self.bulk_failed = set()
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
@@ -430,14 +597,19 @@ class MarketoSink(SinkBase):
             for what, records in self.sends(items, self.program_or_session).items():
                 self.would_send(what, records)
         members = self._member_groups([i for i in items if i.target == "mk.member"])
-        bulk_members = {k: g for k, g in members.items() if not self.dry_run and len(g) > self.bulk_threshold}
+        staged = {k: g for k, g in members.items() if self.stage_members}
+        bulk_members = {k: g for k, g in members.items()
+                        if k not in staged and not self.dry_run and len(g) > self.bulk_threshold}
         objects = [i for i in items if i.target == "mk.object"]
         bulk_objects = not self.dry_run and len(objects) > self.bulk_threshold
-        rest_members = [i for k, g in members.items() if k not in bulk_members for i in g]
+        rest_members = [i for k, g in members.items() if k not in bulk_members and k not in staged for i in g]
         need_ids = [i.row.data["email"] for i in items if i.target in ("mk.object", "mk.activity")]
         need_ids += [i.row.data["email"] for i in rest_members]
+        need_ids += [i.row.data["email"] for i in items if i.target == "mk.lead" and self.need_ids
+                     and i.row.data["email"].lower() in self.wanted]  # a later window's objects need it
         lead_import = self.upsert_leads([i for i in items if i.target == "mk.lead"], need_ids, bulk_ok=True)
         self.finish_lead_import(lead_import)
+        self._stage_members(staged)
         started: list[Import] = []
         for (program, status), group in bulk_members.items():
             started += self._import_members(program, status, group)
@@ -450,7 +622,9 @@ class MarketoSink(SinkBase):
                 item.extra["lead"] = lead
                 ready.append(item)
         ready_objects = [i for i in ready if i.target == "mk.object"]
-        if bulk_objects and ready_objects:
+        if self.stage_objects:
+            self._stage_objects(ready_objects)
+        elif bulk_objects and ready_objects:
             started += self._import_objects(ready_objects)
         else:
             self._objects(ready_objects)

@@ -5,11 +5,11 @@ engagement and poll records — all in sObject Collections of 200 (one chunked I
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection, campaign_read_calls
-from ..providers.salesforce.bulk2 import JOB_CALLS
+from ..providers.salesforce.bulk2 import JOB_CALLS, error as bulk_error
 from ..providers.salesforce.data_client import MAX_COLLECTION, DataClient, RecordResult, same_values
 from .cache import RunCache
 from . import policy
@@ -17,12 +17,14 @@ from .config import SyncConfig
 from .ledger import Ledger
 from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
+from .staging import Staging
 from .work import Item
+from .chunks import MATCH_CHARS, SF_COLLECTION, SF_JOB_BYTES
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
 
 
-def _batches(items: Sequence[Any], size: int = 200) -> list[Sequence[Any]]:
+def _batches(items: Sequence[Any], size: int = SF_COLLECTION) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -49,23 +51,89 @@ class SalesforceSink(SinkBase):
         self.by_status: dict[str, int] = {}
         self.checked: set[str] = set()  # targets whose objects passed preflight
         self.described: dict[str, dict[str, Any] | None] = {}  # object → its describe, read once per run
+        self._fresh: set[str] = set()  # sessions whose campaigns the preflight read
+        self._to_check: list[str] = []
+        self.staging: Staging | None = None  # run-wide mode: records gathered for one job per object
+        self.person_errors: RunCache[str] = RunCache()  # e-mail → why its person could not be created
+        self._to_match: dict[str, None] = {}  # e-mails gathered for matching (run-wide mode)
+        self._to_match_chars = 0
+        self._staged_people: RunCache[bool] = RunCache()
+        self._sends: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}  # object → (external, not_updateable, fills)
+
+    # -- run-wide mode -----------------------------------------------------------------------
+
+    def begin(self, totals: dict[str, int]) -> None:
+        """Above the threshold in the run, every object's records are gathered over the windows and sent in
+        one Bulk job per object (people created first, in a pass of their own, so members can name them)."""
+        super().begin(totals)
+        if not self.dry_run and sum(totals.values()) > self.bulk_threshold:
+            self.staging = Staging()
+            self.passes = ("match", "people", "write")
+
+    def end_pass(self, name: str) -> None:
+        if self.staging is None:
+            return
+        if name == "match" and self._to_match:
+            self.match(list(self._to_match))
+            self._to_match.clear()
+        elif name == "people":
+            self._create_staged()
+        elif name == "write":
+            try:
+                for sobject in self.staging.buckets():
+                    if sobject != "people":
+                        self._send_staged(sobject)
+            finally:
+                self.staging.close()
+                self.staging = None
+        self.people.trim()
+        self.created.trim()
+        self.person_errors.trim()
 
     # -- preflight --------------------------------------------------------------------------
 
     def planned(self) -> dict[str, list[str]]:
         """Dry run: the campaigns the sessions policy would create."""
         return {"Salesforce campaigns": list(self.planned_campaigns)} if self.planned_campaigns else {}
-    def prepare(self, items: list[Item]) -> None:
-        """Before writing items of a target for the first time: read the describe of the objects it writes
-        and refuse (naming object and field) when the org requires a field the sync does not fill, or lacks
-        or hides one it fills. One describe per object per run."""
-        targets = sorted({i.target for i in items} - self.checked)
+    def prepare(self, targets: list[str]) -> None:
+        """Note the targets the run writes; their preflight (:meth:`preflight`) rides on the first read the
+        run makes anyway, before anything is written."""
+        self._to_check = sorted(set(targets) - self.checked)
+
+    def preflight(self, sessions: list[str]) -> None:
+        """Before the first write: read the describe of the objects the run's targets write and refuse (naming
+        object and field) when the org requires a field the sync does not fill, or lacks or hides one it
+        fills. One describe per object per run, all in one Composite call that also reads the campaigns of
+        ``sessions`` (when their names fit one query)."""
+        from ..providers.salesforce.connection import CAMPAIGNS_QUERY
+        from ..providers.salesforce.soql import in_chunks
+
+        targets = sorted(set(self._to_check) - self.checked)
+        self._to_check = []
         if not targets:
             return
+        wanted = [w.sobject for w in self.writes(targets) if w.sobject not in self.described]
+        names = [n for n in dict.fromkeys(sessions) if n not in self.campaigns]
+        queries = list(in_chunks(CAMPAIGNS_QUERY, names)) if names else []
+        if wanted and self.dry_run:  # a dry run sends GETs only: the org's log shows it wrote nothing
+            before = int(getattr(self.conn, "calls", 0))
+            self.described.update({w: self.conn.data.describe(w) for w in wanted})
+            if len(queries) == 1:
+                self.conn.forget_campaign_names(names)
+                self.conn.remember_campaigns(names, self.conn.data.query(queries[0], "preflight: read the campaigns"))
+                self._fresh.update(names)
+            # the real run reads all of this in one Composite call: the rest were made only by the dry run
+            self.dry_reads += max(0, int(getattr(self.conn, "calls", 0)) - before - 1)
+        elif wanted:
+            described, rows = self.conn.data.describe_and_query(wanted, queries[0] if len(queries) == 1 else None,
+                                                                what="preflight: describe the objects the sync writes")
+            self.described.update(described)
+            if len(queries) == 1:
+                self.conn.forget_campaign_names(names)
+                self.conn.remember_campaigns(names, rows)
+                self._fresh.update(names)
         found: list[str] = []
         for writes in self.writes(targets):
-            if writes.sobject not in self.described:
-                self.described[writes.sobject] = self.conn.data.describe(writes.sobject)
             found += problems(writes, self.described[writes.sobject])
         if found:
             raise Refused("preflight: the org would reject what this sync writes, so nothing was sent for "
@@ -136,7 +204,7 @@ class SalesforceSink(SinkBase):
 
     # -- forecast -------------------------------------------------------------------------
     def write_calls(self, sends: Mapping[str, int]) -> int:
-        """Calls :meth:`write` makes for one batch's ``sends`` (``"create Lead"``, ``"update Contact"``,
+        """Calls :meth:`write` makes for the run's ``sends`` (``"create Lead"``, ``"update Contact"``,
         ``"upsert CampaignMember"``: records per write): a collection call per ``MAX_COLLECTION`` records, or
         one Bulk API 2.0 job (``JOB_CALLS``) above ``bulk_threshold`` for creates and upserts (updates always
         go in collections); ``"again CampaignMember"``: members that exist already, sent a second time without
@@ -148,7 +216,8 @@ class SalesforceSink(SinkBase):
             if records <= 0 or what.startswith(("again ", "read: ")):
                 continue
             bulk = not what.startswith("update ") and records > self.bulk_threshold
-            calls += JOB_CALLS if bulk else -(-records // MAX_COLLECTION)
+            ids = what.startswith("create ")  # an insert's Ids are read from its successfulResults
+            calls += JOB_CALLS + ids if bulk else -(-records // MAX_COLLECTION)
             again = sends.get(f"again {what.split(' ', 1)[1]}", 0) if what.startswith("upsert ") else 0
             if again and bulk:  # the job's existing members, sent again at once
                 calls += JOB_CALLS if again > self.bulk_threshold else -(-again // MAX_COLLECTION)
@@ -220,6 +289,8 @@ class SalesforceSink(SinkBase):
             self.counts[f"matched {obj}"] += 1
         for email in todo:
             self.people[email] = chosen.get(email)
+        if self.staging is not None:  # run-wide mode matches many windows' e-mails at once: keep the cache small
+            self.people.trim()
 
     def create_missing(self, items: list[Item]) -> None:
         """Create a Lead (or Contact) for every email still unmatched, with the manifest's fallbacks."""
@@ -228,7 +299,7 @@ class SalesforceSink(SinkBase):
         first: dict[str, Item] = {}
         for item in items:
             email = item.row.data["email"].lower()
-            if self.people.get(email) is None:
+            if self.people.get(email) is None and email not in self.person_errors and email not in self._staged_people:
                 if email not in first or (item.row.kind == "registration" and first[email].row.kind != "registration"):
                     first[email] = item
         if not first:
@@ -241,6 +312,12 @@ class SalesforceSink(SinkBase):
                 if (obj == "Lead" or field != "Company") and not record.get(field):
                     record[field] = fallback
             records.append(record)
+        if self.staging is not None:  # run-wide mode: created in one go when the pass ends
+            for email, record in zip(first, records):
+                self.staging.add("people", email, record, [])
+                self._staged_people[email] = True
+            self._staged_people.trim()
+            return
         if self.dry_run:
             self.would_send(f"create {obj}", len(records))
             self.counts["created"] += len(records)
@@ -327,7 +404,7 @@ class SalesforceSink(SinkBase):
         todo = [s for s in first if s not in self.campaigns]
         if not todo:
             return
-        self.conn.forget_campaign_names(todo)
+        self.conn.forget_campaign_names([s for s in todo if s not in self._fresh])  # read by this run's preflight
         found = self.conn.read_campaigns(todo)
         wanted = set(self.target.campaign_template.labels())
         refused = {s: policy.may_create(self.config.sessions, first[s].row.data) for s in todo if not found.get(s)}
@@ -402,16 +479,36 @@ class SalesforceSink(SinkBase):
         return failures
 
     # -- members, engagement, polls --------------------------------------------------------
-    def write(self, items: list[Item]) -> None:
-        """Write every ``sf.*`` item of one batch; each ends confirmed or rejected."""
+    def write(self, items: list[Item], name: str = "write") -> None:
+        """Write every ``sf.*`` item of one window; each ends confirmed or rejected (run-wide mode: the
+        ``match`` and ``people`` passes find and stage people, ``write`` stages the records)."""
         if not items:
             return
+        self.preflight([i.row.data["session"] for i in items])
         self.people.trim()
         self.created.trim()
-        self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+        if name == "match":
+            self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
+            kept = self.with_campaign(items)
+            self.settled([i for i in items if i.state == "rejected"])
+            for item in kept:
+                email = item.row.data["email"].lower()
+                if email not in self._to_match and email not in self.people:
+                    self._to_match[email] = None
+                    self._to_match_chars += len(email) + 3
+                    if self._to_match_chars >= MATCH_CHARS:  # six full Composite calls' worth
+                        self.match(list(self._to_match))
+                        self._to_match.clear()
+                        self._to_match_chars = 0
+            return
+        if name == "people":
+            self.create_missing(self.with_campaign(items))
+            return
+        self.ensure_campaigns(items)
         items = self.with_campaign(items)
-        self.match([i.row.data["email"] for i in items])
-        self.create_missing(items)
+        if self.staging is None:
+            self.match([i.row.data["email"] for i in items])
+            self.create_missing(items)
         self.enrich([i for i in items if i.target == "sf.member"])
         ready: list[Item] = []
         for item in items:
@@ -419,7 +516,7 @@ class SalesforceSink(SinkBase):
             campaign = self.campaigns.get(item.row.data["session"])
             if person is None:
                 item.reject(f"could not create the {self.target.create_as}: "
-                            f"{item.extra.get('person_error') or 'no record'}")
+                            f"{item.extra.get('person_error') or self.person_errors.get(item.row.data['email'].lower()) or 'no record'}")
             elif campaign is None:
                 item.reject(self.missing.get(item.row.data["session"]) or f"no campaign {item.row.data['session']!r}")
             else:
@@ -471,7 +568,8 @@ class SalesforceSink(SinkBase):
                 self._count_status(record)
             return owners[record[external]]
 
-        self._send("CampaignMember", external, sendable, settle, not_updateable=("CampaignId", "LeadId", "ContactId"))
+        self._send("CampaignMember", external, sendable, settle, owners,
+                   not_updateable=("CampaignId", "LeadId", "ContactId"))
 
     def _members_again(self, keys: list[str]) -> None:
         """Dry run: the members that exist already, which :meth:`_upsert` sends a second time without the fields
@@ -488,6 +586,8 @@ class SalesforceSink(SinkBase):
             what="existing campaign members")}
         self.dry_reads += int(getattr(self.conn, "calls", 0)) - before
         again = [n for n, k in enumerate(keys) if k.lower() in found]
+        if again and sum(self.totals.get(t, 0) for t in ("sf.member", "sf.replay")) > self.bulk_threshold:
+            self.uncounted = "members that exist already, sent again after a Bulk job refuses their create-only fields"
         self.would_send("again CampaignMember", len(again))
         self.would_send("again CampaignMember collections", len({n // MAX_COLLECTION for n in again}))
 
@@ -544,14 +644,27 @@ class SalesforceSink(SinkBase):
                     i.reject(result.message())
             return owners[record["external_id__c"]]
 
-        self._send(obj.api_name, "external_id__c", sendable, settle, fills=tuple(f.api_name for f in obj.fields))
+        self._send(obj.api_name, "external_id__c", sendable, settle, owners, fills=tuple(f.api_name for f in obj.fields))
 
     def _send(self, sobject: str, external: str, records: list[dict[str, Any]],
-              settle: Callable[[dict[str, Any], RecordResult], list[Item]],
+              settle: Callable[[dict[str, Any], RecordResult], list[Item]], owners: dict[str, list[Item]],
               not_updateable: tuple[str, ...] = (), fills: tuple[str, ...] = ()) -> None:
         """Upsert ``records`` one API call at a time (a collection of 200, or one Bulk API 2.0 job above the
         threshold); after each, its items are settled (in the ledger at once) and a call whose records all
         failed the same systemic way stops the run (:class:`Refused`) instead of failing the rest one by one."""
+        if self.staging is not None:  # run-wide mode: gathered for one job when the pass ends
+            self._sends[sobject] = (external, not_updateable, fills)
+            earlier = self.recovered(sobject, external)
+            done: list[Item] = []
+            for r in records:
+                if self._written(earlier, r, external):
+                    done += settle(r, earlier[str(r[external]).lower()])
+                    continue
+                key = str(r[external])
+                self.staging.add(sobject, key, r, owners[key])
+            if done:
+                self.settled(done)
+            return
         bulk = len(records) > self.bulk_threshold
         if bulk:  # rows a killed run's job already wrote, with these values, are not sent again
             earlier = self.recovered(sobject, external)
@@ -577,6 +690,180 @@ class SalesforceSink(SinkBase):
             self.settled(done)
             if bulk:
                 self._jobs_settled(sobject)
+
+    def _create_staged(self) -> None:
+        """Create every staged person: one Bulk insert job (per 100 MB) above the threshold, else collections.
+        The new Ids go to the people cache; a row the job did not settle is read back by e-mail before it
+        is created again (an insert is not idempotent)."""
+        assert self.staging is not None
+        if not self.staging.sizes.get("people"):
+            return
+        obj = self.target.create_as
+        mapping = self.target.mappings.get(obj, {"Email": "email"})
+        if self.staging.sizes["people"] <= self.bulk_threshold:
+            emails, records = zip(*self.staging.records("people"))
+            self._settle_people(obj, mapping, list(emails), self._create_rest(obj, list(records)), list(records))
+            return
+        for part in self.staging.csv_files("people", SF_JOB_BYTES):
+            run = self.bulk().run_file("insert", obj, part.path)
+            for n, row in enumerate(self.bulk().rows(run.job_id, "successfulResults"), start=1):
+                email = row["Email"].lower()  # streamed into the people cache: never all in memory
+                self.people[email] = (obj, row["sf__Id"])
+                self.created[email] = True
+                self.counts["created"] += 1
+                if n % 10_000 == 0:
+                    self.people.trim()
+                    self.created.trim()
+            failed: dict[str, RecordResult] = {}
+            if run.failed or run.state != "JobComplete":
+                for row in self.bulk().rows(run.job_id, "failedResults"):
+                    failed[row["Email"].lower()] = RecordResult(None, False, [bulk_error(row["sf__Error"])])
+            if failed and len(failed) == part.rows:
+                problem = systemic(f"create {obj}", [r.errors for r in failed.values()],
+                                   [dict.fromkeys([*mapping, *self.target.fallbacks])])
+                if problem:
+                    raise Refused(problem)
+            for emails in self.staging.exts("people", part):
+                for e in emails:
+                    if e in failed:
+                        self.people[e] = None
+                        self.person_errors[e] = failed[e].message()
+                unsettled = [e for e in emails if e not in failed and not self.people.get(e)]
+                if unsettled:  # the job did not settle these: read back by e-mail, create only what is not there
+                    found = self._find_created(obj, unsettled)
+                    results = [RecordResult(found[e], True, [], True) for e in unsettled if e in found]
+                    again = [e for e in unsettled if e not in found]
+                    staged = dict(self.staging.records("people", again)) if again else {}
+                    results += self._create_rest(obj, [staged[e] for e in again]) if again else []
+                    emails_done = [e for e in unsettled if e in found] + again
+                    self._settle_people(obj, mapping, emails_done, results,
+                                        [staged.get(e, {"Email": e}) for e in emails_done])
+                self.person_errors.trim()
+            self._jobs_settled(obj)
+
+    def _create_rest(self, obj: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        def already(batch: Sequence[dict[str, Any]]) -> list[RecordResult] | None:
+            ids = self._find_created(obj, [r["Email"] for r in batch])
+            if all(r["Email"].lower() in ids for r in batch):
+                return [RecordResult(ids[r["Email"].lower()], True, created=True) for r in batch]
+            return None
+        return self.conn.data.create(obj, records, verify=already)
+
+    def _settle_people(self, obj: str, mapping: dict[str, str], emails: list[str], results: list[RecordResult],
+                       records: list[dict[str, Any]]) -> None:
+        problem = systemic(f"create {obj}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys([*mapping, *self.target.fallbacks])])
+        if problem:
+            raise Refused(problem)
+        for email, result in zip(emails, results):
+            if result.success and result.id:
+                self.people[email] = (obj, result.id)
+                self.created[email] = True
+                self.counts["created"] += 1
+            else:
+                self.people[email] = None
+                self.person_errors[email] = result.message() or "no record"
+        self.people.trim()
+        self.created.trim()
+        self.person_errors.trim()
+
+    def _send_staged(self, sobject: str) -> None:
+        """Send one object's staged records: one Bulk upsert job per 100 MB above the threshold, else
+        collections of 200; each settles the items it names (restored from the spool)."""
+        assert self.staging is not None
+        external, not_updateable, fills = self._sends[sobject]
+        if self.staging.sizes[sobject] <= self.bulk_threshold:
+            keys = [k for k, _ in self.staging.records(sobject)]
+            for chunk in _batches(keys):
+                records = [r for _, r in self.staging.records(sobject, list(chunk))]
+                results = self._upsert(sobject, external, records, not_updateable)
+                self._settle_staged(sobject, external, records, results, fills)
+            return
+        for part in self.staging.csv_files(sobject, SF_JOB_BYTES):
+            run = self.bulk().run_file("upsert", sobject, part.path, external)
+            all_ok = run.state == "JobComplete" and run.failed == 0 and run.processed == part.rows
+            complete = run.state == "JobComplete" and run.processed == part.rows
+            failed: dict[str, RecordResult] = {}
+            if run.failed or not complete:
+                for row in self.bulk().rows(run.job_id, "failedResults"):
+                    failed[row[external].lower()] = RecordResult(row.get("sf__Id") or None, False,
+                                                                 [bulk_error(row["sf__Error"])])
+            done: set[str] = set()
+            if not complete:
+                done = {row[external].lower() for row in self.bulk().rows(run.job_id, "successfulResults")}
+            if failed and not done and complete and len(failed) == part.rows and \
+                    not any(self._retryable(r, external) for r in failed.values()):  # existing rows: sent again first
+                sample = list(failed.values())
+                problem = systemic(f"upsert {sobject}", [r.errors for r in sample], [dict.fromkeys(fills)])
+                if problem:  # not the rows' fault: they stay pending, so the run after the fix sends them
+                    raise Refused(problem)
+            for keys in self.staging.exts(sobject, part):
+                records = [r for _, r in self.staging.records(sobject, keys)]
+                results = []
+                again: list[int] = []
+                trim_ok: set[int] = set()  # refused for a create-only field: the row exists
+                for n, r in enumerate(records):
+                    k = str(r[external]).lower()
+                    if all_ok or k in done or (complete and k not in failed):
+                        results.append(RecordResult(None, True, []))
+                    elif k in failed and not self._retryable(failed[k], external):
+                        results.append(failed[k])
+                    else:  # not processed, a lost row race, or a create-only field on an existing row: send again
+                        if not_updateable and k in failed and any(
+                                "INVALID_FIELD_FOR_INSERT_UPDATE" in f"{e.get('statusCode')} {e.get('message')}"
+                                for e in failed[k].errors):
+                            trim_ok.add(n)
+                        results.append(failed.get(k) or RecordResult(None, False, [{"statusCode": "BULK_JOB_" + run.state.upper(), "message": run.message}]))
+                        again.append(n)
+                # Rows that exist already go again without the fields Salesforce only sets on create (sending them
+                # whole again would fail the same way); rows the job did not process go again as they were.
+                existing = [n for n in again if n in trim_ok]
+                fresh = [n for n in again if n not in trim_ok]
+                if existing:
+                    trimmed = [{k: v for k, v in records[n].items() if k not in not_updateable} for n in existing]
+                    for n, r in zip(existing, self._upsert(sobject, external, trimmed)):
+                        results[n] = r
+                if fresh:
+                    for n, r in zip(fresh, self._upsert(sobject, external, [records[n] for n in fresh], not_updateable)):
+                        results[n] = r
+                self._settle_staged(sobject, external, records, results, fills)
+            self._jobs_settled(sobject)
+
+    @staticmethod
+    def _retryable(result: RecordResult, external: str) -> bool:
+        from ..providers.salesforce.retry import lost_row_race
+        return lost_row_race(result.errors, external) or any(
+            "INVALID_FIELD_FOR_INSERT_UPDATE" in f"{e.get('statusCode')} {e.get('message')}" for e in result.errors)
+
+    def _settle_staged(self, sobject: str, external: str, records: list[dict[str, Any]],
+                       results: list[RecordResult], fills: tuple[str, ...]) -> None:
+        """Settle the items of staged ``records`` by their results (restored from the spool), one commit."""
+        assert self.staging is not None
+        problem = systemic(f"upsert {sobject}", [None if r.success else r.errors for r in results],
+                           [*records, dict.fromkeys(fills)])
+        if problem:
+            raise Refused(problem)
+        keys = [str(r[external]) for r in records]
+        owners = self.staging.owners(sobject, keys)
+        by_target: dict[str, list[str]] = {}
+        for pairs in owners.values():
+            for target, key in pairs:
+                by_target.setdefault(target, []).append(key)
+        items = {(i.target, i.key): i for t, ks in by_target.items() for i in self.restore(t, ks)}
+        done: list[Item] = []
+        for key, record, result in zip(keys, records, results):
+            for pair in owners.get(key, []):
+                item = items.get(pair)
+                if item is None:
+                    continue
+                if result.success:
+                    item.confirm(result.id)
+                else:
+                    item.reject(result.message())
+                done.append(item)
+            if result.success:
+                self._count_status(record)
+        self.settled(done)
 
     @staticmethod
     def _written(done: dict[str, RecordResult], record: dict[str, Any], external: str) -> bool:

@@ -1,18 +1,22 @@
-"""The one contract between the sync engine and a target (Salesforce, Marketo): prepare, write a chunk,
-settle what each call confirmed or rejected, reconcile what a killed run left in flight.
+"""The one contract between the sync engine and a target (Salesforce, Marketo): prepare, write windows of
+work, settle what each call confirmed or rejected, reconcile what a killed run left in flight.
 
 The engine drives every sink the same way and never asks which one it is:
 
 1. ``reconcile()`` once, before anything is sent (read back what a killed run left in flight);
-2. ``prepare(items)`` before each write (on the first items of each target: read the target's describe,
-   refuse a sync the org would reject wholesale: :class:`Refused`);
-3. ``write(items)`` for each chunk of work; after every API call the sink calls ``settled(items)`` with
-   the items that call confirmed or rejected (through :meth:`Item.confirm` / :meth:`Item.reject`), and
-   the engine records them in the ledger and commits at once: a ``kill -9`` loses at most the call in
-   flight. An item neither confirmed nor rejected when ``write`` returns is pending (a re-run sends it).
+2. ``prepare(targets)`` once, with every target the run will write (read the targets' describes, refuse
+   a sync the org would reject wholesale: :class:`Refused`);
+3. ``begin(totals)`` with the run's pending items per target (what decides REST or Bulk);
+4. for each name in ``passes``: ``write(items, name)`` for each window of the spool, then
+   ``end_pass(name)``, where a sink sends what it gathered over the windows (one Bulk job per object, an
+   import) and settles it with the items ``restore(target, keys)`` gives back from the spool;
+5. after every API call the sink calls ``settled(items)`` with the items that call confirmed or rejected
+   (through :meth:`Item.confirm` / :meth:`Item.reject`), and the engine records them in the ledger and
+   commits at once: a ``kill -9`` loses at most the call in flight. An item neither confirmed nor
+   rejected at the end is pending (a re-run sends it).
 
-The forecast (``sync --dry-run`` and the check before a real run's first write) asks each sink, per batch,
-what its writes would send (``sends``: records per write, keyed by what the sink writes) and what that
+The forecast (``sync --dry-run`` and the check before a real run's first write) asks each sink what its
+writes would send over the run (``sends``: records per write, keyed by what the sink writes) and what that
 costs (``write_calls``), from the same record-per-call sizes and Bulk thresholds its ``write`` uses.
 """
 
@@ -46,15 +50,23 @@ class Sink(Protocol):
     counts: dict[str, int]
     by_status: dict[str, int]
     settled: Callable[[list[Item]], None]
+    restore: Callable[[str, list[str]], list[Item]]
+    passes: tuple[str, ...]
 
     def reconcile(self) -> None:
         """Settle what a killed run left in flight, before anything is sent again."""
 
-    def prepare(self, items: list[Item]) -> None:
-        """Check the target can take ``items`` (raises :class:`Refused` naming what is wrong)."""
+    def prepare(self, targets: list[str]) -> None:
+        """Check the target can take items of ``targets`` (raises :class:`Refused` naming what is wrong)."""
 
-    def write(self, items: list[Item]) -> None:
-        """Write ``items``; report each call's outcomes through ``settled``."""
+    def begin(self, totals: dict[str, int]) -> None:
+        """The run's pending items per target, before the first window."""
+
+    def write(self, items: list[Item], name: str) -> None:
+        """One window of pass ``name``; report each call's outcomes through ``settled``."""
+
+    def end_pass(self, name: str) -> None:
+        """Send what pass ``name`` gathered over the windows; settle it through ``restore`` and ``settled``."""
 
     def planned(self) -> dict[str, list[str]]:
         """Dry run: what the sessions policy would create, by what it is (``{"Salesforce campaigns": [...]}``)."""
@@ -74,18 +86,32 @@ def _nothing(items: list[Item]) -> None:
     return None
 
 
+def _none_restored(target: str, keys: list[str]) -> list[Item]:
+    return []
+
+
 class SinkBase:
     """Defaults shared by the sinks: no-op ``settled`` until the engine sets it, and the systemic check."""
 
     prefix = ""
     name = ""
     dry_reads = 0  # dry run: calls it made only to forecast (the real run does not make them)
+    uncounted = ""  # dry run: what its forecast of the run's calls leaves out (say it, or the figure is exact)
     settled: Callable[[list[Item]], None] = staticmethod(_nothing)  # type: ignore[assignment]
+    restore: Callable[[str, list[str]], list[Item]] = staticmethod(_none_restored)  # type: ignore[assignment]
+    passes: tuple[str, ...] = ("write",)
+    totals: dict[str, int] = {}
 
     def reconcile(self) -> None:
         return None
 
-    def prepare(self, items: list[Item]) -> None:
+    def prepare(self, targets: list[str]) -> None:
+        return None
+
+    def begin(self, totals: dict[str, int]) -> None:
+        self.totals = dict(totals)
+
+    def end_pass(self, name: str) -> None:
         return None
 
     def planned(self) -> dict[str, list[str]]:

@@ -22,6 +22,7 @@ class Item:
     extra: dict[str, Any] = field(default_factory=dict)
     at: float | None = None  # the row's ``time`` (epoch seconds): the latest row of a key wins
     recorded: bool = False  # its outcome is in the ledger (set by the engine when a call settles it)
+    seq: int = 0  # the input row's place in the run (the spool's key for the row's fate and progress)
 
     def confirm(self, ref: str | None = None) -> None:
         self.state, self.ref = "confirmed", ref or self.ref

@@ -12,8 +12,8 @@ as plain YAML and applies the rules a user can read in them and in the vendors' 
   fields; one engagement record per (session, e-mail, entry), one polls record per (session, e-mail,
   entry) carrying each poll's type, question and answer;
 - Marketo: one lead per e-mail; one program member per (session program, lead) whose status only moves
-  forward along the channel's steps (so each batch of ``batch_rows`` input rows sends its latest row,
-  and a later batch's row with a lower step does not move the member back); one custom object record
+  forward along the channel's steps (a run sends the latest row of each member in its whole input, and
+  Marketo keeps the highest step it was ever sent); one custom object record
   and one activity per engagement row.
 
 :func:`org_content` reads the same shapes out of the sandbox's own state (``GET /__sandbox/state``),
@@ -99,8 +99,8 @@ def _kind(path: str) -> str:
     return "registration" if "registration" in name else "engagement" if "engagement" in name else "poll"
 
 
-def expected(paths: Iterable[str], *, existing_contacts: Iterable[str] = (), existing_leads: Iterable[str] = (),
-             batch_rows: int = 10_000) -> Expected:
+def expected(paths: Iterable[str], *, existing_contacts: Iterable[str] = (), existing_leads: Iterable[str] = ()
+             ) -> Expected:
     """The org content ``paths`` (registrations, engagement, polls CSVs, read in that order) must produce
     against orgs holding ``existing_contacts`` / unconverted ``existing_leads`` (e-mails) beforehand."""
     sync = _yaml(SYNC_MANIFEST)["spec"]
@@ -127,16 +127,12 @@ def expected(paths: Iterable[str], *, existing_contacts: Iterable[str] = (), exi
 
     latest: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
     mk_step: dict[tuple[str, str], tuple[int, str]] = {}
-    per_batch: dict[int, dict[tuple[str, str], dict[str, str]]] = {}
     for n, kind, row in good:
         email, session = row["email"].lower(), row["session"]
         if kind == "registration":
             key = (session, email)
             if key not in latest or row["time"] >= latest[key][0]:
                 latest[key] = (row["time"], row)
-            batch = per_batch.setdefault(n // batch_rows, {})
-            if key not in batch or row["time"] >= batch[key]["time"]:
-                batch[key] = row
             if email not in known:
                 out.sf_new_leads[email] = {
                     "FirstName": row["first_name"], "LastName": row["last_name"] or fallbacks["LastName"],
@@ -154,17 +150,11 @@ def expected(paths: Iterable[str], *, existing_contacts: Iterable[str] = (), exi
                 record[f"poll_{row['poll_number']}_{part}__c"] = row[part]
     for key, (_, row) in latest.items():
         out.sf_members[key] = status_map[row["status"]]["salesforce"]
-    # Marketo: each batch sends its latest row of a member, unless an earlier batch sent a later one;
-    # Marketo keeps the highest step it was sent.
-    sent_time: dict[tuple[str, str], str] = {}
-    for b in sorted(per_batch):
-        for key, row in per_batch[b].items():
-            if key in sent_time and row["time"] < sent_time[key]:
-                continue
-            sent_time[key] = row["time"]
-            status = status_map[row["status"]]["marketo"]
-            if key not in mk_step or steps[status][0] > mk_step[key][0]:
-                mk_step[key] = (steps[status][0], status)
+    # Marketo: the run sends the latest row of each member; Marketo keeps the highest step it was sent.
+    for key, (_, row) in latest.items():
+        status = status_map[row["status"]]["marketo"]
+        if key not in mk_step or steps[status][0] > mk_step[key][0]:
+            mk_step[key] = (steps[status][0], status)
     for key, (_, status) in mk_step.items():
         out.mk_members[key] = (status, steps[status][1])
     return out

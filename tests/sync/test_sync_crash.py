@@ -57,7 +57,7 @@ CRASHES = [
 
 
 def _want(data: list[str]) -> Expected:
-    return expected(data, existing_contacts=[SHARED], existing_leads=[SHARED], batch_rows=int(BATCH[1]))
+    return expected(data, existing_contacts=[SHARED], existing_leads=[SHARED])
 
 
 def _invented(want: Expected, got: OrgContent) -> list[Any]:

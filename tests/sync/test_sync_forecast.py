@@ -96,8 +96,13 @@ def test_dry_run_forecasts_exactly_the_calls_the_real_run_makes(box: Sandbox, sm
     forecast = json.loads(dry.output)["forecast"]
     assert set(forecast) == {"salesforce", "marketo"}
     assert not any(writes_of(routes, org) for org, routes in counted(box).items())  # the dry run wrote nothing
+    bulk = threshold == "5"
+    # Bulk-sized, Marketo imports program members run-wide: small member groups then need the ids of leads the
+    # lead import wrote, read back by REST, which the forecast says it does not count.
+    inexact = {"marketo"} if bulk else set()
     for org, f in forecast.items():
-        assert f["exact"] is True, (f["not_counted"], f["unknown"])
+        assert f["exact"] is (org not in inexact), (f["not_counted"], f["unknown"])
+        assert ("lead ids" in (f["not_counted"] or "")) is (org in inexact)
         assert f["calls"] == f["reads"] + f["limit_check"] + f["writes"], org
         assert f["share"] == pytest.approx(f["calls"] / f["remaining"], 1e-4)
 
@@ -105,9 +110,12 @@ def test_dry_run_forecasts_exactly_the_calls_the_real_run_makes(box: Sandbox, sm
     real = sync(box, small_data, tmp_path, "--format", "json", "--bulk-threshold", threshold)
     assert real.exit_code == 0, real.output
     calls = counted(box)
-    assert {org: sum(routes.values()) for org, routes in calls.items()} == \
-        {org: f["calls"] for org, f in forecast.items()}, calls
-    bulk = threshold == "5"
+    made = {org: sum(routes.values()) for org, routes in calls.items()}
+    for org, f in forecast.items():
+        if org in inexact:  # more than forecast by lead upserts only, at most one for each of them
+            assert 0 <= made[org] - f["calls"] <= calls[org].get("POST /rest/v1/leads.json", 0), calls
+        else:
+            assert made[org] == f["calls"], calls
     assert any("jobs/ingest" in r for r in calls["salesforce"]) is bulk
     assert any("/bulk/v1/" in r for r in calls["marketo"]) is bulk
 
@@ -127,8 +135,10 @@ def test_the_forecast_counts_members_that_exist_already_sent_again_without_their
     real = sync(box, small_data, again, "--format", "json", "--bulk-threshold", threshold)
     assert real.exit_code == 0, real.output
     calls = counted(box)
-    assert {org: sum(routes.values()) for org, routes in calls.items()} == \
-        {org: f["calls"] for org, f in forecast.items()}, calls
+    made = {org: sum(routes.values()) for org, routes in calls.items()}
+    for org, f in forecast.items():  # bulk-sized, the figures say what they leave out, and are then a floor
+        assert f["exact"] is (threshold == "2000"), f
+        assert made[org] == f["calls"] if f["exact"] else made[org] >= f["calls"], calls
     # three objects upserted (members, engagement, polls), and the members once more without CampaignId
     sent = calls["salesforce"]["PATCH /services/data/composite/sobjects/{type}/{externalIdField}"] \
         if threshold == "2000" else calls["salesforce"]["POST /services/data/jobs/ingest"]  # everyone matched now
@@ -153,10 +163,13 @@ def left(box: Sandbox) -> int:
 
 def test_over_the_limit_refuses_with_exit_3_before_writing_unless_told_to_ignore_it(
         box: Sandbox, small_data: list[str], sessions: None, tmp_path: Path) -> None:
+    reset(box)
     exact = json.loads(sync(box, small_data, tmp_path, "--dry-run", "--format", "json").output)["forecast"]
     calls = exact["salesforce"]["calls"]  # the login, the limit read, the reads and writes of the run
+    spent = sum(counted(box)["salesforce"].values())  # what the dry run itself costs before its limit check
 
-    admin(box, "salesforce", "POST", "limits", {"api_daily_limit": 1000, "api_usage": 1000 - (calls - 3)})
+    # Room for the dry run's own reads, then 3 calls short of the real run's.
+    admin(box, "salesforce", "POST", "limits", {"api_daily_limit": 1000, "api_usage": 1000 - (spent + calls - 3)})
     dry = sync(box, small_data, tmp_path, "--dry-run")
     assert dry.exit_code == 3, dry.output
     assert f"salesforce: {calls} (" in dry.output and "sync will refuse (exit 3) unless given --ignore-limits" \

@@ -71,19 +71,22 @@ def test_kill_while_writing_resends_at_most_one_call(base_state: Path, tmp_path:
 def test_kill_while_a_bulk_job_is_read_back_resends_nothing(base_state: Path, tmp_path: Path) -> None:
     """Above the threshold the members go in one Bulk API 2.0 job. Killed after the org processed it but
     before the run recorded its rows, the resumed run reads the job's results (recorded in the ledger when the
-    job was created) instead of uploading the rows again."""
+    job was created) instead of uploading the rows again. The sandbox's write gate holds the reply to the
+    second job's close (Leads first, then members): the org has applied the job, the run never hears of it."""
     data = _registrations(tmp_path)
     box = ServedSandbox(base_state, tmp_path / "org", "--latency-ms", "40")
     bulk = ("--only", "salesforce", "--bulk-threshold", "100")
     try:
+        box.admin("salesforce", "POST", "writes", {"nth": 2, "mode": "hold_after",
+                                                   "route": "PATCH /services/data/jobs/ingest"})
         proc = run_sync_cli(box.env, tmp_path, *bulk, data=[data])
-        results = "GET /services/data/jobs/ingest/{id}/successfulResults"
-        deadline = time.monotonic() + 60
-        while box.admin("salesforce", "GET", "stats")["calls"]["by_route"].get(results, 0) < 2:  # Leads, members
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            time.sleep(0.005)
+        held = box.admin("salesforce", "GET", "writes?wait=25")["held"]  # returns when the close is held
+        if held is None:
+            proc.kill()
+            raise AssertionError(f"the sync never closed a second Bulk job: {proc.communicate()}")
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
+        box.admin("salesforce", "DELETE", "writes")
         assert len(_members(box)) == ROWS  # the org has every member; the killed run recorded none of them
         uploads = box.admin("salesforce", "GET", "stats")["calls"]["by_route"]["PUT /services/data/jobs/ingest/{id}/batches"]
 

@@ -99,14 +99,14 @@ def test_activities_whose_reply_was_lost_are_read_back_not_sent_twice(box: Sandb
     gate = f"{box.marketo_url}/__sandbox/writes"
     requests.post(gate, json={"nth": 1, "mode": "drop_after", "route": "activities/external.json"},
                   verify=box.ca_bundle, timeout=10).raise_for_status()
-    args = dict(ledger_path=str(tmp_path / "ledger.sqlite"), batch_rows=20)
+    args = dict(ledger_path=str(tmp_path / "ledger.sqlite"))
     runs = [run_sync(small_data, MANIFESTS, box.env(), rejects_path=str(tmp_path / "r1.csv"), **args)]
     log = requests.get(gate, verify=box.ca_bundle, timeout=10).json()["writes"]
     assert [w["state"] for w in log if "activities" in w["route"]][0] == "applied, reply dropped"
     while runs[-1].failed and len(runs) < 3:  # the run may stop at the unknown outcome: the next continues
         runs.append(run_sync(small_data, MANIFESTS, box.env(), rejects_path=str(tmp_path / "r2.csv"), **args))
     assert not runs[-1].failed
-    want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED], batch_rows=20)
+    want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED])
     assert differences(want, org_content(_state(box, "salesforce"), _state(box, "marketo"))) == []
 
 
@@ -127,9 +127,9 @@ def test_activities_in_flight_when_a_run_was_killed_are_read_back_by_the_next_ru
     requests.post(f"{gate}/release", verify=box.ca_bundle, timeout=10)
     requests.delete(gate, verify=box.ca_bundle, timeout=10)
     summary = run_sync(small_data, MANIFESTS, box.env(), ledger_path=str(tmp_path / "ledger.sqlite"),
-                       rejects_path=str(tmp_path / "r2.csv"), batch_rows=int(BATCH[1]))
+                       rejects_path=str(tmp_path / "r2.csv"))
     assert not summary.failed
-    want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED], batch_rows=int(BATCH[1]))
+    want = expected(small_data, existing_contacts=[SHARED], existing_leads=[SHARED])
     assert differences(want, org_content(_state(box, "salesforce"), _state(box, "marketo"))) == []
     assert summary.confirmed.get("mk.activity", 0) == sum(want.mk_activities.values()) - in_flight
 

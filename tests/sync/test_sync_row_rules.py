@@ -5,11 +5,15 @@ e-mail keys ignore case. Expected values are written out from those rules."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
-from provisioner.sync.engine import _batched, _key, _supersedes, row_time
+from provisioner.sync.engine import _key, row_time
 from provisioner.sync.sources import Row
+from provisioner.sync.spool import Spool
+from provisioner.sync.spool import supersedes as _supersedes
+from provisioner.sync.work import Item
 
 
 def _row(**data: str) -> Row:
@@ -61,9 +65,17 @@ def test_keys_join_the_fields_and_ignore_the_case_of_the_email_only() -> None:
 
 @pytest.mark.parametrize("rows, size, sizes", [(0, 3, []), (2, 3, [2]), (3, 3, [3]), (7, 3, [3, 3, 1]),
                                                (5, 1, [1, 1, 1, 1, 1])])
-def test_batches_hold_size_rows_in_order_and_the_last_holds_the_rest(rows: int, size: int,
-                                                                     sizes: list[int]) -> None:
-    items = [_row(n=str(i)) for i in range(rows)]
-    batches = list(_batched(iter(items), size))
-    assert [len(b) for b in batches] == sizes
-    assert [r for b in batches for r in b] == items
+def test_windows_hold_size_rows_in_order_and_the_last_holds_the_rest(rows: int, size: int, sizes: list[int],
+                                                                     tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "run.spool")
+    try:
+        for i in range(rows):
+            row = _row(n=str(i))
+            spool.put(spool.row(), [Item("sf.member", f"k{i}", "d", row)], row)
+        spool.ready()
+        windows = list(spool.windows("sf.", size))
+        assert [len(w) for w in windows] == sizes
+        assert [i.row.data["n"] for w in windows for i in w] == [str(i) for i in range(rows)]
+    finally:
+        spool.close()
+    assert not (tmp_path / "run.spool").exists()  # it holds personal data: gone with the run

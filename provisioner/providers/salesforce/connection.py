@@ -164,7 +164,13 @@ class SalesforceConnection:
         """
         missing = [n for n in dict.fromkeys(names) if n not in self._campaigns]
         if missing:
-            rows = self.data.query_in(CAMPAIGNS_QUERY, missing, what="read campaigns")
+            self.remember_campaigns(missing, self.data.query_in(CAMPAIGNS_QUERY, missing, what="read campaigns"))
+        return {n: self._campaigns.get(n) for n in names}
+
+    def remember_campaigns(self, missing: list[str], rows: list[dict[str, Any]]) -> None:
+        """Memoise the campaigns named ``missing`` from the rows of ``CAMPAIGNS_QUERY`` over those names
+        (read here or by a caller that sent the query along with other reads)."""
+        if missing:
             campaigns: dict[str, dict[str, Any]] = {}
             for row in rows:
                 parent = row.get("Campaign") or {}
@@ -179,7 +185,6 @@ class SalesforceConnection:
             for name in missing:
                 same = sorted(by_name.get(name.casefold(), []), key=lambda c: (str(c["CreatedDate"]), c["Id"]))
                 self._campaigns[name] = same[0] if same else None
-        return {n: self._campaigns.get(n) for n in names}
 
     def forget_campaign_names(self, names: list[str]) -> None:
         """Drop memoised campaigns (after a write, or to look again after a lost reply)."""

@@ -1,0 +1,170 @@
+"""Records gathered over the windows of a pass for one run-wide Bulk job or import, kept off the heap.
+
+A sink adds each record under a bucket (an object, a program member group) with the work items it
+settles; at the end of the pass it writes the bucket as CSV files of at most the API's size limit and
+sends each as one job. Records of one bucket sharing a key are merged (one row per key in a job).
+Everything lives in SQLite's private temporary database (unlinked at once, gone when the run ends) and
+in 0600 temporary CSV files removed after their upload.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from .work import Item
+
+SCHEMA = """
+CREATE TABLE records (bucket TEXT NOT NULL, ext TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (bucket, ext));
+CREATE TABLE owners (bucket TEXT NOT NULL, ext TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL);
+CREATE INDEX owners_ext ON owners (bucket, ext);
+"""
+
+
+class Staging:
+    """Buckets of records (by key) and the (target, key) of the items each record settles."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)  # SQLite's private temporary file
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(SCHEMA)
+        self.columns: dict[str, dict[str, None]] = {}
+        self.sizes: dict[str, int] = {}
+
+    def add(self, bucket: str, ext: str, record: dict[str, Any], owners: list[Item]) -> None:
+        """Stage ``record`` (merged into an earlier one of the same ``ext``) for the items ``owners``."""
+        found = self.db.execute("SELECT record FROM records WHERE bucket=? AND ext=?", (bucket, ext)).fetchone()
+        if found is None:
+            self.sizes[bucket] = self.sizes.get(bucket, 0) + 1
+        else:
+            record = {**json.loads(found[0]), **record}
+        self.db.execute("INSERT OR REPLACE INTO records (bucket, ext, record) VALUES (?, ?, ?)",
+                        (bucket, ext, json.dumps(record, ensure_ascii=False)))
+        self.db.executemany("INSERT INTO owners (bucket, ext, target, key) VALUES (?, ?, ?, ?)",
+                            [(bucket, ext, i.target, i.key) for i in owners])
+        self.columns.setdefault(bucket, {}).update(dict.fromkeys(record))
+
+    def buckets(self) -> list[str]:
+        return list(self.sizes)
+
+    def owners(self, bucket: str, exts: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """``ext → [(target, key), ...]`` of the items each staged record settles."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        for at in range(0, len(exts), 500):
+            chunk = exts[at:at + 500]
+            for ext, target, key in self.db.execute(
+                    f"SELECT ext, target, key FROM owners WHERE bucket=? AND ext IN ({','.join('?' * len(chunk))})",
+                    (bucket, *chunk)):
+                out.setdefault(ext, []).append((target, key))
+        return out
+
+    def records(self, bucket: str, exts: list[str] | None = None, part: Part | None = None
+                ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(ext, record)`` of a bucket in staging order: all, those of ``exts``, or those of one file."""
+        if exts is None:
+            lo, hi = (part.first, part.last) if part else (0, 1 << 62)
+            for ext, record in self.db.execute("SELECT ext, record FROM records WHERE bucket=? AND rowid BETWEEN ? "
+                                               "AND ? ORDER BY rowid", (bucket, lo, hi)).fetchall():
+                yield ext, json.loads(record)
+            return
+        for at in range(0, len(exts), 500):
+            chunk = exts[at:at + 500]
+            for ext, record in self.db.execute(
+                    f"SELECT ext, record FROM records WHERE bucket=? AND ext IN ({','.join('?' * len(chunk))})",
+                    (bucket, *chunk)).fetchall():
+                yield ext, json.loads(record)
+
+    def exts(self, bucket: str, part: Part, size: int = 5_000) -> Iterator[list[str]]:
+        """The keys of one file's records, ``size`` at a time."""
+        last = part.first - 1
+        while True:
+            rows = self.db.execute("SELECT rowid, ext FROM records WHERE bucket=? AND rowid > ? AND rowid <= ? "
+                                   "ORDER BY rowid LIMIT ?", (bucket, last, part.last, size)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [ext for _, ext in rows]
+
+    def csv_files(self, bucket: str, max_bytes: int, header: list[str] | None = None) -> Iterator[Part]:
+        """The bucket as CSV files (LF, a header row, at most ``max_bytes`` each), written one at a time to a
+        0600 temporary file that is removed when the next is asked for (or the iteration ends)."""
+        columns = header or list(self.columns.get(bucket, {}))
+        head = _line(columns)
+        part: Part | None = None
+        last = 0
+        try:
+            while True:
+                page = self.db.execute("SELECT rowid, record FROM records WHERE bucket=? AND rowid > ? ORDER BY rowid "
+                                       "LIMIT 5000", (bucket, last)).fetchall()
+                if not page:
+                    break
+                last = page[-1][0]
+                for rowid, text in page:
+                    record = json.loads(text)
+                    line = _line(["" if record.get(c) is None else record.get(c) for c in columns])
+                    if part is not None and part.size + len(line) > max_bytes:
+                        full, part = part.done(), None
+                        try:
+                            yield full
+                        finally:
+                            full.remove()
+                    if part is None:
+                        part = Part.open(head, rowid)
+                    part.write(line, rowid)
+            if part is not None:
+                full, part = part.done(), None
+                try:
+                    yield full
+                finally:
+                    full.remove()
+        finally:
+            if part is not None:
+                part.remove()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _line(values: list[Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(values)
+    return out.getvalue().encode("utf-8")
+
+
+class Part:
+    """One CSV file of a bucket: its path, size, rows and the staging rowids it spans."""
+
+    def __init__(self, path: Path, handle: Any, size: int) -> None:
+        self.path, self.handle, self.size = path, handle, size
+        self.rows, self.first, self.last = 0, 0, 0
+
+    @classmethod
+    def open(cls, head: bytes, first: int) -> "Part":
+        fd, name = tempfile.mkstemp(prefix="provisioner-job-", suffix=".csv")  # 0600
+        handle = os.fdopen(fd, "wb")
+        handle.write(head)
+        part = cls(Path(name), handle, len(head))
+        part.first = first
+        return part
+
+    def write(self, line: bytes, rowid: int) -> None:
+        self.handle.write(line)
+        self.size += len(line)
+        self.rows += 1
+        self.last = rowid
+
+    def done(self) -> "Part":
+        self.handle.close()
+        return self
+
+    def remove(self) -> None:
+        if not self.handle.closed:
+            self.handle.close()
+        self.path.unlink(missing_ok=True)
