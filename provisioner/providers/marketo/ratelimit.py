@@ -88,7 +88,10 @@ class RateLimiter:
         A 615 (10 at once) frees as soon as a call ends: it is only retried, by the caller alone."""
         with self._lock:
             if ticket.pause is not None:
-                self._paused_until = max(self._paused_until, self._clock.monotonic() + ticket.pause)
+                # The pause is a wait this client chooses (not the window it counts), so a clock that shortens
+                # waits (PROVISIONER_WAIT_SCALE, for test runs against the sandbox) shortens it too.
+                pause = ticket.pause / float(getattr(self._clock, "wait_scale", 1.0) or 1.0)
+                self._paused_until = max(self._paused_until, self._clock.monotonic() + pause)
                 self._probing = True
                 self.refusals += 1
             elif probe:
