@@ -37,3 +37,10 @@ def racing_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     module: tests that share it write records of their own (e.g. a custom object of a unique name)."""
     with Sandbox(tmp_path_factory.mktemp("racing-sandbox"), race=True, race_hold_seconds=RACE_HOLD_SECONDS) as box:
         yield box
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the machine has cores. About a third of a test's wall time is spent
+    waiting (CLI subprocesses starting, the sandbox's replies), so one worker per core leaves the cores idle
+    that long: on two cores, 3 workers ran the suite in 82-87 s where 2 took 92 s (4 took 88 s)."""
+    return (os.cpu_count() or 1) + 1
