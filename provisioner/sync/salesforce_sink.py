@@ -350,13 +350,18 @@ class SalesforceSink(SinkBase):
         if problem:
             raise Refused(problem)
         for (email, item), result in zip(first.items(), results):
-            if result.success and result.id:
-                self.people[email] = (obj, result.id)
-                self.created[email] = True
-                self.counts["created"] += 1
-            else:
-                self.people[email] = None
+            if not self._person_created(obj, email, result):
                 item.extra["person_error"] = result.message()
+
+    def _person_created(self, obj: str, email: str, result: RecordResult) -> bool:
+        """Remember the person ``result`` created for ``email`` (or that none was); whether one was."""
+        if result.success and result.id:
+            self.people[email] = (obj, result.id)
+            self.created[email] = True
+            self.counts["created"] += 1
+            return True
+        self.people[email] = None
+        return False
 
     def _find_created(self, obj: str, emails: list[str]) -> dict[str, str]:
         """``email → Id`` of the oldest ``obj`` with each e-mail (what a lost reply may have created); a
@@ -756,12 +761,7 @@ class SalesforceSink(SinkBase):
         if problem:
             raise Refused(problem)
         for email, result in zip(emails, results):
-            if result.success and result.id:
-                self.people[email] = (obj, result.id)
-                self.created[email] = True
-                self.counts["created"] += 1
-            else:
-                self.people[email] = None
+            if not self._person_created(obj, email, result):
                 self.person_errors[email] = result.message() or "no record"
         self.people.trim()
         self.created.trim()

@@ -56,7 +56,10 @@ class DataClient:
 
     def query(self, soql: str, what: str = "query") -> list[dict[str, Any]]:
         """All records of ``soql`` (follows nextRecordsUrl), without the ``attributes`` key."""
-        result = retry.call(lambda: self.sf.query(soql), what=what, relogin=self._relogin)
+        return self._pages(retry.call(lambda: self.sf.query(soql), what=what, relogin=self._relogin), what)
+
+    def _pages(self, result: dict[str, Any], what: str) -> list[dict[str, Any]]:
+        """The records of a query ``result`` and of every page after it (nextRecordsUrl), without ``attributes``."""
         records = list(result.get("records", []))
         while not result.get("done", True) and result.get("nextRecordsUrl"):
             url = result["nextRecordsUrl"]
@@ -112,14 +115,8 @@ class DataClient:
 
         records: list[dict[str, Any]] = []
         for sub in retry.call(run, what=what, relogin=self._relogin):
-            result = sub["body"]
-            records.extend(result.get("records", []))
-            while not result.get("done", True) and result.get("nextRecordsUrl"):
-                url = result["nextRecordsUrl"]
-                result = retry.call(lambda: self.sf.query_more(url, identifier_is_url=True), what=what,
-                                    relogin=self._relogin)
-                records.extend(result.get("records", []))
-        return [{k: v for k, v in r.items() if k != "attributes"} for r in records]
+            records.extend(self._pages(sub["body"], what))
+        return records
 
     def describe_and_query(self, sobjects: list[str], soql: str | None = None, what: str = "describe"
                            ) -> tuple[dict[str, dict[str, Any] | None], list[dict[str, Any]]]:
@@ -148,14 +145,8 @@ class DataClient:
                 ok = int(sub.get("httpStatusCode") or 500) < 300
                 described[sobjects[int(ref[1:])]] = sub.get("body") if ok else None
                 continue
-            result = sub["body"]
-            records.extend(result.get("records", []))
-            while not result.get("done", True) and result.get("nextRecordsUrl"):
-                url = result["nextRecordsUrl"]
-                result = retry.call(lambda: self.sf.query_more(url, identifier_is_url=True), what=what,
-                                    relogin=self._relogin)
-                records.extend(result.get("records", []))
-        return described, [{k: v for k, v in r.items() if k != "attributes"} for r in records]
+            records.extend(self._pages(sub["body"], what))
+        return described, records
 
     def describe(self, sobject: str) -> dict[str, Any] | None:
         """The REST describe of ``sobject`` (fields with nillable/createable/defaultedOnCreate), ``None`` when the
