@@ -236,6 +236,7 @@ class SyncRun:
             for window in spool.windows(sink.prefix, self.batch_rows):
                 sends.update(sink.most_sends(window))
             out[sink.name] = sink.write_calls(sends)
+            sink.forecast_done()
         return out
 
     def forecast(self, writes: dict[str, int], exact: bool) -> None:

@@ -75,11 +75,14 @@ class Sink(Protocol):
         """Before any read: the most records each write could send for one batch's ``items`` (what matching
         will find is not known yet, so the worst case of it)."""
 
+    def forecast_done(self) -> None:
+        """After the check before writing: forget what ``most_sends`` remembered across windows."""
+
     def take_sends(self) -> dict[str, int]:
-        """Dry run: what ``write`` would have sent for the batch just written (and forget it)."""
+        """Dry run: what ``write`` would have sent for the windows written so far (and forget it)."""
 
     def write_calls(self, sends: Mapping[str, int]) -> int:
-        """The API calls ``write`` makes to send ``sends`` (one batch), from its own sizes and thresholds."""
+        """The API calls ``write`` makes to send ``sends`` (the run's), from its own sizes and thresholds."""
 
 
 def _nothing(items: list[Item]) -> None:
@@ -125,6 +128,11 @@ class SinkBase:
 
     def take_sends(self) -> dict[str, int]:
         return dict(self.__dict__.pop("_sends", {}))
+
+    def forecast_done(self) -> None:
+        """After the check before writing: drop what :meth:`most_sends` remembered across windows (every
+        e-mail and session of the input), so the writes do not carry it."""
+        self.__dict__.pop("_forecast_seen", None)
 
 
 def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None],
