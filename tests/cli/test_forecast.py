@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import requests
 from click.testing import CliRunner, Result
 
 from provisioner.cli import cli
 from provisioner.manifest import load
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sandbox.seed import channels_from_manifests
+
+from sandbox_stats import admin, counted, reset
 
 REPO = Path(__file__).resolve().parents[2]
 SETUP = [str(REPO / "manifests" / n) for n in ("kaltura-salesforce.yaml", "kaltura-salesforce-polls.yaml.j2",
@@ -34,23 +35,6 @@ SALESFORCE = str(REPO / "manifests" / "kaltura-salesforce.yaml")
 def run(box: Sandbox, *args: str, **env: str) -> Result:
     return CliRunner().invoke(cli, list(args), env={**box.env(), "MARKETO_MAX_CALLS_PER_20S": "100", **env},
                               catch_exceptions=False)
-
-
-def admin(box: Sandbox, org: str, method: str, path: str, body: Any = None) -> Any:
-    url = box.salesforce_url if org == "salesforce" else box.marketo_url
-    reply = requests.request(method, f"{url}/__sandbox/{path}", json=body, verify=box.ca_bundle, timeout=10)
-    assert reply.status_code == 200, reply.text
-    return reply.json() if reply.content else None
-
-
-def counted(box: Sandbox) -> dict[str, dict[str, int]]:
-    """Calls each org's sandbox served since its stats were last reset, by route."""
-    return {org: admin(box, org, "GET", "stats")["calls"]["by_route"] for org in ("salesforce", "marketo")}
-
-
-def reset(box: Sandbox) -> None:
-    for org in ("salesforce", "marketo"):
-        admin(box, org, "DELETE", "stats")
 
 
 def forecast_of(result: Result) -> dict[str, Any]:

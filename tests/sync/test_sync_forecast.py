@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 from provisioner.cli import cli
 from provisioner.sandbox.runtime import Sandbox
 
+from sandbox_stats import admin, counted, reset
 from synchelp import MANIFESTS
 
 SF_WRITES = ("composite/sobjects", "jobs/ingest")  # every Salesforce write path of a sync
@@ -63,23 +64,6 @@ def sync(box: Sandbox, data: list[str], folder: Path, *args: str, **env: str) ->
     return CliRunner().invoke(cli, ["sync", *data, *manifests, "--ledger", str(folder / "ledger.sqlite"),
                                     "--rejects", str(folder / "rejects.csv"), "--quiet", *args],
                               env={**box.env(), **env}, catch_exceptions=False)
-
-
-def admin(box: Sandbox, org: str, method: str, path: str, body: Any = None) -> Any:
-    url = box.salesforce_url if org == "salesforce" else box.marketo_url
-    reply = requests.request(method, f"{url}/__sandbox/{path}", json=body, verify=box.ca_bundle, timeout=30)
-    assert reply.status_code == 200, reply.text
-    return reply.json() if reply.content else None
-
-
-def counted(box: Sandbox) -> dict[str, dict[str, int]]:
-    """Calls each org's sandbox served since its stats were last reset, by route."""
-    return {org: admin(box, org, "GET", "stats")["calls"]["by_route"] for org in ("salesforce", "marketo")}
-
-
-def reset(box: Sandbox) -> None:
-    for org in ("salesforce", "marketo"):
-        admin(box, org, "DELETE", "stats")
 
 
 def writes_of(routes: dict[str, int], org: str) -> dict[str, int]:
