@@ -9,8 +9,6 @@ from typing import Any
 #: Input rows a sync holds in memory at once (a window of the spool); not an API limit, and it does not
 #: bound a Bulk job or an import, which span the whole run.
 WINDOW_ROWS = 10_000
-#: sObject Collections: 200 records per call.
-SF_COLLECTION = 200
 #: Records of one kind in the whole run above which Salesforce writes go in one Bulk API 2.0 job per
 #: object (split only at ``SF_JOB_BYTES``) and Marketo writes in bulk imports (split at ``MK_IMPORT_BYTES``);
 #: at or below it, collections of 200 / REST calls of 300. A job costs 4-5 calls whatever its size; 2,000
@@ -26,8 +24,12 @@ MK_RECORDS = 300
 
 
 def __getattr__(name: str) -> Any:
-    """The per-job size limits live with their clients (imported on first use: the CLI starts without them):
-    ``SF_JOB_BYTES``, 100 MB of CSV per Bulk API 2.0 job; ``MK_IMPORT_BYTES``, 10 MB per Marketo import file."""
+    """The per-call and per-job limits live with their clients (imported on first use: the CLI starts without
+    them): ``SF_COLLECTION``, 200 records per sObject Collections call; ``SF_JOB_BYTES``, 100 MB of CSV per
+    Bulk API 2.0 job; ``MK_IMPORT_BYTES``, 10 MB per Marketo import file."""
+    if name == "SF_COLLECTION":
+        from ..providers.salesforce.data_client import MAX_COLLECTION
+        return MAX_COLLECTION
     if name == "SF_JOB_BYTES":
         from ..providers.salesforce.bulk2 import MAX_JOB_BYTES
         return MAX_JOB_BYTES

@@ -19,12 +19,12 @@ from .preflight import Writes, problems
 from .sink import Refused, SinkBase, systemic
 from .staging import Staging
 from .work import Item
-from .chunks import MATCH_CHARS, SF_COLLECTION, SF_JOB_BYTES
+from .chunks import MATCH_CHARS, SF_JOB_BYTES
 
 Person = tuple[str, str]  # (Contact|Lead, Id)
 
 
-def _batches(items: Sequence[Any], size: int = SF_COLLECTION) -> list[Sequence[Any]]:
+def _batches(items: Sequence[Any], size: int = MAX_COLLECTION) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
