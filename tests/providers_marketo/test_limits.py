@@ -10,7 +10,7 @@ from provisioner.clock import SYSTEM_CLOCK, FakeClock, FastClock
 from provisioner.manifest.model import ManifestSet
 from provisioner.plan import render_apply_report, render_plan
 from provisioner.providers.marketo.errors import MarketoError
-from provisioner.providers.marketo.ratelimit import Budget
+from provisioner.providers.marketo.ratelimit import Budget, window_file
 from provisioner.sandbox.httpserver import SandboxServer, ServerOptions
 from provisioner.sandbox.marketo.app import MarketoApp
 from provisioner.sandbox.tls import TLSMaterial
@@ -156,3 +156,47 @@ def test_a_run_right_after_another_knows_the_window_it_left_and_meets_no_606(
         sent = server.stats()["calls"]["total"] - before  # the sandbox's own count of the second run's requests
     assert len(replies) == wanted and all(replies)
     assert sent == wanted + 1  # its token request and one call per read: no refused call spent
+
+
+def test_short_runs_in_quick_succession_count_each_call_once_and_never_wait(
+        tls: TLSMaterial, manifests: ManifestSet, tmp_path: Path) -> None:
+    # plan, apply, event new, its re-plan: short runs one after the other, 84 calls together (tokens included),
+    # under Marketo's 100 per 20 s. Each run leaves its calls to the next; none of them may count a call of an
+    # earlier run twice, so the fourth starts without waiting for the window. (On the system's clock: its wall
+    # and monotonic times differ, as they do for users; with the fix nothing here waits.)
+    window_calls, window_s, concurrent = 100, 20.0, 10  # Marketo's documented limits
+    config = seeded_config(manifests, rate_limit_calls=window_calls, rate_limit_window_s=window_s)
+    with serving(tls, config, clock=FastClock(speed=1)) as server:
+        budget = Budget(calls=window_calls, window_s=window_s, concurrent=concurrent)
+        shared = window_file(server.base_url, tmp_path)
+        for _ in range(3):  # three runs of a token and 20 reads each
+            earlier, _ = client_for(server, tls, budget=budget, window=shared)
+            for _ in range(20):
+                earlier.get("/rest/asset/v1/channels.json")
+            earlier.limiter.save()  # what the CLI does when a run ends
+        fourth, _ = client_for(server, tls, budget=budget, window=shared)
+        for _ in range(20):
+            fourth.get("/rest/asset/v1/channels.json")
+        made = server.stats()["calls"]["total"]
+    assert made == 4 * 21  # the sandbox's count: nothing refused, nothing retried
+    assert fourth.limiter.waited_s == 0.0
+
+
+def test_saving_the_window_forgets_window_files_untouched_for_an_hour(tmp_path: Path) -> None:
+    # Every instance (every sandbox on a new port) has its window file: an hour after their last run they hold
+    # nothing of use, and the cache folder must not grow with every run ever made.
+    import os
+    import time
+
+    stale = [tmp_path / "marketo-window-00000000000000aa.json", tmp_path / "tmp1234abcd.tmp"]
+    recent = tmp_path / "marketo-window-00000000000000bb.json"
+    other_cache = tmp_path / "salesforce-wsdl.pickle"
+    for path in (*stale, recent, other_cache):
+        path.write_text("[]")
+    two_hours_ago = time.time() - 7200
+    for path in (*stale, other_cache):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    ours = window_file("https://example.mktorest.com", tmp_path)
+    ours.save([100.0], now=101.0, window_s=20.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, other_cache.name, ours.path.name])
+    assert ours.load(now=101.0, window_s=20.0) == [100.0]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import itertools
 import json
 import os
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ DEFAULT_CALLS = 100
 DEFAULT_WINDOW_S = 20.0
 DEFAULT_CONCURRENT = 10
 _IN_FLIGHT_POLL_S = 0.05
+STALE_FILE_S = 3600.0  # a window file untouched this long (real seconds) holds nothing of use
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,11 @@ class RateLimiter:
         self._clock = clock
         self._sent: collections.deque[list[float | None]] = collections.deque()  # [reply time]; None in flight
         self._shared = shared
+        self._inherited = 0  # entries at the head of _sent that earlier runs left: counted, never saved again
         if shared is not None:  # the calls this machine's earlier runs left in the window count here too
             now, wall = clock.monotonic(), clock.time()
             self._sent.extend([now - (wall - t)] for t in shared.load(wall, self.budget.window_s))
+            self._inherited = len(self._sent)
         self._lock = threading.Lock()
         self._concurrency = threading.BoundedSemaphore(self.budget.concurrent)
         self.waited_s = 0.0  # total time callers spent waiting for the window (for diagnostics)
@@ -78,7 +83,10 @@ class RateLimiter:
             return
         with self._lock:
             now, wall = self._clock.monotonic(), self._clock.time()
-            ended = [wall - (now - e[0]) for e in self._sent if e[0] is not None]
+            # Only this run's calls: the inherited ones are still in the file, and converting them back from
+            # this clock's monotonic time would not give the same floats, so a set would count them twice.
+            own = itertools.islice(self._sent, self._inherited, None)
+            ended = [wall - (now - e[0]) for e in own if e[0] is not None]
         self._shared.save(ended, wall, self.budget.window_s)
 
     def _settle(self, ticket: "Ticket", probe: bool) -> None:
@@ -110,6 +118,7 @@ class RateLimiter:
                     while (self._sent and self._sent[0][0] is not None
                            and now - self._sent[0][0] >= self.budget.window_s):
                         self._sent.popleft()
+                        self._inherited = max(0, self._inherited - 1)
                     # Ended calls anywhere in the queue whose window passed no longer count (counted only
                     # when the queue could be full: a scan per call made a big unthrottled run quadratic).
                     live = len(self._sent) if len(self._sent) < self.budget.calls else sum(
@@ -159,7 +168,19 @@ class WindowFile:
                 json.dump(times, out)
             os.replace(out.name, self.path)
         except OSError:  # a read-only home: the next run learns the window from Marketo, as before
-            pass
+            return
+        self._forget_stale()
+
+    def _forget_stale(self) -> None:
+        """Delete other instances' window files (and temporary files a killed run left) untouched for an hour:
+        their calls left the window long ago, and sandboxes on ever new ports would otherwise pile them up."""
+        cutoff = time.time() - STALE_FILE_S
+        for old in [*self.path.parent.glob("marketo-window-*.json"), *self.path.parent.glob("tmp*.tmp")]:
+            try:
+                if old != self.path and old.stat().st_mtime < cutoff:
+                    old.unlink()
+            except OSError:  # another run deleted or replaced it first
+                pass
 
 
 def window_file(endpoint: str, cache_dir: Path) -> WindowFile:
