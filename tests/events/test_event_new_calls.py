@@ -15,18 +15,19 @@ from provisioner.sandbox.runtime import Sandbox
 from .conftest import programs, run, write_sessions
 
 BROWSE_PAGE = 200  # Marketo's maxReturn for browsing programs
-SESSIONS = 12      # enough sessions for the plan to browse instead of reading each name
 
 
 def routes(box: Sandbox, target: str) -> dict[str, int]:
     return box.stats()[target]["calls"]["by_route"]
 
 
+@pytest.mark.parametrize("sessions_count", [2, 12])  # from two programs, one browse page answers for all
 def test_creating_sessions_reads_the_template_program_from_the_browse_and_asks_no_identity(
-        box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sessions_count: int) -> None:
+    SESSIONS = sessions_count
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     sessions = write_sessions(tmp_path / "sessions.csv", [
-        {"name": f"Calls Check {i:02d}", "start": f"2099-07-{i + 1:02d}T10:00:00Z",
+        {"name": f"Calls Check {SESSIONS}-{i:02d}", "start": f"2099-07-{i + 1:02d}T10:00:00Z",
          "end": f"2099-07-{i + 1:02d}T11:00:00Z", "type": "live"} for i in range(SESSIONS)])
     in_instance = len(programs(box))
     box.server("marketo").reset_stats()
@@ -47,7 +48,7 @@ def test_creating_sessions_reads_the_template_program_from_the_browse_and_asks_n
     salesforce = routes(box, "salesforce")
     assert "GET /services/oauth2/userinfo" not in salesforce  # the org's identity: only for a saved plan
     assert "GET /services/data/limits" not in salesforce      # the limit: from the Sforce-Limit-Info header
-    assert len([p for p in programs(box) if p["name"].startswith("Calls Check")]) == SESSIONS
+    assert len([p for p in programs(box) if p["name"].startswith(f"Calls Check {SESSIONS}-")]) == SESSIONS
 
 
 def test_a_saved_plan_still_records_the_org_it_was_made_for(box: Sandbox, tmp_path: Path,
