@@ -14,10 +14,10 @@ from urllib.parse import quote_plus
 import jinja2
 import yaml
 
-from limits import (MK_BROWSE_PAGE, MK_IMPORT_BYTES, MK_IMPORT_CALLS, MK_RECORDS, MK_TOKEN_CALLS, SF_BULK_JOB_BYTES,
-                    SF_BULK_JOB_CALLS, SF_BULK_RESULTS_CALL, SF_COLLECTION_RECORDS, SF_METADATA_COMPONENTS,
-                    SF_COMPOSITE_QUERIES, SF_HEADER_BYTES, SF_QUERY_PAGE, SF_SOQL_CHARS, SF_TOKEN_CALLS,
-                    SF_URI_BYTES)
+from limits import (MK_BROWSE_PAGE, MK_FOLDER_PATH_CALLS, MK_IMPORT_BYTES, MK_IMPORT_CALLS, MK_RECORDS,
+                    MK_TOKEN_CALLS, MK_USAGE_CALLS, SF_BULK_JOB_BYTES, SF_BULK_JOB_CALLS, SF_BULK_RESULTS_CALL,
+                    SF_COLLECTION_RECORDS, SF_COMPOSITE_QUERIES, SF_HEADER_BYTES, SF_METADATA_COMPONENTS,
+                    SF_QUERY_PAGE, SF_SOQL_CHARS, SF_TOKEN_CALLS, SF_URI_BYTES)
 
 
 def ceil_div(n: int, d: int) -> int:
@@ -115,14 +115,16 @@ def sync_marketo_floor(w: SyncWork) -> int:
     lead upsert per 300 people (activities need each lead's numeric id, no bulk call returns ids, and
     reading them back by email costs the same 300 a call) + program members per (program, status) group
     (REST 300 a call, or a bulk import: create + one status read per 10 MB) + custom object records (REST or
-    bulk) + activity type read + activities (300 a call; there is no bulk import for activities)."""
+    bulk) + activity type read + activities (300 a call; there is no bulk import for activities) + the day's
+    usage (the run checks its share of the daily quota before writing; Salesforce's share rides on its replies'
+    Sforce-Limit-Info header, so the Salesforce floor has no such call)."""
     programs = min(len(w.sessions), ceil_div(w.programs_in_instance, MK_BROWSE_PAGE))
     leads = ceil_div(len(w.emails), MK_RECORDS)
     share = w.member_csv_bytes / max(1, w.registrations)
     members = sum(mk_write(n, int(n * share)) for n in w.member_groups.values())
     objects = mk_write(w.engagement, w.object_csv_bytes)
     activities = 1 + ceil_div(w.engagement, MK_RECORDS)
-    return MK_TOKEN_CALLS + programs + leads + members + objects + activities
+    return MK_TOKEN_CALLS + programs + leads + members + objects + activities + MK_USAGE_CALLS
 
 
 # --- event new ---------------------------------------------------------------------------------------
@@ -133,15 +135,20 @@ def event_new_floor(sessions: list[str], statuses_per_campaign: int, programs_in
     Salesforce: token + campaigns by name + Campaign creates (200 a call) + the new campaigns' own two
     statuses read back (Salesforce adds "Sent" and "Responded" to every new campaign; a new status needs a
     SortOrder none of them holds; 2,000 a page) + the template's statuses created (200 a call). "Sent" and
-    "Responded" stay: a campaign member status in use, or the default, cannot be deleted.
-    Marketo: token + browse programs (gives every name, the template's id and its folder) + one clone per
-    session + one date update per session (the clone endpoint takes no dates; programs have no batch write).
+    "Responded" stay: a campaign member status in use, or the default, cannot be deleted. The remaining daily
+    limit rides on every REST reply (``Sforce-Limit-Info``): no call.
+    Marketo: token + browse programs (gives every name and the template's id) + the declared folder path
+    resolved to its id (programs name their folder by id only: one folder read) + the day's usage (a run that
+    writes states its share of the daily quota, and Marketo reports usage only through stats/usage.json) + one
+    clone per session + one date update per session (the clone endpoint takes no dates; programs have no batch
+    write).
     """
     s = len(sessions)
     sf = (SF_TOKEN_CALLS + soql_in_queries("SELECT Id,Name FROM Campaign WHERE Name IN ({values})", sessions)
           + ceil_div(s, SF_COLLECTION_RECORDS) + ceil_div(2 * s, SF_QUERY_PAGE)
           + ceil_div(statuses_per_campaign * s, SF_COLLECTION_RECORDS))
-    mk = MK_TOKEN_CALLS + ceil_div(programs_in_instance, MK_BROWSE_PAGE) + 2 * s
+    mk = (MK_TOKEN_CALLS + ceil_div(programs_in_instance, MK_BROWSE_PAGE) + MK_FOLDER_PATH_CALLS
+          + MK_USAGE_CALLS + 2 * s)
     return sf, mk
 
 
@@ -149,20 +156,23 @@ def event_reschedule_floor() -> tuple[int, int]:
     """(Salesforce, Marketo) floor for moving one existing session to another day.
 
     Salesforce: token + the campaign with its statuses (one query with a subquery) + one update.
-    Marketo: token + the program by name (browse results carry no dates) + one update.
+    Marketo: token + the program by name (browse results carry no dates) + its folder's path (the program
+    names its folder by id only, and the plan compares the declared path) + the day's usage (the run writes)
+    + one update.
     """
-    return SF_TOKEN_CALLS + 1 + 1, MK_TOKEN_CALLS + 1 + 1
+    return SF_TOKEN_CALLS + 1 + 1, MK_TOKEN_CALLS + 1 + MK_FOLDER_PATH_CALLS + MK_USAGE_CALLS + 1
 
 
 def event_again_floor(sessions: list[str], programs_in_instance: int) -> tuple[int, int]:
-    """(Salesforce, Marketo) floor for re-running the same sessions: only reads.
+    """(Salesforce, Marketo) floor for re-running the same sessions: only reads, so no usage read.
 
     Salesforce: token + campaigns with their statuses (one query per URI-sized chunk of names).
-    Marketo: token + browse + one byName per program to compare its dates (browse has no dates).
+    Marketo: token + the programs' folder path + one byName per program to compare its dates (browse has no
+    dates; a byName also answers for a program that does not exist, so no browse is needed).
     """
     sf = SF_TOKEN_CALLS + soql_in_queries("SELECT Id,Name,(SELECT Id FROM CampaignMemberStatuses) FROM Campaign "
                                           "WHERE Name IN ({values})", sessions)
-    mk = MK_TOKEN_CALLS + ceil_div(programs_in_instance, MK_BROWSE_PAGE) + len(sessions)
+    mk = MK_TOKEN_CALLS + MK_FOLDER_PATH_CALLS + len(sessions)
     return sf, mk
 
 
@@ -213,7 +223,8 @@ def marketo_provision_floor(docs: list[dict[str, Any]]) -> dict[str, int]:
 
     plan: token + channels (one page of 200) + programs (one browse page of 200 for all names) + folders
     (one browse of folders gives every path) + custom object types (all names in one schema.json call) +
-    activity types (one list) — each only when the documents name one.
+    activity types (one list) — each only when the documents name one — + the day's usage when the plan has
+    changes (it states their share of the daily quota; Salesforce's rides on its REST replies' headers).
     apply on an empty instance, writes only: the folders of each program path that do not exist, one create
     each; one create per program; per custom object type: create, addField (all fields in one call), approve;
     per activity type: create, attributes (all in one call), approve.
@@ -227,7 +238,8 @@ def marketo_provision_floor(docs: list[dict[str, Any]]) -> dict[str, int]:
              + (1 if folders else 0) + (1 if objects else 0) + (1 if activities else 0))
     # On an empty instance only Marketo's top-level folders exist: every deeper level is created.
     apply = sum(1 for f in folders if len(f) > 1) + len(programs) + 3 * len(objects) + 3 * len(activities)
-    return {"plan empty": reads, "apply empty (writes)": apply, "plan converged": reads - MK_TOKEN_CALLS + 1,
+    usage = MK_USAGE_CALLS if apply else 0  # a plan with changes states its share of the day's quota
+    return {"plan empty": reads + usage, "apply empty (writes)": apply, "plan converged": reads,
             "apply converged (writes)": 0}
 
 

@@ -56,3 +56,12 @@ MK_CONCURRENT = 10
 MK_DAILY_QUOTA = 50_000
 #: One token request per run (valid 3,600 s).
 MK_TOKEN_CALLS = 1
+#: Today's usage: GET stats/usage.json, one call. No reply header carries it (unlike Salesforce's
+#: Sforce-Limit-Info), so a run that states its share of the daily quota before writing (issue 18, item 5)
+#: pays this call once.
+#: https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/rest-api#limits
+MK_USAGE_CALLS = 1
+#: A program names its folder by id and type only (ProgramResponse.folder: {id, type}); a folder's path
+#: (FolderResponse.path) takes one folder read, by id or by name.
+#: https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/assets/folders
+MK_FOLDER_PATH_CALLS = 1
