@@ -74,6 +74,9 @@ def marketo_allowance(client: Any, env: Mapping[str, str] | None = None) -> Allo
 
 
 READERS = {"salesforce": salesforce_allowance, "marketo": marketo_allowance}
+#: Orgs whose REST replies state today's usage (Salesforce's Sforce-Limit-Info): once one came, reading what
+#: remains costs no call. Marketo states it only through stats/usage.json (one call).
+STATED_IN_REPLIES = frozenset({"salesforce"})
 
 
 def daily_limit_errors() -> tuple[type[Exception], ...]:

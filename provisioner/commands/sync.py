@@ -63,6 +63,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
     from ..sync.sources import SourceError
     from .common import UserError
     from .forecast import OrgForecast, org_forecasts, over_limit, render_forecast
+    from ..limits import STATED_IN_REPLIES
 
     interruption.say("every batch confirmed before Ctrl-C is recorded in the ledger",
                      "run the same command again: confirmed rows are not sent twice")
@@ -88,8 +89,8 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
                     not_counted: dict[str, str]) -> None:
         """Dry run: after the run, its exact forecast. Real run: before the first write, refuse over the limit."""
         forecasts[:] = org_forecasts(calls, connections, exact, not_counted)
-        for f in forecasts if exact else ():  # the real run reads the limits first, before any reply states them
-            f.limit_check = LIMIT_CHECK
+        for f in forecasts if exact else ():  # the real run's check: after its first reads (see Engine.read_ahead)
+            f.limit_check = 0 if f.org in STATED_IN_REPLIES else LIMIT_CHECK
         refusal = None if exact else over_limit(
             forecasts, "sync", "Nothing was written. The figure is an upper bound: who matches, and so what is "
             "created or updated, is known only after matching (sync --dry-run gives the exact figure)")

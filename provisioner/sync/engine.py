@@ -270,9 +270,10 @@ class SyncRun:
                 self.ledger.commit()
                 self.rejects.flush()
             self._progress()
-            if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
-                self.forecast(self.most_writes(spool), exact=False)
             try:
+                if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
+                    self.read_ahead(spool)
+                    self.forecast(self.most_writes(spool), exact=False)
                 if not self.dry_run:
                     for sink in self.sinks:
                         sink.reconcile()
@@ -300,6 +301,14 @@ class SyncRun:
         if self.dry_run and not (self.summary.failed or self.summary.stopped):
             self.forecast(self.writes, exact=True)
         return self.summary
+
+    def read_ahead(self, spool: Spool) -> None:
+        """Before the check of the daily limits: each sink's first reads (see :meth:`Sink.read_ahead`)."""
+        for sink in self.sinks:
+            totals = spool.totals(sink.prefix)
+            if totals:
+                sink.prepare(sorted(totals))
+                sink.read_ahead(next(iter(spool.windows(sink.prefix, self.batch_rows)), []))
 
     def write(self, sink: Sink, spool: Spool) -> None:
         """Phase 2 for one sink: preflight of every target it will write, then each of its passes over the

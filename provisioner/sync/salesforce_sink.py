@@ -100,6 +100,11 @@ class SalesforceSink(SinkBase):
         run makes anyway, before anything is written."""
         self._to_check = sorted(set(targets) - self.checked)
 
+    def read_ahead(self, first: list[Item]) -> None:
+        """The preflight's Composite call (describes and the first window's campaigns): its reply states the
+        org's API usage (Sforce-Limit-Info), so the check before writing reads no ``/limits``."""
+        self.preflight([i.row.data["session"] for i in first])
+
     def preflight(self, sessions: list[str]) -> None:
         """Before the first write: read the describe of the objects the run's targets write and refuse (naming
         object and field) when the org requires a field the sync does not fill, or lacks or hides one it

@@ -59,6 +59,10 @@ class Sink(Protocol):
     def prepare(self, targets: list[str]) -> None:
         """Check the target can take items of ``targets`` (raises :class:`Refused` naming what is wrong)."""
 
+    def read_ahead(self, first: list[Item]) -> None:
+        """The reads the run makes before its first write anyway (``first`` is the first window), made before
+        the check of the daily limit, so that replies which state the org's usage save the call reading it."""
+
     def begin(self, totals: dict[str, int]) -> None:
         """The run's pending items per target, before the first window."""
 
@@ -109,6 +113,9 @@ class SinkBase:
         return None
 
     def prepare(self, targets: list[str]) -> None:
+        return None
+
+    def read_ahead(self, first: list[Item]) -> None:
         return None
 
     def begin(self, totals: dict[str, int]) -> None:

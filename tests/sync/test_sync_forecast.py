@@ -102,6 +102,10 @@ def test_dry_run_forecasts_exactly_the_calls_the_real_run_makes(box: Sandbox, sm
             assert made[org] == f["calls"], calls
     assert any("jobs/ingest" in r for r in calls["salesforce"]) is bulk
     assert any("/bulk/v1/" in r for r in calls["marketo"]) is bulk
+    # Salesforce's remaining limit comes from the Sforce-Limit-Info header of the run's first read; Marketo
+    # states it only through its usage endpoint: one call.
+    assert "GET /services/data/limits" not in calls["salesforce"] and forecast["salesforce"]["limit_check"] == 0
+    assert calls["marketo"]["GET /rest/v1/stats/usage.json"] == 1 and forecast["marketo"]["limit_check"] == 1
 
 
 @pytest.mark.parametrize("threshold", ["2000", "5"], ids=["rest-sized", "bulk-sized"])
@@ -149,7 +153,8 @@ def test_over_the_limit_refuses_with_exit_3_before_writing_unless_told_to_ignore
         box: Sandbox, small_data: list[str], sessions: None, tmp_path: Path) -> None:
     reset(box)
     exact = json.loads(sync(box, small_data, tmp_path, "--dry-run", "--format", "json").output)["forecast"]
-    calls = exact["salesforce"]["calls"]  # the login, the limit read, the reads and writes of the run
+    calls = exact["salesforce"]["calls"]  # the login, the reads and writes of the run (the limit: from a header)
+    assert exact["salesforce"]["limit_check"] == 0
     spent = sum(counted(box)["salesforce"].values())  # what the dry run itself costs before its limit check
 
     # Room for the dry run's own reads, then 3 calls short of the real run's.
@@ -183,7 +188,7 @@ def test_over_the_limit_refuses_with_exit_3_before_writing_unless_told_to_ignore
     reset(box)
     ran = sync(box, small_data, tmp_path, "--ignore-limits", "--format", "json")
     assert ran.exit_code == 0, ran.output
-    assert sum(counted(box)["salesforce"].values()) == calls - 1  # no limit read, the rest as forecast
+    assert sum(counted(box)["salesforce"].values()) == calls  # as forecast
     assert "GET /services/data/limits" not in counted(box)["salesforce"]
     assert members(box) > len(before["salesforce"].get("CampaignMember") or {})
 
