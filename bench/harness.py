@@ -50,6 +50,7 @@ class Step:
     exit_code: int = 0
     output: str = ""
     by_route: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # Marketo's 606/615/607 answers, by code
 
 
 class SandboxProcess:
@@ -83,6 +84,10 @@ class SandboxProcess:
     def calls(self) -> dict[str, dict[str, int]]:
         return {t: self.admin(t, "GET", "/__sandbox/stats")["calls"]["by_route"] for t in self.urls}
 
+    def refused(self) -> dict[str, int]:
+        """Calls Marketo refused for its limits so far, by code (606 window, 615 concurrency, 607 quota)."""
+        return self.admin("marketo", "GET", "/__sandbox/stats").get("refused", {})
+
     def reset_stats(self) -> None:
         for target in self.urls:
             self.admin(target, "DELETE", "/__sandbox/stats")
@@ -96,17 +101,18 @@ class SandboxProcess:
 
     def measure(self, name: str, run: Callable[[], tuple[int, float, float, str]]) -> Step:
         """Calls, wall, CPU and memory of ``run`` (which returns exit code, CPU s, peak MB, output)."""
-        before = self.calls()
+        before, refused_before = self.calls(), self.refused()
         sandbox_cpu = process_cpu(self.proc.pid)
         started = time.perf_counter()
         code, cpu, peak, output = run()
         wall = time.perf_counter() - started
-        after = self.calls()
+        after, refused_after = self.calls(), self.refused()
         routes = {f"{t}:{r}": n - before[t].get(r, 0) for t in after for r, n in after[t].items()
                   if n - before[t].get(r, 0)}
+        refused = {c: n - refused_before.get(c, 0) for c, n in refused_after.items() if n - refused_before.get(c, 0)}
         return Step(name, sum(v for k, v in routes.items() if k.startswith("salesforce:")),
                     sum(v for k, v in routes.items() if k.startswith("marketo:")), wall, cpu, peak,
-                    process_cpu(self.proc.pid) - sandbox_cpu, code, output, routes)
+                    process_cpu(self.proc.pid) - sandbox_cpu, code, output, routes, refused)
 
     def cli(self, name: str, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Step:
         """``provisioner ARGS`` as a user runs it, pointed at this sandbox by its env file."""

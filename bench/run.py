@@ -309,6 +309,10 @@ def main() -> None:
         box.stop()
         print(f"sandbox latency {args.latency_ms:g} ms per call; Marketo limits 100 calls / 20 s, 10 at once\n")
         print(table.render())
+        refusals = [f"{s.name}: " + ", ".join(f"{n} × {c}" for c, n in sorted(s.refused.items())) for s in steps
+                    if s.refused]
+        print("\nMarketo refusals for its limits (606 window, 615 concurrency, 607 quota), from the sandbox's count: "
+              + ("; ".join(refusals) if refusals else "none in any step"))
         if forecasts.rows:
             print("\nsync: the forecast (sync --dry-run --format json) next to the calls the run made\n")
             print(forecasts.render())

@@ -104,7 +104,9 @@ class SandboxApp(Protocol):
         """Whether a fault may be injected into this request."""
 
     # Optional: ``error_response(status: int, code: str, message: str) -> Response`` answers
-    # what never reaches ``handle`` (malformed HTTP) and emulator bugs, in the API's shape.
+    # what never reaches ``handle`` (malformed HTTP) and emulator bugs, in the API's shape;
+    # ``stats_extra() -> dict`` adds what only the app can count to ``GET /__sandbox/stats``, and
+    # ``reset_stats_extra()`` clears it with the rest.
 
 
 def default_error_response(status: int, code: str, message: str) -> Response:
@@ -219,17 +221,22 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         """Call counts (what ``GET /__sandbox/stats`` returns)."""
         with self._lock:
-            return {
+            out = {
                 "calls": {"total": sum(self.calls.values()), "by_route": dict(sorted(self.calls.items()))},
                 "faults": {"total": sum(self.faults.values()), "by_kind": dict(sorted(self.faults.items()))},
                 "max_in_flight": self.max_in_flight,
             }
+        extra = getattr(self.app, "stats_extra", None)  # what only the app can count (Marketo: refusals)
+        return {**out, **extra()} if callable(extra) else out
 
     def reset_stats(self) -> None:
         with self._lock:
             self.calls.clear()
             self.faults.clear()
             self.max_in_flight = 0
+        reset = getattr(self.app, "reset_stats_extra", None)
+        if callable(reset):
+            reset()
 
     # -- used by the handler -------------------------------------------------
     def _enter(self, route: str) -> int:

@@ -44,6 +44,8 @@ def test_budget_above_marketo_limits_every_606_and_615_is_retried(tls: TLSMateri
             t.join()
         codes = recorder.codes()
         assert codes.count("615") > 0 and codes.count("606") > 0, codes
+        # the instance's own count of what it refused agrees with what the client saw
+        assert server.stats()["refused"] == {"606": codes.count("606"), "615": codes.count("615")}
         assert not failures, failures
         assert report.ok, render_apply_report(report)
         # every 606/615 the instance answered was retried by the client: none reached the caller
@@ -154,8 +156,10 @@ def test_a_run_right_after_another_knows_the_window_it_left_and_meets_no_606(
         with ThreadPoolExecutor(concurrent) as pool:
             replies = list(pool.map(lambda _: second.get("/rest/asset/v1/channels.json"), range(wanted)))
         sent = server.stats()["calls"]["total"] - before  # the sandbox's own count of the second run's requests
+        refused = server.stats()["refused"]
     assert len(replies) == wanted and all(replies)
     assert sent == wanted + 1  # its token request and one call per read: no refused call spent
+    assert refused == {}  # neither run met a 606 or a 615
 
 
 def test_short_runs_in_quick_succession_count_each_call_once_and_never_wait(

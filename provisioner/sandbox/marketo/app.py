@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -65,6 +64,9 @@ class MarketoApp:
         self._window: collections.deque[float] = collections.deque()
         self._quota_day: _dt.date | None = None
         self._quota_used = 0
+        #: Calls refused for Marketo's limits by code (606 window, 615 concurrency, 607 quota), injected faults
+        #: not included: what a client that keeps to the limits never meets (``GET /__sandbox/stats``).
+        self.refused: collections.Counter[str] = collections.Counter()
         #: The token handed out until it expires; kept in memory only (the state holds digests).
         self._current_token: tuple[str, float] | None = None
         #: Parameter names each route's handler has read so far (checked against the specs).
@@ -152,6 +154,15 @@ class MarketoApp:
         failure.status = status
         return failure
 
+    def stats_extra(self) -> dict[str, Any]:
+        """Added to ``GET /__sandbox/stats``: the calls refused for the instance's limits, by code."""
+        with self.lock:
+            return {"refused": dict(sorted(self.refused.items()))}
+
+    def reset_stats_extra(self) -> None:
+        with self.lock:
+            self.refused.clear()
+
     def handle_admin(self, request: Request) -> Response:
         """Serve ``/__sandbox/...`` (see :mod:`.admin`; not counted in stats, never faulted)."""
         return handle_admin(self, request)
@@ -227,17 +238,20 @@ class MarketoApp:
     def _admit(self, request: Request) -> None:
         """Concurrency (615), rolling rate window (606) and daily quota (607); admitted calls count."""
         if request.in_flight > self.config.max_concurrent:
+            self.refused["615"] += 1
             raise ApiError.of(errors.CONCURRENCY)
         now = self.clock.monotonic()
         while self._window and now - self._window[0] >= self.config.rate_limit_window_s:
             self._window.popleft()
         if len(self._window) >= self.config.rate_limit_calls:
+            self.refused["606"] += 1
             raise ApiError("606", errors.rate_limit_message(self.config.rate_limit_calls,
                                                             self.config.rate_limit_window_s))
         today = _dt.datetime.fromtimestamp(self.clock.time(), _CST).date()
         if today != self._quota_day:
             self._quota_day, self._quota_used = today, 0
         if self._quota_used >= self.config.daily_quota:
+            self.refused["607"] += 1
             raise ApiError.of(errors.DAILY_QUOTA)
         self._window.append(now)
         self._quota_used += 1
