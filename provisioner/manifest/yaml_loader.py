@@ -37,10 +37,11 @@ class Document:
     file: str
     index: int
     data: Any
-    #: Where each value and key starts: the parser's marks, made Locations only when asked for (a Location
-    #: per node cost a sixth of reading a thousand rendered sessions).
-    values: dict[Path, Any] = field(default_factory=dict)
-    keys: dict[Path, Any] = field(default_factory=dict)
+    #: Where each value and key starts, as a position (:func:`_position`), made a Location only when asked for.
+    #: Ints, not the parser's marks: a thousand rendered sessions kept 176,000 marks, and the garbage
+    #: collector's full passes over them were half of reading the sessions.
+    values: dict[Path, int] = field(default_factory=dict)
+    keys: dict[Path, int] = field(default_factory=dict)
 
     def location(self, path: Path, key: bool = False) -> Location:
         """Where ``path`` is (its key when ``key``); falls back to the nearest enclosing node."""
@@ -55,8 +56,19 @@ class Document:
                 return Location(self.file, 1, 1)
             path = path[:-1]
 
-    def _at(self, mark: Any) -> Location:
-        return mark if isinstance(mark, Location) else Location(self.file, mark.line + 1, mark.column + 1)
+    def _at(self, position: int) -> Location:
+        line, column = divmod(position, _COLUMNS)
+        return Location(self.file, line + 1, column + 1)
+
+
+#: A position is ``line * _COLUMNS + column`` (0-based, as the parser counts): one int, which the garbage
+#: collector does not track. A manifest is at most 5 MB, so a column is always below this.
+_COLUMNS = 1 << 32
+
+
+def _position(node: Node) -> int:
+    mark = node.start_mark
+    return mark.line * _COLUMNS + mark.column
 
 
 def _loc(file: str, node: Node) -> Location:
@@ -78,7 +90,7 @@ class _Converter:
             raise ManifestError([Finding(where or _loc(self.file, node),
                                          f"document expands to more than {MAX_NODES:,} nodes",
                                          "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
-        self.doc.values.setdefault(path, node.start_mark)
+        self.doc.values.setdefault(path, _position(node))
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if isinstance(node, SequenceNode):
@@ -124,14 +136,12 @@ class _Converter:
             key = self._scalar(key_node)
             if isinstance(key, (list, dict)) or key is None:
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text")])
-            where = key_node.start_mark
             if key in seen:
-                first = seen[key]
                 raise ManifestError([Finding(_loc(self.file, key_node),
-                                             f"duplicate key '{key}' (first defined at line {first.line + 1})",
+                                             f"duplicate key '{key}' (first defined at line {seen[key].line + 1})",
                                              "YAML would silently keep only the last one; remove or rename one of them")])
-            seen[key] = where
-            self.doc.keys[path + (key,)] = where
+            seen[key] = key_node.start_mark
+            self.doc.keys[path + (key,)] = _position(key_node)
             result[key] = self.convert(value_node, path + (key,))
         return result
 
