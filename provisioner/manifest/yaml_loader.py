@@ -9,6 +9,7 @@ each with its location.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -24,7 +25,27 @@ MAX_NODES = 200_000
 
 _STD = "tag:yaml.org,2002:"
 #: libyaml's parser when PyYAML was built with it (10x faster; same nodes and marks).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_tag(value: str) -> str:
+    """The tag the safe loader gives an untagged plain scalar (``true`` → bool, ``12`` → int, ``x`` → str)."""
+    return _SAFE_LOADER.resolve(_RESOLVER, ScalarNode, value, (True, False))
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, resolving each distinct plain scalar's tag once: the parser asks for every node, and
+    the resolver's regular expressions were a third of reading a thousand rendered sessions."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and not self.yaml_path_resolvers:
+            return _plain_tag(value) if implicit[0] else self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_LOADER = _Loader
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _STR, _BOOL, _NULL = _STD + "str", _STD + "bool", _STD + "null"
 _BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
@@ -66,8 +87,7 @@ class Document:
 _COLUMNS = 1 << 32
 
 
-def _position(node: Node) -> int:
-    mark = node.start_mark
+def _position(mark: Any) -> int:
     return mark.line * _COLUMNS + mark.column
 
 
@@ -79,20 +99,30 @@ class _Converter:
     def __init__(self, file: str, doc: Document) -> None:
         self.file = file
         self.doc = doc
+        self.values = doc.values
+        self.keys = doc.keys
         self.count = 0
-        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+        self._constructor: yaml.SafeLoader | None = None
+
+    @property
+    def constructor(self) -> yaml.SafeLoader:
+        """The safe loader whose scalar constructors make ints, floats and dates (made when first needed:
+        most documents have none, and making one cost a tenth of reading a rendered session)."""
+        if self._constructor is None:
+            self._constructor = yaml.SafeLoader("")
+        return self._constructor
 
     def convert(self, node: Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             # Point at the top-level key whose value blew up, not at a node deep inside the aliases.
-            where = self.doc.location(path[:1], key=True) if path[:1] in self.doc.keys else None
+            where = self.doc.location(path[:1], key=True) if path[:1] in self.keys else None
             raise ManifestError([Finding(where or _loc(self.file, node),
                                          f"document expands to more than {MAX_NODES:,} nodes",
                                          "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
-        self.doc.values.setdefault(path, _position(node))
+        self.values.setdefault(path, _position(node.start_mark))
         if isinstance(node, ScalarNode):
-            return self._scalar(node)
+            return node.value if node.tag == _STR else self._scalar(node)
         if isinstance(node, SequenceNode):
             if node.tag != _STD + "seq":
                 raise self._bad_tag(node)
@@ -133,16 +163,17 @@ class _Converter:
             if not isinstance(key_node, ScalarNode):
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text",
                                              "use a simple name as key")])
-            key = self._scalar(key_node)
+            key = key_node.value if key_node.tag == _STR else self._scalar(key_node)
             if isinstance(key, (list, dict)) or key is None:
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text")])
             if key in seen:
                 raise ManifestError([Finding(_loc(self.file, key_node),
                                              f"duplicate key '{key}' (first defined at line {seen[key].line + 1})",
                                              "YAML would silently keep only the last one; remove or rename one of them")])
-            seen[key] = key_node.start_mark
-            self.doc.keys[path + (key,)] = _position(key_node)
-            result[key] = self.convert(value_node, path + (key,))
+            mark = seen[key] = key_node.start_mark
+            child = path + (key,)
+            self.keys[child] = _position(mark)
+            result[key] = self.convert(value_node, child)
         return result
 
     def _bad_tag(self, node: Node) -> ManifestError:
