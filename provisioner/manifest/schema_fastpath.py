@@ -54,7 +54,7 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 #: JSON Schema types that are exactly one Python isinstance check (integer and number must refuse bools).
-_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {"object": dict, "array": list, "string": str, "boolean": bool}
+_PLAIN_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str, "boolean": bool}
 
 
 def _always(_: Any) -> bool:

@@ -28,10 +28,14 @@ _STD = "tag:yaml.org,2002:"
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: The safe loaders' resolver (SafeLoader and CSafeLoader both use yaml.resolver.Resolver's table).
+_RESOLVER = yaml.resolver.Resolver()
+
+
 @functools.lru_cache(maxsize=4096)
 def _plain_tag(value: str) -> str:
     """The tag the safe loader gives an untagged plain scalar (``true`` → bool, ``12`` → int, ``x`` → str)."""
-    return _SAFE_LOADER.resolve(_RESOLVER, ScalarNode, value, (True, False))
+    return _RESOLVER.resolve(ScalarNode, value, (True, False))
 
 
 class _Loader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
@@ -44,7 +48,6 @@ class _Loader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
 
-_RESOLVER = yaml.resolver.Resolver()
 _LOADER = _Loader
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _STR, _BOOL, _NULL = _STD + "str", _STD + "bool", _STD + "null"
