@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .findings import Finding, ManifestError
+from .gc_pause import collector_paused
 from .model import ManifestSet, build
 from .rules_crossref import check_crossrefs
 from .rules_marketo import check_marketo, check_marketo_set
@@ -36,6 +37,7 @@ class LoadResult:
         return build(self.documents)
 
 
+@collector_paused()
 def load(paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, Any] | None = None) -> LoadResult:
     """Read, check and build everything under ``paths``; every finding is collected, not just the first."""
     files, findings = discover(paths)
