@@ -58,11 +58,6 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
     Exit codes: 0 done (or nothing to do); 1 bad rows (even with --partial), errors, or cancelled;
     with --plan-only --detailed-exitcode: 0 no changes, 2 changes.
     """
-    from ..plan import exit_code_for_plan, plan_to_json, render_plan
-    from ..progress import apply_progress
-    from ..providers.base import ConnectionError_
-    from ..workflow import WorkflowError, connect_session
-
     json_output = fmt == "json"
     variables = parse_vars(var_pairs, vars_file)
     try:
@@ -90,6 +85,13 @@ def new(template: str, var_pairs: tuple[str, ...], vars_file: str | None, sessio
         if json_output:
             echo_json("event new", {**facts, "ok": not batch.bad, "applied": False, "written": written})
         sys.exit(code_for_bad)
+    # Imported only on the way to the orgs: --out-dir and bad rows need none of them (the planner and
+    # its diff library are a third of the command's start-up).
+    from ..plan import exit_code_for_plan, plan_to_json, render_plan
+    from ..progress import apply_progress
+    from ..providers.base import ConnectionError_
+    from ..workflow import WorkflowError, connect_session
+
     try:
         session = connect_session(batch.manifests, [str(f) for f in found.files] + [sessions_file or "--var"])
     except ConnectionError_ as exc:

@@ -29,13 +29,13 @@ def validate(paths: tuple[str, ...], fmt: str, var_pairs: tuple[str, ...], vars_
         echo_json("validate", {
             "valid": result.ok,
             "files": result.files,
-            "documents": len(result.manifests.documents),
+            "documents": len(result.documents),
             "findings": [f.to_json() for f in result.findings],
         })
     else:
         for finding in result.findings:
             click.echo(finding.render(), err=False)
-        n_docs = len(result.manifests.documents)
+        n_docs = len(result.documents)
         if result.ok:
             click.echo(f"OK: {len(result.files)} file(s), {n_docs} manifest(s) valid.", err=True)
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..manifest import load
 from ..manifest.findings import Finding
+from ..manifest.gc_pause import collector_paused
 from ..manifest.model import ManifestSet, build
 from ..manifest.validate import check_documents
 from ..manifest.yaml_loader import Document
@@ -58,6 +59,7 @@ class EventBatch:
         return out
 
 
+@collector_paused()
 def prepare(template: EventTemplate, setup_paths: list[str], rows: list[SessionRow], now: datetime,
             include_past: bool = False, partial: bool = False) -> EventBatch:
     """Render and validate every session; ``batch.manifests`` holds only the good sessions' manifests."""

@@ -398,10 +398,8 @@ class _Builder:
 
 def build(documents: list[Document]) -> ManifestSet:
     """Build the model from schema-valid documents."""
-    result = ManifestSet(documents=list(documents))
+    result = ManifestSet(documents=list(documents), files=list(dict.fromkeys(d.file for d in documents)))
     for doc in documents:
-        if doc.file not in result.files:
-            result.files.append(doc.file)
         kind = doc.data["kind"]
         builder = _Builder(doc)
         if kind == "Salesforce":

@@ -53,6 +53,29 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
+#: JSON Schema types that are exactly one Python isinstance check (integer and number must refuse bools).
+_PLAIN_TYPES: dict[str, type] = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _all_of(checks: list[Check]) -> Check:
+    """One check that passes when every one of ``checks`` does (a plain loop: no generator per call)."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(v: Any) -> bool:
+        for one in checks:
+            if not one(v):
+                return False
+        return True
+    return check
+
+
 class FastValidator:
     """Compile a JSON Schema (local ``$ref``s only) into nested closures returning True/False."""
 
@@ -90,7 +113,7 @@ class FastValidator:
                     continue  # compiled together with "if"
                 raise UnsupportedSchema(key)
             checks.append(builder(value, schema))
-        return lambda v: all(check(v) for check in checks)
+        return _all_of(checks)
 
     # -- keywords ------------------------------------------------------------
     def _kw_ref(self, ref: str, _: dict[str, Any]) -> Check:
@@ -100,9 +123,15 @@ class FastValidator:
         names = names if isinstance(names, list) else [names]
         for name in names:
             _is_type(None, name)  # raises for unknown type names at compile time
+        if len(names) == 1 and names[0] in _PLAIN_TYPES:  # one isinstance, no bool subtlety
+            plain = _PLAIN_TYPES[names[0]]
+            return lambda v: isinstance(v, plain)
         return lambda v: any(_is_type(v, n) for n in names)
 
     def _kw_enum(self, options: list[Any], _: dict[str, Any]) -> Check:
+        if options and all(isinstance(o, str) for o in options):  # only text equals text
+            texts = frozenset(options)
+            return lambda v: isinstance(v, str) and v in texts
         return lambda v: any(_equal(v, o) for o in options)
 
     def _kw_const(self, const: Any, _: dict[str, Any]) -> Check:
@@ -110,23 +139,41 @@ class FastValidator:
 
     def _kw_properties(self, props: dict[str, Any], _: dict[str, Any]) -> Check:
         compiled = {k: self._compile(s) for k, s in props.items()}
-        return lambda v: not isinstance(v, dict) or all(c(v[k]) for k, c in compiled.items() if k in v)
+
+        def check(v: Any) -> bool:  # the instance's keys, not every property the schema knows
+            if isinstance(v, dict):
+                for key, value in v.items():
+                    prop = compiled.get(key)
+                    if prop is not None and not prop(value):
+                        return False
+            return True
+        return check
 
     def _kw_additionalProperties(self, extra: Any, schema: dict[str, Any]) -> Check:
         if "patternProperties" in schema:
             raise UnsupportedSchema("patternProperties")
-        known = set(schema.get("properties", {}))
+        known = frozenset(schema.get("properties", {}))
+        if extra is False:
+            return lambda v: not isinstance(v, dict) or known.issuperset(v)
         check = self._compile(extra)
         return lambda v: not isinstance(v, dict) or all(check(x) for k, x in v.items() if k not in known)
 
     def _kw_required(self, names: list[str], _: dict[str, Any]) -> Check:
-        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+        needed = frozenset(names)
+        return lambda v: not isinstance(v, dict) or v.keys() >= needed
 
     def _kw_items(self, items: Any, _: dict[str, Any]) -> Check:
         if not isinstance(items, dict):
             raise UnsupportedSchema("items as a list")
-        check = self._compile(items)
-        return lambda v: not isinstance(v, list) or all(check(x) for x in v)
+        item = self._compile(items)
+
+        def check(v: Any) -> bool:
+            if isinstance(v, list):
+                for x in v:
+                    if not item(x):
+                        return False
+            return True
+        return check
 
     def _kw_minItems(self, n: int, _: dict[str, Any]) -> Check:
         return lambda v: not isinstance(v, list) or len(v) >= n
@@ -154,8 +201,7 @@ class FastValidator:
         return lambda v: not self._number(v) or v <= n
 
     def _kw_allOf(self, schemas: list[Any], _: dict[str, Any]) -> Check:
-        compiled = [self._compile(s) for s in schemas]
-        return lambda v: all(c(v) for c in compiled)
+        return _all_of([self._compile(s) for s in schemas])
 
     def _kw_if(self, condition: Any, schema: dict[str, Any]) -> Check:
         test = self._compile(condition)

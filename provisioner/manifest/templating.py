@@ -8,6 +8,7 @@ StrictUndefined so a misspelt variable is an error, not an empty string.
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any, Mapping
 
 import jinja2
@@ -24,6 +25,19 @@ _ENV = BoundedEnvironment(
     keep_trailing_newline=True,
     autoescape=False,
 )
+
+
+def _json_dumps(value: Any, **options: Any) -> str:
+    """``json.dumps`` for the ``tojson`` filter, with one encoder made once for Jinja's default options
+    (``json.dumps`` makes a new encoder for every call with options: a third of ``tojson``'s time)."""
+    if options == _JSON_OPTIONS:
+        return _JSON_ENCODER.encode(value)
+    return json.dumps(value, **options)
+
+
+_JSON_OPTIONS = dict(_ENV.policies["json.dumps_kwargs"])
+_JSON_ENCODER = json.JSONEncoder(**_JSON_OPTIONS)
+_ENV.policies["json.dumps_function"] = _json_dumps
 
 
 def _template_line(exc: BaseException, filename: str) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .findings import Finding, ManifestError
+from .gc_pause import collector_paused
 from .model import ManifestSet, build
 from .rules_crossref import check_crossrefs
 from .rules_marketo import check_marketo, check_marketo_set
@@ -18,17 +20,24 @@ from .yaml_loader import Document
 
 @dataclass
 class LoadResult:
-    """Findings from every stage, and the model built from the documents that passed the schema."""
+    """Findings from every stage, the documents that passed the schema, and the model built from them."""
 
     findings: list[Finding] = field(default_factory=list)
-    manifests: ManifestSet = field(default_factory=ManifestSet)
+    documents: list[Document] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
+    @functools.cached_property
+    def manifests(self) -> ManifestSet:
+        """The typed model, built when first asked for: `validate` needs none, and `event new` builds
+        one of the sessions alone (building every document's model too was a third of validating them)."""
+        return build(self.documents)
 
+
+@collector_paused()
 def load(paths: Iterable[str | os.PathLike[str]], variables: Mapping[str, Any] | None = None) -> LoadResult:
     """Read, check and build everything under ``paths``; every finding is collected, not just the first."""
     files, findings = discover(paths)
@@ -63,5 +72,5 @@ def check_documents(documents: list[Document], files: list[str] | None = None,
     result.findings.extend(check_marketo_set(mk_docs))
     result.findings.extend(check_crossrefs(valid))
     result.findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.column))
-    result.manifests = build(valid)
+    result.documents = valid
     return result

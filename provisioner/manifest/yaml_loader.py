@@ -9,6 +9,7 @@ each with its location.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -24,7 +25,30 @@ MAX_NODES = 200_000
 
 _STD = "tag:yaml.org,2002:"
 #: libyaml's parser when PyYAML was built with it (10x faster; same nodes and marks).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+#: The safe loaders' resolver (SafeLoader and CSafeLoader both use yaml.resolver.Resolver's table).
+_RESOLVER = yaml.resolver.Resolver()
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_tag(value: str) -> str:
+    """The tag the safe loader gives an untagged plain scalar (``true`` → bool, ``12`` → int, ``x`` → str)."""
+    return _RESOLVER.resolve(ScalarNode, value, (True, False))
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, resolving each distinct plain scalar's tag once: the parser asks for every node, and
+    the resolver's regular expressions were a third of reading a thousand rendered sessions."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and not self.yaml_path_resolvers:
+            return _plain_tag(value) if implicit[0] else self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
+_LOADER = _Loader
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _STR, _BOOL, _NULL = _STD + "str", _STD + "bool", _STD + "null"
 _BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
@@ -37,10 +61,11 @@ class Document:
     file: str
     index: int
     data: Any
-    #: Where each value and key starts: the parser's marks, made Locations only when asked for (a Location
-    #: per node cost a sixth of reading a thousand rendered sessions).
-    values: dict[Path, Any] = field(default_factory=dict)
-    keys: dict[Path, Any] = field(default_factory=dict)
+    #: Where each value and key starts, as a position (:func:`_position`), made a Location only when asked for.
+    #: Ints, not the parser's marks: a thousand rendered sessions kept 176,000 marks, and the garbage
+    #: collector's full passes over them were half of reading the sessions.
+    values: dict[Path, int] = field(default_factory=dict)
+    keys: dict[Path, int] = field(default_factory=dict)
 
     def location(self, path: Path, key: bool = False) -> Location:
         """Where ``path`` is (its key when ``key``); falls back to the nearest enclosing node."""
@@ -55,8 +80,18 @@ class Document:
                 return Location(self.file, 1, 1)
             path = path[:-1]
 
-    def _at(self, mark: Any) -> Location:
-        return mark if isinstance(mark, Location) else Location(self.file, mark.line + 1, mark.column + 1)
+    def _at(self, position: int) -> Location:
+        line, column = divmod(position, _COLUMNS)
+        return Location(self.file, line + 1, column + 1)
+
+
+#: A position is ``line * _COLUMNS + column`` (0-based, as the parser counts): one int, which the garbage
+#: collector does not track. A manifest is at most 5 MB, so a column is always below this.
+_COLUMNS = 1 << 32
+
+
+def _position(mark: Any) -> int:
+    return mark.line * _COLUMNS + mark.column
 
 
 def _loc(file: str, node: Node) -> Location:
@@ -67,20 +102,30 @@ class _Converter:
     def __init__(self, file: str, doc: Document) -> None:
         self.file = file
         self.doc = doc
+        self.values = doc.values
+        self.keys = doc.keys
         self.count = 0
-        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+        self._constructor: yaml.SafeLoader | None = None
+
+    @property
+    def constructor(self) -> yaml.SafeLoader:
+        """The safe loader whose scalar constructors make ints, floats and dates (made when first needed:
+        most documents have none, and making one cost a tenth of reading a rendered session)."""
+        if self._constructor is None:
+            self._constructor = yaml.SafeLoader("")
+        return self._constructor
 
     def convert(self, node: Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             # Point at the top-level key whose value blew up, not at a node deep inside the aliases.
-            where = self.doc.location(path[:1], key=True) if path[:1] in self.doc.keys else None
+            where = self.doc.location(path[:1], key=True) if path[:1] in self.keys else None
             raise ManifestError([Finding(where or _loc(self.file, node),
                                          f"document expands to more than {MAX_NODES:,} nodes",
                                          "aliases (*name) that refer to each other multiply; this looks like an alias bomb")])
-        self.doc.values.setdefault(path, node.start_mark)
+        self.values.setdefault(path, _position(node.start_mark))
         if isinstance(node, ScalarNode):
-            return self._scalar(node)
+            return node.value if node.tag == _STR else self._scalar(node)
         if isinstance(node, SequenceNode):
             if node.tag != _STD + "seq":
                 raise self._bad_tag(node)
@@ -121,18 +166,17 @@ class _Converter:
             if not isinstance(key_node, ScalarNode):
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text",
                                              "use a simple name as key")])
-            key = self._scalar(key_node)
+            key = key_node.value if key_node.tag == _STR else self._scalar(key_node)
             if isinstance(key, (list, dict)) or key is None:
                 raise ManifestError([Finding(_loc(self.file, key_node), "mapping keys must be plain text")])
-            where = key_node.start_mark
             if key in seen:
-                first = seen[key]
                 raise ManifestError([Finding(_loc(self.file, key_node),
-                                             f"duplicate key '{key}' (first defined at line {first.line + 1})",
+                                             f"duplicate key '{key}' (first defined at line {seen[key].line + 1})",
                                              "YAML would silently keep only the last one; remove or rename one of them")])
-            seen[key] = where
-            self.doc.keys[path + (key,)] = where
-            result[key] = self.convert(value_node, path + (key,))
+            mark = seen[key] = key_node.start_mark
+            child = path + (key,)
+            self.keys[child] = _position(mark)
+            result[key] = self.convert(value_node, child)
         return result
 
     def _bad_tag(self, node: Node) -> ManifestError:
