@@ -17,7 +17,11 @@ from .resource import Live
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: equal data gives equal text on every run."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
+
+
+#: One encoder for every call (json.dumps with options builds a new one each time; a plan hashes every address).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _state_of(live: Live, sensitive: frozenset[str]) -> dict[str, Any]:
