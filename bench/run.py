@@ -216,15 +216,22 @@ def memory(box: SandboxProcess, table: Table, steps: list[Step], folder: Path, r
 
 
 def client_cpu(table: Table, folder: Path, rows: int) -> None:
-    """bench/cpu.py's figures as two rows: the client stages' CPU rows/s, and the whole process's."""
+    """bench/cpu.py's figures as two rows: the whole process's CPU rows/s at ``rows`` people, and the client
+    stages' rows/s from a profiled run of at most PROFILED_PEOPLE people (cProfile slows a sync several
+    times over: at 100,000 people the profiled run alone took over half an hour)."""
     import cpu
 
-    result = cpu.measure(rows, folder / "cpu")
+    whole = cpu.measure(rows, folder / "cpu", profile=False)
+    staged = cpu.measure(min(rows, PROFILED_PEOPLE), folder / "cpu-stages", profile=True)
     blank = ("", "", "", "", "", "")
-    table.rows.append(("client CPU: read+check+hash+match+serialise", f"{2 * rows:,}", *blank,
-                       f"{result['client_rows_per_s']:,}", ""))
-    table.rows.append(("client CPU: whole sync process", f"{2 * rows:,}", "", "", "", "", "",
-                       f"{result['wall_s']:.1f}", f"{result['rows_per_cpu_s']:,}", ""))
+    table.rows.append(("client CPU: read+check+hash+match+serialise", f"{staged['rows']:,}", *blank,
+                       f"{staged['client_rows_per_s']:,}", ""))
+    table.rows.append(("client CPU: whole sync process", f"{whole['rows']:,}", "", "", "", "", "",
+                       f"{whole['wall_s']:.1f}", f"{whole['rows_per_cpu_s']:,}", ""))
+
+
+#: People in the profiled client-CPU run (its rows: twice this).
+PROFILED_PEOPLE = 10_000
 
 
 def scale(folder: Path, sizes: list[int], latency_ms: float) -> str:
