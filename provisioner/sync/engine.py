@@ -166,19 +166,20 @@ class SyncRun:
         for item in window:
             by_target.setdefault(item.target, []).append(item)
         todo: list[Item] = []
+        skipped: list[Item] = []
         assert self.spool is not None
         for target, its in by_target.items():
             known = self.ledger.lookup(target, [i.key for i in its])
             for i in its:
                 if self.ledger.is_done(target, i.key, i.digest, known):
-                    self.summary.skipped += 1
+                    skipped.append(i)
                 elif self.ledger.is_newer(known, i.key, i.at):  # an earlier run wrote a later row
-                    self.summary.skipped += 1
+                    skipped.append(i)
                     self.summary.superseded += 1
                 else:
                     todo.append(i)
-                    continue
-                self.spool.settle(i, "skipped")
+        self.summary.skipped += len(skipped)
+        self.spool.settle(skipped, "skipped")
         return todo
 
     def restore(self, target: str, keys: list[str]) -> list[Item]:
@@ -216,10 +217,11 @@ class SyncRun:
                 continue
             i.recorded = True
             recorded.append(i)
-            if self.spool is not None:
-                self.spool.settle(i, i.state)
-            if not self.dry_run:
-                self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
+        if self.spool is not None:
+            self.spool.settle(recorded)
+        if not self.dry_run:
+            self.ledger.mark_many([(i.target, i.key, i.digest, i.state, i.reason, i.ref, None, i.row.where, i.at)
+                                   for i in recorded])
         return recorded
 
     def reads(self) -> dict[str, int]:
