@@ -1,5 +1,6 @@
 """What one sync run learned per e-mail (a person's Id, a Marketo lead id), kept for the rest of the run
-without growing with the input: the latest entries in memory, older ones in a temporary SQLite file."""
+without growing with the input: the latest entries in memory, older ones in a temporary SQLite file; and the
+keys a run has met so far (:class:`SeenKeys`), on disk only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sqlite3
 import threading
 from itertools import islice
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Iterable, TypeVar
 
 V = TypeVar("V")
 _MISSING = object()
@@ -61,11 +62,7 @@ class RunCache(Generic[V]):
 
     def _open(self) -> sqlite3.Connection:
         if self._db is None:
-            # "" is SQLite's private temporary database: a file only it sees, removed on close.
-            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=OFF")
-            self._db.execute("PRAGMA synchronous=OFF")
-            self._db.execute("CREATE TABLE spill (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._db = _temporary("CREATE TABLE spill (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         return self._db
 
     def _load(self, key: str) -> Any:
@@ -79,3 +76,33 @@ class RunCache(Generic[V]):
         value = tuple(value) if isinstance(value, list) else value
         self._recent[key] = value  # used again soon, most likely in this batch
         return value
+
+
+class SeenKeys:
+    """The keys a run has met so far (every e-mail of a 1,000,000-row input: too many to hold as Python strings),
+    in a private temporary SQLite database: :meth:`first` answers which keys of a batch are new."""
+
+    def __init__(self) -> None:
+        self._db = _temporary("CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def first(self, keys: Iterable[str]) -> list[str]:
+        """The keys not met before (once each, in order), now met."""
+        batch = list(dict.fromkeys(keys))
+        known: set[str] = set()
+        for at in range(0, len(batch), 500):
+            chunk = batch[at:at + 500]
+            known.update(k for (k,) in self._db.execute(
+                f"SELECT key FROM seen WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        new = [k for k in batch if k not in known]
+        self._db.executemany("INSERT INTO seen (key) VALUES (?)", [(k,) for k in new])
+        return new
+
+
+def _temporary(schema: str) -> sqlite3.Connection:
+    """A connection to SQLite's private temporary database ("": a file only it sees, removed on close) with
+    ``schema``, without a journal (nothing in it needs to survive the run)."""
+    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(schema)
+    return db

@@ -11,7 +11,7 @@ from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection, campaign_read_calls
 from ..providers.salesforce.bulk2 import JOB_CALLS, error as bulk_error
 from ..providers.salesforce.data_client import MAX_COLLECTION, DataClient, RecordResult, same_values
-from .cache import RunCache
+from .cache import RunCache, SeenKeys
 from . import policy
 from .config import SyncConfig
 from .ledger import Ledger
@@ -232,14 +232,15 @@ class SalesforceSink(SinkBase):
         ahead: describes, campaigns and matching queries for what earlier batches did not read (every e-mail
         queried on every object of the matching order); call it on the batches in order."""
         t = self.target
-        seen = self.__dict__.setdefault("_forecast_seen", {"objects": set(), "sessions": set(), "emails": set()})
+        if "_forecast_seen" not in self.__dict__:
+            self._forecast_seen: dict[str, Any] = {"objects": set(), "sessions": set(), "emails": SeenKeys()}
+        seen = self._forecast_seen
         sends: dict[str, int] = {}
         objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]
         sessions = [s for s in dict.fromkeys(i.row.data["session"] for i in items) if s not in seen["sessions"]]
-        emails = [e for e in dict.fromkeys(i.row.data["email"].lower() for i in items) if e not in seen["emails"]]
+        emails = seen["emails"].first(i.row.data["email"].lower() for i in items)  # every e-mail of the input: on disk
         seen["objects"] |= objects
         seen["sessions"] |= set(sessions)
-        seen["emails"] |= set(emails)
         sends["read: describe"] = len(objects - set(self.described))
         sends["read: campaigns"] = campaign_read_calls(sessions) if sessions else 0
         sends["read: match"] = sum(DataClient.query_in_calls(policy.match_soql(obj, t.matching), emails)
@@ -743,6 +744,7 @@ class SalesforceSink(SinkBase):
                     emails_done = [e for e in unsettled if e in found] + again
                     self._settle_people(obj, mapping, emails_done, results,
                                         [staged.get(e, {"Email": e}) for e in emails_done])
+                self.people.trim()  # each look-up above brought its person back into memory: 5,000 at a time
                 self.person_errors.trim()
             self._jobs_settled(obj)
 
