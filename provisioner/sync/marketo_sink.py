@@ -554,12 +554,14 @@ class MarketoSink(SinkBase):
         for (program, status), group in groups.items():
             bucket = f"member {program} {status}"
             self._groups[bucket] = (program, status)
+            staged = []
             for item in group:
                 email = item.row.data["email"].lower()
                 if email in self.bulk_failed or self.lead_ids.get(email, 0) is None:
                     item.reject("the Marketo lead could not be upserted")
                 else:
-                    self.staging.add(bucket, email, {"email": email}, [item])
+                    staged.append((email, {"email": email}, [item]))
+            self.staging.add_many(bucket, staged)
 
     def _stage_objects(self, items: list[Item]) -> None:
         if not items:
@@ -569,8 +571,7 @@ class MarketoSink(SinkBase):
         if built is None:
             return
         records, owners = built
-        for key, record in records.items():
-            self.staging.add("object", key, record, owners[key])
+        self.staging.add_many("object", [(key, record, owners[key]) for key, record in records.items()])
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: list[Item], name: str = "write") -> None:

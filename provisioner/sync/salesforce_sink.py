@@ -314,8 +314,8 @@ class SalesforceSink(SinkBase):
                     record[field] = fallback
             records.append(record)
         if self.staging is not None:  # run-wide mode: created in one go when the pass ends
-            for email, record in zip(first, records):
-                self.staging.add("people", email, record, [])
+            self.staging.add_many("people", [(email, record, []) for email, record in zip(first, records)])
+            for email in first:
                 self._staged_people[email] = True
             self._staged_people.trim()
             return
@@ -662,12 +662,14 @@ class SalesforceSink(SinkBase):
             self._sends[sobject] = (external, not_updateable, fills)
             earlier = self.recovered(sobject, external)
             done: list[Item] = []
+            staged = []
             for r in records:
                 if self._written(earlier, r, external):
                     done += settle(r, earlier[str(r[external]).lower()])
                     continue
                 key = str(r[external])
-                self.staging.add(sobject, key, r, owners[key])
+                staged.append((key, r, owners[key]))
+            self.staging.add_many(sobject, staged)
             if done:
                 self.settled(done)
             return
