@@ -138,11 +138,11 @@ class MarketoSink(SinkBase):
                 record = records.setdefault(item.row.data["email"].lower(), {"email": item.row.data["email"]})
                 record.update({f: item.row.data[c] for f, c in self.target.lead_mapping.items()
                                if item.row.data.get(c) and f != "email"})
-        for email in need:
-            if email not in records and email not in self.lead_ids:
-                known = self.ledger.lookup("mk.lead", [email]).get(email)
-                if not (known and known[2]):
-                    records[email] = {"email": email}
+        unknown = [e for e in need if e not in records and e not in self.lead_ids]
+        known = self.ledger.lookup("mk.lead", unknown)  # one query per 500, not one per e-mail
+        for email in unknown:
+            if not (known.get(email) and known[email][2]):
+                records[email] = {"email": email}
         sends: dict[str, int] = {}
         loose = [e for e in records if e not in need]
         if len(loose) > self.bulk_threshold:
@@ -591,6 +591,7 @@ class MarketoSink(SinkBase):
             self.wanted.trim()
             return
         self.lead_ids.trim()
+        self.wanted.trim()  # the leads of this pass ask it (``in``), which brings spilled e-mails back into memory
         self.bulk_failed = set()
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
         items = self.with_program(items)

@@ -86,9 +86,14 @@ class SalesforceSink(SinkBase):
             finally:
                 self.staging.close()
                 self.staging = None
-        self.people.trim()
-        self.created.trim()
-        self.person_errors.trim()
+        self.trim()
+
+    def trim(self) -> None:
+        """Spill what the run caches hold beyond their limits: every look-up of a spilled entry (``in`` included)
+        brings it back into memory, so a window that only looks (the engagement rows of people staged by
+        their registrations) would otherwise bring back every e-mail of the input."""
+        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+            cache.trim()
 
     # -- preflight --------------------------------------------------------------------------
 
@@ -491,8 +496,7 @@ class SalesforceSink(SinkBase):
         if not items:
             return
         self.preflight([i.row.data["session"] for i in items])
-        self.people.trim()
-        self.created.trim()
+        self.trim()
         if name == "match":
             self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
             kept = self.with_campaign(items)
@@ -720,8 +724,7 @@ class SalesforceSink(SinkBase):
                 self.created[email] = True
                 self.counts["created"] += 1
                 if n % 10_000 == 0:
-                    self.people.trim()
-                    self.created.trim()
+                    self.trim()
             failed: dict[str, RecordResult] = {}
             if run.failed or run.state != "JobComplete":
                 for row in self.bulk().rows(run.job_id, "failedResults"):
@@ -746,8 +749,7 @@ class SalesforceSink(SinkBase):
                     emails_done = [e for e in unsettled if e in found] + again
                     self._settle_people(obj, mapping, emails_done, results,
                                         [staged.get(e, {"Email": e}) for e in emails_done])
-                self.people.trim()  # each look-up above brought its person back into memory: 5,000 at a time
-                self.person_errors.trim()
+                self.trim()  # each look-up above brought its person back into memory: 5,000 at a time
             self._jobs_settled(obj)
 
     def _create_rest(self, obj: str, records: list[dict[str, Any]]) -> list[RecordResult]:
@@ -767,9 +769,7 @@ class SalesforceSink(SinkBase):
         for email, result in zip(emails, results):
             if not self._person_created(obj, email, result):
                 self.person_errors[email] = result.message() or "no record"
-        self.people.trim()
-        self.created.trim()
-        self.person_errors.trim()
+        self.trim()
 
     def _send_staged(self, sobject: str) -> None:
         """Send one object's staged records: one Bulk upsert job per 100 MB above the threshold, else

@@ -112,7 +112,8 @@ class Staging:
         """The bucket as CSV files (LF, a header row, at most ``max_bytes`` each), written one at a time to a
         0600 temporary file that is removed when the next is asked for (or the iteration ends)."""
         columns = header or list(self.columns.get(bucket, {}))
-        head = _line(columns)
+        encode = _Lines()
+        head = encode(columns)
         part: Part | None = None
         last = 0
         try:
@@ -124,7 +125,7 @@ class Staging:
                 last = page[-1][0]
                 for rowid, text in page:
                     record = marshal.loads(text)
-                    line = _line(["" if record.get(c) is None else record.get(c) for c in columns])
+                    line = encode([record.get(c) for c in columns])  # csv writes None as ""
                     if part is not None and part.size + len(line) > max_bytes:
                         full, part = part.done(), None
                         try:
@@ -148,10 +149,18 @@ class Staging:
         self.db.close()
 
 
-def _line(values: list[Any]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(values)
-    return out.getvalue().encode("utf-8")
+class _Lines:
+    """CSV lines (LF) as UTF-8 bytes, from one writer (making a writer per line cost more than the line)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def __call__(self, values: list[Any]) -> bytes:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(values)
+        return self.buffer.getvalue().encode("utf-8")
 
 
 class Part:
