@@ -592,6 +592,9 @@ class MarketoSink(SinkBase):
             return
         self.lead_ids.trim()
         self.wanted.trim()  # the leads of this pass ask it (``in``), which brings spilled e-mails back into memory
+        emails = [i.row.data["email"].lower() for i in items]
+        self.lead_ids.load(emails)  # what this window looks up, in one query per 500 e-mails
+        self.wanted.load(emails)
         self.bulk_failed = set()
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
         items = self.with_program(items)

@@ -497,6 +497,9 @@ class SalesforceSink(SinkBase):
             return
         self.preflight([i.row.data["session"] for i in items])
         self.trim()
+        emails = [i.row.data["email"].lower() for i in items]
+        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+            cache.load(emails)  # what this window looks up, in one query per 500 e-mails
         if name == "match":
             self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
             kept = self.with_campaign(items)
