@@ -40,7 +40,7 @@ def check_field(f: SalesforceField, value: str) -> str | None:
             return f"{f.name} {value!r} is not a number"
         if not number.is_finite():
             return f"{f.name} {value!r} is not a finite number"
-        digits = len(str(abs(int(number)))) if int(number) else 0
+        digits = number.adjusted() + 1 if abs(number) >= 1 else 0  # no int(): 1E5000 has 5,001 digits
         if f.length is not None and digits > f.length:
             return f"{f.name} {value} has {digits} digits before the point; the field is " \
                    f"{f.type}({f.length},{f.decimal_places or 0})"

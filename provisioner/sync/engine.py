@@ -148,17 +148,26 @@ class SyncRun:
                 self.summary.rejected["input"] = self.summary.rejected.get("input", 0) + 1
                 continue
             at = row_time(row)
-            fields = list(self.config.idempotency.get(row.kind) or DEFAULT_KEYS[row.kind])
-            if row.kind == "poll" and "poll_number" not in fields:
-                fields.append("poll_number")  # the manifest keys the poll *record*; each poll is its own row
             items = []
-            for target in self.targets(row.kind):
-                key = _key(row, ["email"] if target == "mk.lead" else fields)
-                data = dict(row.data, _kind=row.kind)
+            whole = ""  # the digest of the row's values, the same for every target but the Marketo lead
+            for target, fields in self.keyed(row.kind):
+                key = _key(row, fields)
                 if target == "mk.lead":
-                    data = {c: row.data.get(c, "") for c in self.config.marketo.lead_mapping.values()}
-                items.append(Item(target, key, content_hash(data), row, at=at))
+                    digest = content_hash({c: row.data.get(c, "") for c in self.config.marketo.lead_mapping.values()})
+                else:
+                    digest = whole = whole or content_hash(dict(row.data, _kind=row.kind))
+                items.append(Item(target, key, digest, row, at=at))
             spool.put(spool.row(), items, row)
+
+    def keyed(self, kind: str) -> list[tuple[str, list[str]]]:
+        """``(target, key fields)`` for each target a row of ``kind`` goes to (worked out once per kind)."""
+        known = self.__dict__.setdefault("_keyed", {})
+        if kind not in known:
+            fields = list(self.config.idempotency.get(kind) or DEFAULT_KEYS[kind])
+            if kind == "poll" and "poll_number" not in fields:
+                fields.append("poll_number")  # the manifest keys the poll *record*; each poll is its own row
+            known[kind] = [(t, ["email"] if t == "mk.lead" else fields) for t in self.targets(kind)]
+        return known[kind]
 
     def todo(self, window: list[Item]) -> list[Item]:
         """The items of a window the ledger does not have yet (the others are settled as skipped)."""
@@ -166,19 +175,20 @@ class SyncRun:
         for item in window:
             by_target.setdefault(item.target, []).append(item)
         todo: list[Item] = []
+        skipped: list[Item] = []
         assert self.spool is not None
         for target, its in by_target.items():
             known = self.ledger.lookup(target, [i.key for i in its])
             for i in its:
                 if self.ledger.is_done(target, i.key, i.digest, known):
-                    self.summary.skipped += 1
+                    skipped.append(i)
                 elif self.ledger.is_newer(known, i.key, i.at):  # an earlier run wrote a later row
-                    self.summary.skipped += 1
+                    skipped.append(i)
                     self.summary.superseded += 1
                 else:
                     todo.append(i)
-                    continue
-                self.spool.settle(i, "skipped")
+        self.summary.skipped += len(skipped)
+        self.spool.settle(skipped, "skipped")
         return todo
 
     def restore(self, target: str, keys: list[str]) -> list[Item]:
@@ -216,10 +226,11 @@ class SyncRun:
                 continue
             i.recorded = True
             recorded.append(i)
-            if self.spool is not None:
-                self.spool.settle(i, i.state)
-            if not self.dry_run:
-                self.ledger.mark(i.target, i.key, i.digest, i.state, i.reason, i.ref, source=i.row.where, at=i.at)
+        if self.spool is not None:
+            self.spool.settle(recorded)
+        if not self.dry_run:
+            self.ledger.mark_many([(i.target, i.key, i.digest, i.state, i.reason, i.ref, None, i.row.where, i.at)
+                                   for i in recorded])
         return recorded
 
     def reads(self) -> dict[str, int]:

@@ -104,14 +104,21 @@ class Ledger:
     def mark(self, target: str, key: str, digest: str, state: str, reason: str | None = None,
              ref: str | None = None, payload: Any = None, source: str | None = None, at: float | None = None) -> None:
         """Record the state of one key (keeps an earlier ``ref`` and ``at`` when none is given)."""
-        self.db.execute(
+        self.mark_many([(target, key, digest, state, reason, ref, payload, source, at)])
+
+    def mark_many(self, marks: list[tuple[str, str, str, str, str | None, str | None, Any, str | None,
+                                          float | None]]) -> None:
+        """:meth:`mark` for many keys in one statement: ``(target, key, digest, state, reason, ref, payload,
+        source, at)`` each."""
+        now = time.time()
+        self.db.executemany(
             "INSERT INTO rows (target, key, hash, state, reason, ref, payload, source, updated, at) "
             "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(target, key) DO UPDATE SET hash=excluded.hash, "
             "state=excluded.state, reason=excluded.reason, ref=COALESCE(excluded.ref, rows.ref), "
             "payload=COALESCE(excluded.payload, rows.payload), source=COALESCE(excluded.source, rows.source), "
             "updated=excluded.updated, at=COALESCE(excluded.at, rows.at)",
-            (target, key, digest, state, reason, ref, None if payload is None else json.dumps(payload), source,
-             time.time(), at))
+            [(target, key, digest, state, reason, ref, None if payload is None else json.dumps(payload), source,
+              now, at) for target, key, digest, state, reason, ref, payload, source, at in marks])
 
     def in_state(self, target: str, state: str) -> Iterator[tuple[str, str, Any, float]]:
         """``(key, hash, payload, updated)`` of every key of ``target`` in ``state``."""

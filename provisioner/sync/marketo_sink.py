@@ -138,11 +138,11 @@ class MarketoSink(SinkBase):
                 record = records.setdefault(item.row.data["email"].lower(), {"email": item.row.data["email"]})
                 record.update({f: item.row.data[c] for f, c in self.target.lead_mapping.items()
                                if item.row.data.get(c) and f != "email"})
-        for email in need:
-            if email not in records and email not in self.lead_ids:
-                known = self.ledger.lookup("mk.lead", [email]).get(email)
-                if not (known and known[2]):
-                    records[email] = {"email": email}
+        unknown = [e for e in need if e not in records and e not in self.lead_ids]
+        known = self.ledger.lookup("mk.lead", unknown)  # one query per 500, not one per e-mail
+        for email in unknown:
+            if not (known.get(email) and known[email][2]):
+                records[email] = {"email": email}
         sends: dict[str, int] = {}
         loose = [e for e in records if e not in need]
         if len(loose) > self.bulk_threshold:
@@ -554,12 +554,14 @@ class MarketoSink(SinkBase):
         for (program, status), group in groups.items():
             bucket = f"member {program} {status}"
             self._groups[bucket] = (program, status)
+            staged = []
             for item in group:
                 email = item.row.data["email"].lower()
                 if email in self.bulk_failed or self.lead_ids.get(email, 0) is None:
                     item.reject("the Marketo lead could not be upserted")
                 else:
-                    self.staging.add(bucket, email, {"email": email}, [item])
+                    staged.append((email, {"email": email}, [item]))
+            self.staging.add_many(bucket, staged)
 
     def _stage_objects(self, items: list[Item]) -> None:
         if not items:
@@ -569,8 +571,7 @@ class MarketoSink(SinkBase):
         if built is None:
             return
         records, owners = built
-        for key, record in records.items():
-            self.staging.add("object", key, record, owners[key])
+        self.staging.add_many("object", [(key, record, owners[key]) for key, record in records.items()])
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, items: list[Item], name: str = "write") -> None:
@@ -590,6 +591,10 @@ class MarketoSink(SinkBase):
             self.wanted.trim()
             return
         self.lead_ids.trim()
+        self.wanted.trim()  # the leads of this pass ask it (``in``), which brings spilled e-mails back into memory
+        emails = [i.row.data["email"].lower() for i in items]
+        self.lead_ids.load(emails)  # what this window looks up, in one query per 500 e-mails
+        self.wanted.load(emails)
         self.bulk_failed = set()
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
         items = self.with_program(items)

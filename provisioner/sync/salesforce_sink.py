@@ -11,7 +11,7 @@ from ..manifest.model import ManifestSet, SalesforceManifest
 from ..providers.salesforce.connection import SalesforceConnection, campaign_read_calls
 from ..providers.salesforce.bulk2 import JOB_CALLS, error as bulk_error
 from ..providers.salesforce.data_client import MAX_COLLECTION, DataClient, RecordResult, same_values
-from .cache import RunCache
+from .cache import RunCache, SeenKeys
 from . import policy
 from .config import SyncConfig
 from .ledger import Ledger
@@ -86,9 +86,14 @@ class SalesforceSink(SinkBase):
             finally:
                 self.staging.close()
                 self.staging = None
-        self.people.trim()
-        self.created.trim()
-        self.person_errors.trim()
+        self.trim()
+
+    def trim(self) -> None:
+        """Spill what the run caches hold beyond their limits: every look-up of a spilled entry (``in`` included)
+        brings it back into memory, so a window that only looks (the engagement rows of people staged by
+        their registrations) would otherwise bring back every e-mail of the input."""
+        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+            cache.trim()
 
     # -- preflight --------------------------------------------------------------------------
 
@@ -237,14 +242,15 @@ class SalesforceSink(SinkBase):
         ahead: describes, campaigns and matching queries for what earlier batches did not read (every e-mail
         queried on every object of the matching order); call it on the batches in order."""
         t = self.target
-        seen = self.__dict__.setdefault("_forecast_seen", {"objects": set(), "sessions": set(), "emails": set()})
+        if "_forecast_seen" not in self.__dict__:
+            self._forecast_seen: dict[str, Any] = {"objects": set(), "sessions": set(), "emails": SeenKeys()}
+        seen = self._forecast_seen
         sends: dict[str, int] = {}
         objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]
         sessions = [s for s in dict.fromkeys(i.row.data["session"] for i in items) if s not in seen["sessions"]]
-        emails = [e for e in dict.fromkeys(i.row.data["email"].lower() for i in items) if e not in seen["emails"]]
+        emails = seen["emails"].first(i.row.data["email"].lower() for i in items)  # every e-mail of the input: on disk
         seen["objects"] |= objects
         seen["sessions"] |= set(sessions)
-        seen["emails"] |= set(emails)
         sends["read: describe"] = len(objects - set(self.described))
         sends["read: campaigns"] = campaign_read_calls(sessions) if sessions else 0
         sends["read: match"] = sum(DataClient.query_in_calls(policy.match_soql(obj, t.matching), emails)
@@ -318,8 +324,8 @@ class SalesforceSink(SinkBase):
                     record[field] = fallback
             records.append(record)
         if self.staging is not None:  # run-wide mode: created in one go when the pass ends
-            for email, record in zip(first, records):
-                self.staging.add("people", email, record, [])
+            self.staging.add_many("people", [(email, record, []) for email, record in zip(first, records)])
+            for email in first:
                 self._staged_people[email] = True
             self._staged_people.trim()
             return
@@ -495,8 +501,10 @@ class SalesforceSink(SinkBase):
         if not items:
             return
         self.preflight([i.row.data["session"] for i in items])
-        self.people.trim()
-        self.created.trim()
+        self.trim()
+        emails = [i.row.data["email"].lower() for i in items]
+        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+            cache.load(emails)  # what this window looks up, in one query per 500 e-mails
         if name == "match":
             self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
             kept = self.with_campaign(items)
@@ -666,12 +674,14 @@ class SalesforceSink(SinkBase):
             self._sends[sobject] = (external, not_updateable, fills)
             earlier = self.recovered(sobject, external)
             done: list[Item] = []
+            staged = []
             for r in records:
                 if self._written(earlier, r, external):
                     done += settle(r, earlier[str(r[external]).lower()])
                     continue
                 key = str(r[external])
-                self.staging.add(sobject, key, r, owners[key])
+                staged.append((key, r, owners[key]))
+            self.staging.add_many(sobject, staged)
             if done:
                 self.settled(done)
             return
@@ -722,8 +732,7 @@ class SalesforceSink(SinkBase):
                 self.created[email] = True
                 self.counts["created"] += 1
                 if n % 10_000 == 0:
-                    self.people.trim()
-                    self.created.trim()
+                    self.trim()
             failed: dict[str, RecordResult] = {}
             if run.failed or run.state != "JobComplete":
                 for row in self.bulk().rows(run.job_id, "failedResults"):
@@ -748,7 +757,7 @@ class SalesforceSink(SinkBase):
                     emails_done = [e for e in unsettled if e in found] + again
                     self._settle_people(obj, mapping, emails_done, results,
                                         [staged.get(e, {"Email": e}) for e in emails_done])
-                self.person_errors.trim()
+                self.trim()  # each look-up above brought its person back into memory: 5,000 at a time
             self._jobs_settled(obj)
 
     def _create_rest(self, obj: str, records: list[dict[str, Any]]) -> list[RecordResult]:
@@ -768,9 +777,7 @@ class SalesforceSink(SinkBase):
         for email, result in zip(emails, results):
             if not self._person_created(obj, email, result):
                 self.person_errors[email] = result.message() or "no record"
-        self.people.trim()
-        self.created.trim()
-        self.person_errors.trim()
+        self.trim()
 
     def _send_staged(self, sobject: str) -> None:
         """Send one object's staged records: one Bulk upsert job per 100 MB above the threshold, else

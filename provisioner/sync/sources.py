@@ -47,7 +47,7 @@ class SourceError(Exception):
     """An input file that cannot be read at all (unknown kind, unreadable format)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run makes one per input row per window, many times
 class Row:
     """One logical record: its kind, its values as read, and where it came from (its first physical line)."""
 

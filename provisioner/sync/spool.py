@@ -6,15 +6,20 @@ personal data), rebuilt by every run and deleted when the run ends, so the run n
 input as Python objects, yet a Bulk job or an import can span the whole input. It also keeps each row's
 fate for the run's accounts (:mod:`.accounting`): rejected or unchanged before any write, else from the
 states of its items, and how many of its items are still unsettled (progress).
+
+Each row's values are stored once (the items of a row name it by ``seq``), as :mod:`marshal` bytes: the
+file lives for one run of one Python, so the fastest codec of a ``dict[str, str]`` is the right one.
+Phase 1 writes ``FLUSH_ROWS`` rows at a time (``executemany``), and settling writes a call's items at once:
+a statement per row and item was most of the client's CPU.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sqlite3
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..privacy import private_file
 from .accounting import fate
@@ -23,11 +28,16 @@ from .sources import Row
 from .work import Item
 
 SCHEMA = """
-CREATE TABLE rows (seq INTEGER PRIMARY KEY, fate TEXT, left INTEGER NOT NULL);
+CREATE TABLE rows (seq INTEGER PRIMARY KEY, fate TEXT, left INTEGER NOT NULL DEFAULT 0, kind TEXT, file TEXT,
+                   line INTEGER, data BLOB);
 CREATE TABLE items (target TEXT NOT NULL, key TEXT NOT NULL, digest TEXT NOT NULL, at REAL, seq INTEGER NOT NULL,
-                    kind TEXT NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL, data TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'pending', PRIMARY KEY (target, key));
 """
+#: An item replaces the spooled one of its (target, key) when :func:`supersedes` says so (SQLite asks it).
+PUT = ("INSERT INTO items (target, key, digest, at, seq) VALUES (?,?,?,?,?) ON CONFLICT (target, key) DO UPDATE "
+       "SET digest=excluded.digest, at=excluded.at, seq=excluded.seq WHERE supersedes(excluded.at, items.at)")
+FLUSH_ROWS = 2_000  # input rows buffered in phase 1 before one executemany writes them
+CHUNK = 500  # keys in one IN list
 
 
 def supersedes(new: float | None, old: float | None) -> bool:
@@ -47,10 +57,13 @@ class Spool:
         self.db = sqlite3.connect(str(self.path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")  # rebuilt by every run: nothing here needs to survive a crash
         self.db.execute("PRAGMA synchronous=OFF")
+        self.db.create_function("supersedes", 2, supersedes, deterministic=True)
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
         self.rows = 0
         self.done = 0  # rows with no item left to settle
+        self._rows: list[tuple[object, ...]] = []  # phase 1: rows not written yet
+        self._items: list[tuple[object, ...]] = []
 
     def close(self) -> None:
         """Drop the spool (its rows are in the targets, the ledger or the rejects file now)."""
@@ -62,36 +75,36 @@ class Spool:
     # -- phase 1 ---------------------------------------------------------------------------
     def row(self, fate_: str | None = None) -> int:
         """Count one input row (``fate_`` when it is settled before any write); returns its ``seq``."""
+        if len(self._rows) >= FLUSH_ROWS:
+            self._flush()
         self.rows += 1
-        self.db.execute("INSERT INTO rows (seq, fate, left) VALUES (?, ?, 0)", (self.rows, fate_))
-        if fate_ is not None:
-            self.done += 1
+        self._rows.append((self.rows, fate_, None, None, None, None))
         return self.rows
 
     def put(self, seq: int, items: list[Item], row: Row) -> None:
-        """The work items of row ``seq``; each replaces an earlier row's item of its (target, key) unless that
-        one has a later time (then this one is dropped)."""
-        kept = 0
-        data = json.dumps(row.data, ensure_ascii=False, separators=(",", ":"))
-        for item in items:
-            earlier = self.db.execute("SELECT at, seq FROM items WHERE target=? AND key=?",
-                                      (item.target, item.key)).fetchone()
-            if earlier is not None:
-                if not supersedes(item.at, earlier[0]):
-                    continue
-                self._settle_one(earlier[1])
-            self.db.execute("INSERT OR REPLACE INTO items (target, key, digest, at, seq, kind, file, line, data) "
-                            "VALUES (?,?,?,?,?,?,?,?,?)", (item.target, item.key, item.digest, item.at, seq,
-                                                            row.kind, row.file, row.line, data))
-            kept += 1
-        if kept:
-            self.db.execute("UPDATE rows SET left=? WHERE seq=?", (kept, seq))
+        """The work items of row ``seq`` (just counted by :meth:`row`); each replaces an earlier row's item of
+        its (target, key) unless that one has a later time (then this one is dropped)."""
+        data = marshal.dumps(row.data)
+        entry = (seq, None, row.kind, row.file, row.line, data)
+        if self._rows and self._rows[-1][0] == seq:
+            self._rows[-1] = entry
         else:
-            self.done += 1  # every item of it replaced by a later row already: unchanged
+            self.db.execute("UPDATE rows SET kind=?, file=?, line=?, data=? WHERE seq=?",
+                            (row.kind, row.file, row.line, data, seq))
+        self._items += [(i.target, i.key, i.digest, i.at, seq) for i in items]
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT INTO rows (seq, fate, kind, file, line, data) VALUES (?,?,?,?,?,?)", self._rows)
+        self.db.executemany(PUT, self._items)  # in input order: a later row meets the earlier one it replaces
+        self._rows, self._items = [], []
 
     def ready(self) -> None:
-        """End of phase 1: index the items for the windows and the accounts."""
+        """End of phase 1: index the items for the windows, count each row's items (progress, accounts)."""
+        self._flush()
         self.db.execute("CREATE INDEX items_seq ON items (seq, target)")
+        self.db.execute("UPDATE rows SET left = counted.n FROM (SELECT seq, COUNT(*) AS n FROM items GROUP BY seq) "
+                        "AS counted WHERE rows.seq = counted.seq")
+        self.done = self.db.execute("SELECT COUNT(*) FROM rows WHERE left = 0").fetchone()[0]
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
@@ -104,41 +117,47 @@ class Spool:
     def windows(self, prefix: str, size: int = WINDOW_ROWS) -> Iterator[list[Item]]:
         """The pending items of ``prefix``'s targets, ``size`` input rows at a time, in input order."""
         for start in range(0, self.rows, size):
-            items = self._items("seq > ? AND seq <= ? AND target >= ? AND target < ? AND state='pending' "
-                                "ORDER BY seq, target", (start, start + size, prefix, prefix + "\uffff"))
+            items = self._items_where("i.seq > ? AND i.seq <= ? AND i.target >= ? AND i.target < ? "
+                                      "AND i.state='pending' ORDER BY i.seq, i.target",
+                                      (start, start + size, prefix, prefix + "\uffff"))
             if items:
                 yield items
 
     def items(self, target: str, keys: list[str]) -> list[Item]:
         """The pending items of ``target`` with ``keys`` (to settle what a run-wide Bulk job or import did)."""
         found: list[Item] = []
-        for at in range(0, len(keys), 500):
-            chunk = keys[at:at + 500]
-            found += self._items(f"target=? AND key IN ({','.join('?' * len(chunk))}) AND state='pending'",
-                                 (target, *chunk))
+        for at in range(0, len(keys), CHUNK):
+            chunk = keys[at:at + CHUNK]
+            found += self._items_where(f"i.target=? AND i.key IN ({','.join('?' * len(chunk))}) "
+                                       "AND i.state='pending'", (target, *chunk))
         return found
 
-    def _items(self, where: str, args: tuple[object, ...]) -> list[Item]:
-        rows = self.db.execute(f"SELECT target, key, digest, at, seq, kind, file, line, data FROM items WHERE {where}",
-                               args).fetchall()
-        parsed: dict[tuple[int, str], Row] = {}  # one Row per input row, shared by its items
+    def _items_where(self, where: str, args: tuple[object, ...]) -> list[Item]:
+        rows = self.db.execute("SELECT i.target, i.key, i.digest, i.at, i.seq, r.kind, r.file, r.line, r.data "
+                               f"FROM items i JOIN rows r ON r.seq = i.seq WHERE {where}", args).fetchall()
+        parsed: dict[int, Row] = {}  # one Row per input row, shared by its items
         out = []
         for target, key, digest, at, seq, kind, file, line, data in rows:
-            row = parsed.get((seq, data))
+            row = parsed.get(seq)
             if row is None:
-                row = parsed[(seq, data)] = Row(kind, json.loads(data), file, line)
+                row = parsed[seq] = Row(kind, marshal.loads(data), file, line)
             out.append(Item(target, key, digest, row, at=at, seq=seq))
         return out
 
-    def settle(self, item: Item, state: str) -> None:
-        """Record an item's end state (confirmed, rejected, or ``skipped``: the ledger already had it)."""
-        self.db.execute("UPDATE items SET state=? WHERE target=? AND key=?", (state, item.target, item.key))
-        self._settle_one(item.seq)
-
-    def _settle_one(self, seq: int) -> None:
-        left = self.db.execute("UPDATE rows SET left = left - 1 WHERE seq=? RETURNING left", (seq,)).fetchone()
-        if left is not None and left[0] == 0:
-            self.done += 1
+    def settle(self, items: Iterable[Item], state: str | None = None) -> None:
+        """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it),
+        all in two statements."""
+        items = list(items)
+        if not items:
+            return
+        self.db.executemany("UPDATE items SET state=? WHERE target=? AND key=?",
+                            [(state or i.state, i.target, i.key) for i in items])
+        self.db.executemany("UPDATE rows SET left = left - 1 WHERE seq=?", [(i.seq,) for i in items])
+        seqs = list({i.seq for i in items})
+        for at in range(0, len(seqs), CHUNK):
+            chunk = seqs[at:at + CHUNK]
+            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({','.join('?' * len(chunk))}) "
+                                         "AND left = 0", chunk).fetchone()[0]
 
     def fates(self) -> Iterator[str]:
         """Every row's fate, in input order (items the ledger already had count as nothing to do)."""

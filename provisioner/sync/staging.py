@@ -3,7 +3,8 @@
 A sink adds each record under a bucket (an object, a program member group) with the work items it
 settles; at the end of the pass it writes the bucket as CSV files of at most the API's size limit and
 sends each as one job. Records of one bucket sharing a key are merged (one row per key in a job).
-Everything lives in SQLite's private temporary database (unlinked at once, gone when the run ends) and
+Records are stored as :mod:`marshal` bytes (the database lives for one run of one Python) and staged a batch
+at a time (:meth:`Staging.add_many`). Everything lives in SQLite's private temporary database (unlinked at once, gone when the run ends) and
 in 0600 temporary CSV files removed after their upload.
 """
 
@@ -11,17 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import marshal
 import os
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .work import Item
 
 SCHEMA = """
-CREATE TABLE records (bucket TEXT NOT NULL, ext TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (bucket, ext));
+CREATE TABLE records (bucket TEXT NOT NULL, ext TEXT NOT NULL, record BLOB NOT NULL, PRIMARY KEY (bucket, ext));
 CREATE TABLE owners (bucket TEXT NOT NULL, ext TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL);
 CREATE INDEX owners_ext ON owners (bucket, ext);
 """
@@ -38,18 +39,33 @@ class Staging:
         self.columns: dict[str, dict[str, None]] = {}
         self.sizes: dict[str, int] = {}
 
-    def add(self, bucket: str, ext: str, record: dict[str, Any], owners: list[Item]) -> None:
-        """Stage ``record`` (merged into an earlier one of the same ``ext``) for the items ``owners``."""
-        found = self.db.execute("SELECT record FROM records WHERE bucket=? AND ext=?", (bucket, ext)).fetchone()
-        if found is None:
-            self.sizes[bucket] = self.sizes.get(bucket, 0) + 1
-        else:
-            record = {**json.loads(found[0]), **record}
-        self.db.execute("INSERT OR REPLACE INTO records (bucket, ext, record) VALUES (?, ?, ?)",
-                        (bucket, ext, json.dumps(record, ensure_ascii=False)))
-        self.db.executemany("INSERT INTO owners (bucket, ext, target, key) VALUES (?, ?, ?, ?)",
-                            [(bucket, ext, i.target, i.key) for i in owners])
-        self.columns.setdefault(bucket, {}).update(dict.fromkeys(record))
+    def add_many(self, bucket: str, entries: Iterable[tuple[str, dict[str, Any], list[Item]]]) -> None:
+        """Stage each ``(ext, record, owners)``: ``record`` (merged into an earlier one of the same ``ext``) for the
+        items ``owners``; a statement per batch, not per record."""
+        merged: dict[str, dict[str, Any]] = {}
+        owned: list[tuple[str, str, str, str]] = []
+        for ext, record, owners in entries:
+            merged[ext] = {**merged[ext], **record} if ext in merged else record
+            owned += [(bucket, ext, i.target, i.key) for i in owners]
+        if not merged:
+            return
+        exts = list(merged)
+        earlier: dict[str, dict[str, Any]] = {}
+        for at in range(0, len(exts), 500):
+            chunk = exts[at:at + 500]
+            for ext, text in self.db.execute(f"SELECT ext, record FROM records WHERE bucket=? AND ext IN "
+                                             f"({','.join('?' * len(chunk))})", (bucket, *chunk)):
+                earlier[ext] = marshal.loads(text)
+        self.sizes[bucket] = self.sizes.get(bucket, 0) + len(merged) - len(earlier)
+        columns = self.columns.setdefault(bucket, {})
+        rows = []
+        for ext, record in merged.items():
+            if ext in earlier:
+                record = {**earlier[ext], **record}
+            columns.update(dict.fromkeys(record))
+            rows.append((bucket, ext, marshal.dumps(record)))
+        self.db.executemany("INSERT OR REPLACE INTO records (bucket, ext, record) VALUES (?, ?, ?)", rows)
+        self.db.executemany("INSERT INTO owners (bucket, ext, target, key) VALUES (?, ?, ?, ?)", owned)
 
     def buckets(self) -> list[str]:
         return list(self.sizes)
@@ -72,14 +88,14 @@ class Staging:
             lo, hi = (part.first, part.last) if part else (0, 1 << 62)
             for ext, record in self.db.execute("SELECT ext, record FROM records WHERE bucket=? AND rowid BETWEEN ? "
                                                "AND ? ORDER BY rowid", (bucket, lo, hi)).fetchall():
-                yield ext, json.loads(record)
+                yield ext, marshal.loads(record)
             return
         for at in range(0, len(exts), 500):
             chunk = exts[at:at + 500]
             for ext, record in self.db.execute(
                     f"SELECT ext, record FROM records WHERE bucket=? AND ext IN ({','.join('?' * len(chunk))})",
                     (bucket, *chunk)).fetchall():
-                yield ext, json.loads(record)
+                yield ext, marshal.loads(record)
 
     def exts(self, bucket: str, part: Part, size: int = 5_000) -> Iterator[list[str]]:
         """The keys of one file's records, ``size`` at a time."""
@@ -96,7 +112,8 @@ class Staging:
         """The bucket as CSV files (LF, a header row, at most ``max_bytes`` each), written one at a time to a
         0600 temporary file that is removed when the next is asked for (or the iteration ends)."""
         columns = header or list(self.columns.get(bucket, {}))
-        head = _line(columns)
+        encode = _Lines()
+        head = encode(columns)
         part: Part | None = None
         last = 0
         try:
@@ -107,8 +124,8 @@ class Staging:
                     break
                 last = page[-1][0]
                 for rowid, text in page:
-                    record = json.loads(text)
-                    line = _line(["" if record.get(c) is None else record.get(c) for c in columns])
+                    record = marshal.loads(text)
+                    line = encode([record.get(c) for c in columns])  # csv writes None as ""
                     if part is not None and part.size + len(line) > max_bytes:
                         full, part = part.done(), None
                         try:
@@ -132,10 +149,18 @@ class Staging:
         self.db.close()
 
 
-def _line(values: list[Any]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(values)
-    return out.getvalue().encode("utf-8")
+class _Lines:
+    """CSV lines (LF) as UTF-8 bytes, from one writer (making a writer per line cost more than the line)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\n")
+
+    def __call__(self, values: list[Any]) -> bytes:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(values)
+        return self.buffer.getvalue().encode("utf-8")
 
 
 class Part:

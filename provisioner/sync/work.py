@@ -8,7 +8,7 @@ from typing import Any
 from .sources import Row
 
 
-@dataclass
+@dataclass(slots=True)  # a run makes one per target per input row per window, many times
 class Item:
     """One row for one target; the sinks set ``state`` (confirmed/rejected) and ``reason``."""
 
