@@ -92,12 +92,23 @@ class MarketoSink(SinkBase):
         """Calls :meth:`write` makes for the run's ``sends``: REST writes (``"leads REST"``, ``"members REST
         <program>|<status>"``, ``"objects REST"``, ``"activities"``: records) at ``MAX`` records a call, and
         bulk imports (``"... imports"``: files under 10 MB) at ``IMPORT_CALLS`` each; ``"read: ..."``: calls to
-        read (before a real run only). Assumes every import is
+        read (before a real run only); ``"calls: ..."``: calls already priced (a dry run prices each window's
+        REST writes and imports as that window sends them); ``"staged <group>"`` and ``"bytes staged <group>"``:
+        records and CSV bytes gathered over the windows for one run-wide import (the files' split estimated
+        from the bytes), or REST when the group ends at or below the threshold. Assumes every import is
         done at its first status poll with no failed or warned rows, and that no call is retried."""
         calls = 0
+        size = min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)  # as _import_staged splits
         for what, count in sends.items():
-            calls += count if what.startswith("read: ") else count * IMPORT_CALLS if "imports" in what \
-                else -(-count // MAX)
+            if what.startswith(("read: ", "calls: ")):
+                calls += count
+            elif what.startswith("staged "):  # one run-wide import per group above the threshold, else REST
+                if count > self.bulk_threshold:
+                    calls += IMPORT_CALLS * max(1, -(-sends.get(f"bytes {what}", 0) // size))
+                else:
+                    calls += -(-count // MAX)
+            elif not what.startswith("bytes staged "):
+                calls += count * IMPORT_CALLS if "imports" in what else -(-count // MAX)
         return calls
 
     def program_or_session(self, session: str) -> Any:
@@ -116,7 +127,8 @@ class MarketoSink(SinkBase):
         seen |= sessions
         return {**sends, **self.sends(items, lambda session: session)}
 
-    def sends(self, items: list[Item], program_of: Callable[[str], Any]) -> dict[str, int]:
+    def sends(self, items: list[Item], program_of: Callable[[str], Any], staged_members: bool = False,
+              staged_objects: bool = False) -> dict[str, int]:
         """What :meth:`write` sends for one batch's ``items``, by write, following its choices: a bulk import
         above ``bulk_threshold`` for the leads whose id the batch does not need, each (program, status) group
         of members and the custom object records, REST for the rest (``program_of``: a session's program, or
@@ -129,9 +141,12 @@ class MarketoSink(SinkBase):
                 groups.setdefault((program_of(item.row.data["session"]), status), []).append(item)
         objects = [i for i in live if i.target == "mk.object"] if self.target.custom_object else []
         activities = [i for i in live if i.target == "mk.activity"] if self.target.activity else []
-        rest = {k: g for k, g in groups.items() if len(g) <= self.bulk_threshold}
+        rest = {} if staged_members else {k: g for k, g in groups.items() if len(g) <= self.bulk_threshold}
         need = dict.fromkeys(i.row.data["email"].lower() for i in [*objects, *activities, *(i for g in rest.values()
                                                                                            for i in g)])
+        if self.need_ids:  # leads whose id a later window's objects or activities need (the ids pass)
+            need.update(dict.fromkeys(e for e in (i.row.data["email"].lower() for i in live if i.target == "mk.lead")
+                                      if e in self.wanted))
         records: dict[str, dict[str, Any]] = {}
         for item in live:
             if item.target == "mk.lead":
@@ -152,7 +167,11 @@ class MarketoSink(SinkBase):
         else:
             sends["leads REST"] = len(records)
         for (program, status), group in groups.items():
-            if (program, status) in rest:
+            if staged_members:
+                emails = dict.fromkeys(i.row.data["email"].lower() for i in group)
+                sends[f"staged members {program}|{status}"] = len(emails)
+                sends[f"bytes staged members {program}|{status}"] = sum(len(e.encode("utf-8")) + 1 for e in emails)
+            elif (program, status) in rest:
                 sends[f"members REST {program}|{status}"] = len(group)
             else:
                 emails = dict.fromkeys(i.row.data["email"].lower() for i in group)
@@ -164,7 +183,13 @@ class MarketoSink(SinkBase):
             built = self._object_records(placeholder)
             assert built is not None
             found, _ = built
-            if len(objects) > self.bulk_threshold:
+            if staged_objects:
+                header = list(dict.fromkeys(f for r in found.values() for f in r))
+                sends["staged objects"] = len(found)
+                sends["bytes staged objects"] = sum(
+                    len(data) - len(data.split(b"\n", 1)[0]) - 1
+                    for data, _ in csv_files(header, found.values(), self.max_file_bytes))
+            elif len(objects) > self.bulk_threshold:
                 header = list(dict.fromkeys(f for r in found.values() for f in r))
                 sends["object imports"] = sum(1 for _ in csv_files(header, found.values(), self.max_file_bytes))
             else:
@@ -425,7 +450,7 @@ class MarketoSink(SinkBase):
         bulk-imported when the run's objects or activities need their ids (REST returns them)."""
         super().begin(totals)
         self.need_ids = bool(totals.get("mk.object") or totals.get("mk.activity"))
-        if self.need_ids and not self.dry_run:  # first learn which leads the run needs ids of (REST, not import)
+        if self.need_ids:  # first learn which leads the run needs ids of (REST, not import); no call
             self.passes = ("ids", "write")
         self.stage_members = not self.dry_run and totals.get("mk.member", 0) > self.bulk_threshold
         self.stage_objects = not self.dry_run and totals.get("mk.object", 0) > self.bulk_threshold
@@ -599,7 +624,13 @@ class MarketoSink(SinkBase):
         self.ensure_programs(items)  # sessions first: nothing is written for a row whose session has no program
         items = self.with_program(items)
         if self.dry_run:  # before the leads are looked up: what the real run would send for these items
-            for what, records in self.sends(items, self.program_or_session).items():
+            sends = self.sends(items, self.program_or_session,
+                               staged_members=self.totals.get("mk.member", 0) > self.bulk_threshold,
+                               staged_objects=self.totals.get("mk.object", 0) > self.bulk_threshold)
+            staged = {what: n for what, n in sends.items() if "staged " in what}
+            self.would_send("calls: each window's writes", self.write_calls(
+                {what: n for what, n in sends.items() if what not in staged}))
+            for what, records in staged.items():  # gathered over the windows, priced once for the run
                 self.would_send(what, records)
         members = self._member_groups([i for i in items if i.target == "mk.member"])
         staged = {k: g for k, g in members.items() if self.stage_members}

@@ -66,17 +66,21 @@ class SalesforceSink(SinkBase):
         """Above the threshold in the run, every object's records are gathered over the windows and sent in
         one Bulk job per object (people created first, in a pass of their own, so members can name them)."""
         super().begin(totals)
-        if not self.dry_run and sum(totals.values()) > self.bulk_threshold:
-            self.staging = Staging()
-            self.passes = ("match", "people", "write")
+        if sum(totals.values()) > self.bulk_threshold:
+            if self.dry_run:  # the forecast matches as the real run does, across windows (reads only)
+                self.passes = ("match", "write")
+            else:
+                self.staging = Staging()
+                self.passes = ("match", "people", "write")
 
     def end_pass(self, name: str) -> None:
-        if self.staging is None:
-            return
         if name == "match" and self._to_match:
             self.match(list(self._to_match))
             self._to_match.clear()
-        elif name == "people":
+            self._to_match_chars = 0
+        if self.staging is None:
+            return
+        if name == "people":
             self._create_staged()
         elif name == "write":
             try:
@@ -300,7 +304,7 @@ class SalesforceSink(SinkBase):
             self.counts[f"matched {obj}"] += 1
         for email in todo:
             self.people[email] = chosen.get(email)
-        if self.staging is not None:  # run-wide mode matches many windows' e-mails at once: keep the cache small
+        if len(self.passes) > 1:  # a match pass finds many windows' e-mails at once: keep the cache small
             self.people.trim()
 
     def create_missing(self, items: list[Item]) -> None:
