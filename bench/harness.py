@@ -2,8 +2,8 @@
 `provisioner` command in its own process at its defaults, and the calls each org received.
 
 A benchmark step is measured as: API calls by route (the sandbox's GET /__sandbox/stats, before and
-after), wall time, the step's own CPU time and peak resident memory (``os.wait4``'s rusage of that
-child), and the sandbox process's CPU time over the step (from /proc). Nothing here imports provisioner.
+after), wall time, the step's own CPU time (``os.wait4``'s rusage of that child) and peak resident memory
+(:class:`PeakMemory`), and the sandbox process's CPU time over the step (from /proc). Nothing here imports provisioner.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,38 @@ def process_cpu(pid: int) -> float:
     """User + system CPU seconds of a running process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class PeakMemory:
+    """The peak resident memory of a running child, from its ``VmHWM`` in /proc (sampled every 20 ms until
+    :meth:`stop`). Not ``ru_maxrss``: Linux carries a process's high-water mark across ``exec``, so a child
+    forked from this (large, after the in-process peers and the generated data) process reports this one's
+    size; an ``exec`` starts a new memory map, and ``VmHWM`` is that map's own peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.status, self.kb = Path(f"/proc/{pid}/status"), 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                found = re.search(r"^VmHWM:\s+(\d+) kB", self.status.read_text(), re.M)
+            except OSError:  # the process has ended
+                return
+            if found:
+                self.kb = max(self.kb, int(found.group(1)))
+            if self._done.wait(0.02):
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return self.kb / 1024
 
 
 @dataclass
@@ -122,10 +155,12 @@ class SandboxProcess:
             proc = subprocess.Popen([*provisioner_command(), *args], stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment,
                                     cwd=cwd or self.folder)
+            peak = PeakMemory(proc.pid)
             output = proc.stdout.read().decode("utf-8", "replace")
+            peak.stop()
             _, status, usage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output
+            return proc.returncode, usage.ru_utime + usage.ru_stime, peak.mb, output
 
         return self.measure(name, run)
 
