@@ -180,7 +180,7 @@ def test_names_and_campaigns_are_declared_once(tmp_path: Path) -> None:
         MK.replace("name: mk", "name: sf").removesuffix("---\n")
     expect(tmp_path, text,
            ("T\n      statuses:", "campaign 'T' is declared twice", "keep one declaration", CROSS, 2),
-           ("sf\n", f"manifest name 'sf' is used twice", f"the first is in {tmp_path / 'm.yaml'}; names must be unique",
+           ("sf\n", "manifest name 'sf' is used twice", f"the first is in {tmp_path / 'm.yaml'}; names must be unique",
             CROSS, 2))
 
 

@@ -168,7 +168,7 @@ def _scenario(rec: Recorder) -> None:
     rec.poll(f"/bulk/v1/leads/batch/{batch['batchId']}.json")
     rec.call("GET", f"/bulk/v1/leads/batch/{batch['batchId']}/failures.json")
     rec.call("GET", f"/bulk/v1/leads/batch/{batch['batchId']}/warnings.json")
-    co = rec.call("POST", f"/bulk/v1/customobjects/contractObj/import.json", {"format": "csv"},
+    co = rec.call("POST", "/bulk/v1/customobjects/contractObj/import.json", {"format": "csv"},
                   file=f"key,leadId\nk9,{lead['id']}\n")["result"][0]
     rec.poll(f"/bulk/v1/customobjects/contractObj/import/{co['batchId']}/status.json")
     rec.call("GET", f"/bulk/v1/customobjects/contractObj/import/{co['batchId']}/failures.json")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator
 

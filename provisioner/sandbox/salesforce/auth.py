@@ -213,9 +213,9 @@ class Authenticator:
                                                    f"{soap.local(op)}", fault_ns="urn:fault.partner.soap.sforce.com")
         if float(version) >= SOAP_LOGIN_REMOVED_IN:
             # login() is gone from the SOAP API from this version on (password login is retired).
-            return soap.fault_raw("soapenv:Client", f"No operation available for request "
-                                                    f"{{urn:partner.soap.sforce.com}}login, please check the WSDL "
-                                                    f"for the service.")
+            return soap.fault_raw("soapenv:Client", "No operation available for request "
+                                                    "{urn:partner.soap.sforce.com}login, please check the WSDL "
+                                                    "for the service.")
         creds = self.credentials
         username = soap.child_text(op, "username") or ""
         password = soap.child_text(op, "password") or ""
