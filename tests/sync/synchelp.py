@@ -40,16 +40,24 @@ def read_env_file(path: Path) -> dict[str, str]:
     return env
 
 
+def state_copy(base_state: Path, folder: Path) -> Path:
+    """A copy of the session's base sandbox state (``state.json`` and its ``.d`` folder) in ``folder``, for a
+    sandbox of the test's own: the state file to serve. The ``.d`` folder holds the TLS material, so a copy
+    starts without generating keys."""
+    folder.mkdir(parents=True, exist_ok=True)
+    state = folder / "state.json"
+    shutil.copy(base_state, state)
+    kept = base_state.with_name(base_state.name + ".d")
+    if kept.is_dir():
+        shutil.copytree(kept, folder / "state.json.d", dirs_exist_ok=True)
+    return state
+
+
 class ServedSandbox:
     """``provisioner sandbox serve --state F --env-file E`` in a subprocess, started from a copy of a state."""
 
     def __init__(self, base_state: Path, folder: Path, *extra: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.state = folder / "state.json"
-        shutil.copy(base_state, self.state)
-        tls = base_state.with_name(base_state.name + ".d")
-        if tls.is_dir():  # reuse the base's TLS material: no key generation per start
-            shutil.copytree(tls, self.state.with_name(self.state.name + ".d"), dirs_exist_ok=True)
+        self.state = state_copy(base_state, folder)
         self.env_file = folder / "sandbox.env"
         self.proc = subprocess.Popen([sys.executable, "-c", CLI, "sandbox", "serve", "--state", str(self.state),
                                       "--env-file", str(self.env_file), *extra],
@@ -96,11 +104,7 @@ class InProcessSandbox:
     def __init__(self, base_state: Path, folder: Path) -> None:
         from provisioner.sandbox.runtime import Sandbox
 
-        folder.mkdir(parents=True, exist_ok=True)
-        state = folder / "state.json"
-        shutil.copy(base_state, state)
-        shutil.copytree(base_state.with_name(base_state.name + ".d"), folder / "state.json.d", dirs_exist_ok=True)
-        self.box = Sandbox(state_file=state, latency_ms=float(SERVE[1])).start()
+        self.box = Sandbox(state_file=state_copy(base_state, folder), latency_ms=float(SERVE[1])).start()
         # a Marketo import takes 20 ms instead of 0.2 s: still queued, then importing, then done, on the
         # sandbox's worker threads (the tests here are about what is recovered, not how long imports take)
         self.box.marketo_app.config.bulk_delay_s = 0.02

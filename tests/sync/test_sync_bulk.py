@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import requests
@@ -12,12 +11,11 @@ from provisioner.sandbox.runtime import Sandbox
 from provisioner.sync.engine import run_sync
 
 MANIFESTS = __import__("synchelp").MANIFESTS
+state_copy = __import__("synchelp").state_copy
 
 
 def test_bulk_jobs_give_the_orgs_the_input_says(base_state: Path, small_data: list[str], tmp_path: Path) -> None:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as box:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as box:
         summary = run_sync(small_data, MANIFESTS, box.env(), ledger_path=str(tmp_path / "l.sqlite"),
                            rejects_path=str(tmp_path / "r.csv"), bulk_threshold=5)
         routes = box.stats()["salesforce"]["calls"]["by_route"]

@@ -3,13 +3,12 @@ reads what each job did, sends the rest again in a new job, and the org ends as 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from synchelp import MANIFESTS, duplicates, org_snapshot
+from synchelp import MANIFESTS, duplicates, org_snapshot, state_copy
 
 from provisioner.sandbox.runtime import Sandbox
 from provisioner.sync.engine import run_sync
@@ -19,9 +18,7 @@ from provisioner.sync.engine import run_sync
 def test_jobs_in_every_state_end_like_a_clean_run(states: list[str], base_state: Path, small_data: list[str],
                                                   uninterrupted: Any, tmp_path: Path) -> None:
     expected, _ = uninterrupted
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as box:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as box:
         get = lambda w, p: requests.get(f"{w}/__sandbox/{p}", verify=box.ca_bundle, timeout=30).json()  # noqa: E731
         requests.post(f"{box.salesforce_url}/__sandbox/bulk/states", json={"states": states},
                       verify=box.ca_bundle, timeout=30).raise_for_status()

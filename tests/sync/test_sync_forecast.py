@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +22,7 @@ from provisioner.cli import cli
 from provisioner.sandbox.runtime import Sandbox
 
 from sandbox_stats import admin, counted, reset
-from synchelp import MANIFESTS
+from synchelp import MANIFESTS, state_copy
 
 SF_WRITES = ("composite/sobjects", "jobs/ingest")  # every Salesforce write path of a sync
 MK_WRITES = ("POST /rest/v1/", "POST /bulk/v1/")
@@ -31,9 +30,7 @@ MK_WRITES = ("POST /rest/v1/", "POST /bulk/v1/")
 
 @pytest.fixture
 def box(base_state: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as sandbox:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as sandbox:
         # An import is done before its first status poll (0.3 s after it is queued): each costs 2 calls.
         sandbox.marketo_app.config.bulk_delay_s = 0.02
         yield sandbox

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 from oracle import differences, expected, org_content
-from synchelp import MANIFESTS
+from synchelp import MANIFESTS, state_copy
 
 from provisioner.manifest import load
 from provisioner.providers.marketo.bulk_import import BulkImporter, csv_files
@@ -32,9 +32,7 @@ SHARED = "shared.person@example.com"  # two Marketo leads share it: Marketo refu
 
 @pytest.fixture()
 def box(base_state: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as sandbox:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as sandbox:
         sandbox.marketo_app.config.bulk_delay_s = 0.05
         yield sandbox
 

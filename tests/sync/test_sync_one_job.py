@@ -5,7 +5,6 @@ defaults (10,000 and 2,000) so the test stays fast; the code path is the same.""
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from provisioner.sandbox.runtime import Sandbox
 from provisioner.sync.engine import run_sync
 
 MANIFESTS = __import__("synchelp").MANIFESTS
+state_copy = __import__("synchelp").state_copy
 WINDOW = 200  # rows a run holds at once; a run used to open a set of jobs per batch of this many rows
 THRESHOLD = 100  # records of an object in the run above which it goes in a Bulk job
 
@@ -36,9 +36,7 @@ def big_data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_more_rows_than_a_batch_open_one_bulk_job_per_object(base_state: Path, big_data: list[str],
                                                                tmp_path: Path) -> None:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as box:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as box:
         summary = run_sync(big_data, MANIFESTS, box.env(), ledger_path=str(tmp_path / "l.sqlite"),
                            rejects_path=str(tmp_path / "r.csv"), targets=("salesforce",), batch_rows=WINDOW,
                            bulk_threshold=THRESHOLD)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import signal
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 from oracle import differences, expected, org_content
-from synchelp import BATCH, MANIFESTS, run_sync_cli
+from synchelp import BATCH, MANIFESTS, run_sync_cli, state_copy
 
 from provisioner.providers.marketo.client import connect
 from provisioner.sandbox.runtime import Sandbox
@@ -30,9 +29,7 @@ ROWS = [{"email": WHO, "status": "Attended"},
 
 @pytest.fixture()
 def box(base_state: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as sandbox:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as sandbox:
         yield sandbox
 
 

@@ -4,12 +4,11 @@ keeps the winning row's time)."""
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from synchelp import MANIFESTS
+from synchelp import MANIFESTS, state_copy
 
 from provisioner.providers.marketo.client import connect
 from provisioner.providers.salesforce.connection import SalesforceConnection
@@ -33,9 +32,7 @@ def _write(path: Path, rows: list[dict[str, str]]) -> str:
 
 @pytest.fixture()
 def box(base_state: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    shutil.copy(base_state, tmp_path / "state.json")
-    shutil.copytree(base_state.with_name(base_state.name + ".d"), tmp_path / "state.json.d")
-    with Sandbox(state_file=tmp_path / "state.json") as sandbox:
+    with Sandbox(state_file=state_copy(base_state, tmp_path)) as sandbox:
         yield sandbox
 
 
