@@ -501,11 +501,7 @@ class MarketoSink(SinkBase):
     def _restore(self, bucket: str, exts: list[str]) -> dict[str, list[Item]]:
         assert self.staging is not None
         owners = self.staging.owners(bucket, exts)
-        by_target: dict[str, list[str]] = {}
-        for pairs in owners.values():
-            for target, key in pairs:
-                by_target.setdefault(target, []).append(key)
-        items = {(i.target, i.key): i for t, ks in by_target.items() for i in self.restore(t, ks)}
+        items = self.restored(owners)
         return {ext: [items[p] for p in pairs if p in items] for ext, pairs in owners.items()}
 
     def _settle_import(self, bucket: str, part: Part, imp: Import) -> None:

@@ -861,11 +861,7 @@ class SalesforceSink(SinkBase):
             raise Refused(problem)
         keys = [str(r[external]) for r in records]
         owners = self.staging.owners(sobject, keys)
-        by_target: dict[str, list[str]] = {}
-        for pairs in owners.values():
-            for target, key in pairs:
-                by_target.setdefault(target, []).append(key)
-        items = {(i.target, i.key): i for t, ks in by_target.items() for i in self.restore(t, ks)}
+        items = self.restored(owners)
         done: list[Item] = []
         for key, record, result in zip(keys, records, results):
             for pair in owners.get(key, []):

@@ -124,6 +124,15 @@ class SinkBase:
     def end_pass(self, name: str) -> None:
         return None
 
+    def restored(self, owners: Mapping[str, list[tuple[str, str]]]) -> dict[tuple[str, str], Item]:
+        """The spool's items that staged records settle, by ``(target, key)``: ``owners`` is
+        ``Staging.owners``' ``ext → [(target, key), ...]``; one ``restore`` per target."""
+        by_target: dict[str, list[str]] = {}
+        for pairs in owners.values():
+            for target, key in pairs:
+                by_target.setdefault(target, []).append(key)
+        return {(i.target, i.key): i for t, keys in by_target.items() for i in self.restore(t, keys)}
+
     def planned(self) -> dict[str, list[str]]:
         return {}
 
