@@ -118,6 +118,7 @@ class SyncRun:
         self.dry_run = dry_run
         self.sinks: list[Sink] = [s for s in (salesforce, marketo) if s]
         self.spool: Spool | None = None
+        self._keyed: dict[str, list[tuple[str, list[str]]]] = {}  # see keyed()
         for sink in self.sinks:
             sink.settled = self.settled  # each API call's outcomes are in the ledger before the next call
             sink.restore = self.restore  # the spooled items of a run-wide job, to settle them
@@ -161,7 +162,7 @@ class SyncRun:
 
     def keyed(self, kind: str) -> list[tuple[str, list[str]]]:
         """``(target, key fields)`` for each target a row of ``kind`` goes to (worked out once per kind)."""
-        known = self.__dict__.setdefault("_keyed", {})
+        known = self._keyed
         if kind not in known:
             fields = list(self.config.idempotency.get(kind) or DEFAULT_KEYS[kind])
             if kind == "poll" and "poll_number" not in fields:

@@ -98,7 +98,7 @@ class MarketoSink(SinkBase):
         from the bytes), or REST when the group ends at or below the threshold. Assumes every import is
         done at its first status poll with no failed or warned rows, and that no call is retried."""
         calls = 0
-        size = min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)  # as _import_staged splits
+        size = self.staged_file_bytes
         for what, count in sends.items():
             if what.startswith(("read: ", "calls: ")):
                 calls += count
@@ -480,13 +480,17 @@ class MarketoSink(SinkBase):
             staging.close()
             self.staging = None
 
+    @property
+    def staged_file_bytes(self) -> int:
+        """The largest file a run-wide import sends: under the request's limit, not just the file's."""
+        return min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)
+
     def _import_staged(self, bucket: str) -> list[Import]:
         assert self.staging is not None
         started = []
         obj = self.target.custom_object
         header = ["email"] if bucket != "object" else None
-        size = min(self.max_file_bytes, MAX_FILE_BYTES - MULTIPART_HEADROOM)  # the request, not just the file
-        for part in self.staging.csv_files(bucket, size, header):
+        for part in self.staging.csv_files(bucket, self.staged_file_bytes, header):
             data = part.path.read_bytes()
             if bucket == "object":
                 assert obj is not None

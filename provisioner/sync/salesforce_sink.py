@@ -96,8 +96,13 @@ class SalesforceSink(SinkBase):
         """Spill what the run caches hold beyond their limits: every look-up of a spilled entry (``in`` included)
         brings it back into memory, so a window that only looks (the engagement rows of people staged by
         their registrations) would otherwise bring back every e-mail of the input."""
-        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+        for cache in self._caches:
             cache.trim()
+
+    @property
+    def _caches(self) -> tuple[RunCache[Any], ...]:
+        """The run caches keyed by e-mail (trimmed and loaded together)."""
+        return (self.people, self.created, self.person_errors, self._staged_people)
 
     # -- preflight --------------------------------------------------------------------------
 
@@ -507,7 +512,7 @@ class SalesforceSink(SinkBase):
         self.preflight([i.row.data["session"] for i in items])
         self.trim()
         emails = [i.row.data["email"].lower() for i in items]
-        for cache in (self.people, self.created, self.person_errors, self._staged_people):
+        for cache in self._caches:
             cache.load(emails)  # what this window looks up, in one query per 500 e-mails
         if name == "match":
             self.ensure_campaigns(items)  # sessions first: nobody is created for a row whose session has no campaign
