@@ -114,12 +114,11 @@ class SandboxProcess:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def calls(self) -> dict[str, dict[str, int]]:
-        return {t: self.admin(t, "GET", "/__sandbox/stats")["calls"]["by_route"] for t in self.urls}
-
-    def refused(self) -> dict[str, int]:
-        """Calls Marketo refused for its limits so far, by code (606 window, 615 concurrency, 607 quota)."""
-        return self.admin("marketo", "GET", "/__sandbox/stats").get("refused", {})
+    def counts(self) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+        """Calls by route per org, and the calls Marketo refused for its limits by code (606 window, 615
+        concurrency, 607 quota), from one read of each sandbox's stats."""
+        stats = {t: self.admin(t, "GET", "/__sandbox/stats") for t in self.urls}
+        return {t: s["calls"]["by_route"] for t, s in stats.items()}, stats["marketo"].get("refused", {})
 
     def reset_stats(self) -> None:
         for target in self.urls:
@@ -134,12 +133,12 @@ class SandboxProcess:
 
     def measure(self, name: str, run: Callable[[], tuple[int, float, float, str]]) -> Step:
         """Calls, wall, CPU and memory of ``run`` (which returns exit code, CPU s, peak MB, output)."""
-        before, refused_before = self.calls(), self.refused()
+        before, refused_before = self.counts()
         sandbox_cpu = process_cpu(self.proc.pid)
         started = time.perf_counter()
         code, cpu, peak, output = run()
         wall = time.perf_counter() - started
-        after, refused_after = self.calls(), self.refused()
+        after, refused_after = self.counts()
         routes = {f"{t}:{r}": n - before[t].get(r, 0) for t in after for r, n in after[t].items()
                   if n - before[t].get(r, 0)}
         refused = {c: n - refused_before.get(c, 0) for c, n in refused_after.items() if n - refused_before.get(c, 0)}
