@@ -32,6 +32,9 @@ def _suggest(name: str) -> str:
 PROGRAM_CHANNEL_TYPES = {"Event": "event", "Event with Webinar": "webinar", "Default": "program",
                          "Engagement": "nurture", "Email": "email"}
 
+#: The root of every program's folder path (rule ``marketo.program-folder``): a system folder every instance has.
+PROGRAM_ROOT = "Marketing Activities"
+
 #: Program types whose start and end dates the asset API sets.
 DATED_PROGRAM_TYPES = ("Event", "Event with Webinar")
 
@@ -115,6 +118,12 @@ def check_marketo(doc: Document) -> list[Finding]:
                      f"{types[name]}; Marketo dedupes custom objects on {', '.join(DEDUPE_TYPES)} fields only",
                      "pick another field, or change its type")
     for i, program in enumerate(spec.get("programs", [])):
+        parts = [part.strip() for part in program["folder"].strip().strip("/").split("/") if part.strip()]
+        if not parts or parts[0] != PROGRAM_ROOT:
+            rule(("spec", "programs", i, "folder"), "marketo.program-folder",
+                 f"program '{program['name']}' is in folder '{program['folder']}', outside {PROGRAM_ROOT}",
+                 f"start the path with '{PROGRAM_ROOT}/', for example '{PROGRAM_ROOT}/{parts[-1] if parts else 'Events'}'"
+                 " (leave out any workspace name)")
         for key, message, hint in date_range_problems(program):
             add(("spec", "programs", i, key), message, hint)
         dated = [k for k in ("startDate", "endDate") if k in program]

@@ -75,6 +75,12 @@ RULES: dict[str, VendorRule] = {r.id: r for r in (
                "Marketo developer docs: Custom Objects (dedupe fields)",
                "https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/lead-database/"
                "custom-objects"),
+    VendorRule("marketo.program-folder",
+               "Programs live in the Marketing Activities tree: its folders hold programs, while Design Studio "
+               "folders each hold one asset type. On instances with workspaces the API shows the workspace after "
+               "the root (/Marketing Activities/Default/...); a manifest leaves it out.",
+               "Marketo developer docs: Folders (folderType; Marketing Activities folders hold programs)",
+               "https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/assets/folders"),
     VendorRule("marketo.type-limits",
                "Most subscriptions hold at most 10 custom activity types (and 10 custom object types).",
                "Adobe Marketo Engage: Create a Custom Activity",

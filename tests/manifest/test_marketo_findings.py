@@ -91,7 +91,7 @@ def programs(*rows: str, channels: str = "    - {name: Ev, programType: event, s
                                            "    - {name: Op, programType: program, statuses: [{name: R, step: 10}]}\n"
              ) -> str:
     return MK + "  channels:\n" + channels + "  programs:\n" + "".join(
-        f"    - {{folder: F, {r}}}\n" for r in rows)
+        f"    - {{folder: Marketing Activities/F, {r}}}\n" for r in rows)
 
 
 def test_only_event_programs_keep_dates(tmp_path: Path) -> None:
@@ -234,3 +234,25 @@ def test_a_type_declared_in_two_manifests_names_the_first(tmp_path: Path) -> Non
     line, column = at(text, "- apiName: engagement")
     expect(tmp_path, text, ("engagement", "'engagement' is declared twice",
                             f"the first is at {tmp_path / 'm.yaml'}:{line}:{column + 2}", TOOL, 2))
+
+
+def test_a_programs_folder_path_starts_at_marketing_activities(tmp_path: Path) -> None:
+    head = MK + "  channels:\n    - {name: Ev, programType: event, statuses: [{name: R, step: 10}]}\n  programs:\n"
+    good = head + "".join(f"    - {{name: P{i}, type: Event, channel: Ev, folder: '{folder}'}}\n" for i, folder in
+                          enumerate(["Marketing Activities", "Marketing Activities/Events",
+                                     "/Marketing Activities/ Events /2027/"]))
+    assert findings_in(tmp_path, good) == []
+    text = head + ("    - {name: A, type: Event, channel: Ev, folder: Events}\n"
+                   "    - {name: B, type: Event, channel: Ev, folder: 'marketing activities/Events'}\n"
+                   "    - {name: C, type: Event, channel: Ev, folder: Design Studio/Default/Webinars}\n")
+    rule = "marketo.program-folder"
+    expect(tmp_path, text,
+           ("Events}", "program 'A' is in folder 'Events', outside Marketing Activities",
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events' (leave out any "
+            "workspace name)", rule, 1),
+           ("'marketing", "program 'B' is in folder 'marketing activities/Events', outside Marketing Activities",
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events' (leave out any "
+            "workspace name)", rule, 1),
+           ("Design", "program 'C' is in folder 'Design Studio/Default/Webinars', outside Marketing Activities",
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Webinars' (leave out "
+            "any workspace name)", rule, 1))

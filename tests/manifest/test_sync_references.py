@@ -36,7 +36,7 @@ MK = MK_HEAD.format(name="mk") + """  channels:
       programType: event
       statuses: [{name: Registered, step: 10}, {name: Attended, step: 20, success: true}]
   programs:
-    - {name: Webinar, type: Event, channel: Ev, folder: F}
+    - {name: Webinar, type: Event, channel: Ev, folder: Marketing Activities/F}
   customObjects:
     - apiName: engagement
       displayName: Engagement

@@ -96,6 +96,11 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
          "      dedupeFields: [score] #<\n      fields:\n        - {name: score, displayName: Score, dataType: float}\n",
          "dedupe field 'score' is of type float"),
     ],
+    "marketo.program-folder": [
+        ("design-studio", MK + "  channels:\n    - {name: Ev, programType: event, statuses: [{name: R, step: 10}]}\n"
+         "  programs:\n    - {name: Summit, type: Event, channel: Ev,\n       folder: Design Studio/Events} #<\n",
+         "program 'Summit' is in folder 'Design Studio/Events', outside Marketing Activities"),
+    ],
     "marketo.type-limits": [
         ("eleven-activity-types", activities(11) + "#<\n", "11 custom activity types declared"),
     ],

@@ -224,9 +224,8 @@ class ProgramKind(WritesAreas):
 
     def missing_references(self, conn: MarketoClient, desired: list[Desired],
                            planned: dict[str, Change]) -> list[MissingReference]:
-        """A program to create needs its channel, the root of its folder path and the program it clones
-        from to exist in the instance, or to be created by the same plan (channels never are)."""
-        folders = self._folders if self._folders is not None and self._folders.conn is conn else Folders(conn)
+        """A program to create needs its channel and the program it clones from to exist in the instance,
+        or to be created by the same plan (channels never are)."""
         missing: list[MissingReference] = []
         channels: dict[str, bool] = {}  # looked up once per name, however many programs use it
         for d in desired:
@@ -251,10 +250,8 @@ class ProgramKind(WritesAreas):
                 lacks(f"channel '{attrs['channel']}' does not exist in the instance (Marketo's API cannot create "
                       "channels)", f"create it by hand in Admin > Tags > Channels (the manual step for {channel} "
                       "says how), then plan again")
-            root = attrs["folder"].split("/")[0]
-            if folders.find(attrs["folder"]) is None and folders.find(root) is None:
-                lacks(f"folder '{root}' (the root of '{attrs['folder']}') does not exist in the instance",
-                      "programs live under a Marketing Activities folder: check the folder path")
+            # The folder path needs no check: validate holds its root to Marketing Activities
+            # (rule marketo.program-folder), a system folder every instance has, and apply creates the rest.
             if source:
                 exists = will_exist(planned.get(address(KIND, source)))
                 if exists is False or (exists is None and self._source(conn, source) is None):
@@ -288,9 +285,8 @@ class ProgramKind(WritesAreas):
     def calls_for(self, changes: list[Change]) -> int:
         """One call per program write (delete, create or clone, update), one more to set the dates of a new
         program, one ``byName`` read per clone source this apply creates first (an existing source was found by
-        the plan's read or reference check), and two calls per missing folder (the read of its
-        parent, then the create: exact when the parent exists; each further missing level costs two more). A
-        parent that is the path's root was read by the plan's reference check: only the create is left."""
+        the plan's read or reference check), one create per missing folder and one read per distinct parent of
+        those folders (exact when the parents exist; each further missing level costs two more)."""
         calls, sources, folders, creating = 0, set(), set(), set()
         for change in changes:
             after = change.after or {}
@@ -305,8 +301,8 @@ class ProgramKind(WritesAreas):
                     folders.add(after["folder"])
             elif change.actions == ["update"]:
                 calls += 1
-        parent_reads = sum(1 for folder in folders if len(folder.split("/")) > 2)
-        return calls + len(sources & creating) + len(folders) + parent_reads
+        parents = {folder.rsplit("/", 1)[0] for folder in folders if "/" in folder}
+        return calls + len(sources & creating) + len(folders) + len(parents)
 
     def apply(self, conn: MarketoClient, changes: list[Change]) -> list[Result]:
         conn.ensure_preflight(self.areas)
