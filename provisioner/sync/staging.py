@@ -21,8 +21,12 @@ from typing import Any, Iterable, Iterator
 
 from .work import Item
 
+#: ``records`` is stored in (bucket, seq) order, seq being staging order: a bucket's files and their keys are
+#: range reads, where a rowid table ordered by (bucket, ext) sorted the whole bucket again for every page.
 SCHEMA = """
-CREATE TABLE records (bucket TEXT NOT NULL, ext TEXT NOT NULL, record BLOB NOT NULL, PRIMARY KEY (bucket, ext));
+CREATE TABLE records (bucket TEXT NOT NULL, seq INTEGER NOT NULL, ext TEXT NOT NULL, record BLOB NOT NULL,
+                      PRIMARY KEY (bucket, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX records_ext ON records (bucket, ext);
 CREATE TABLE owners (bucket TEXT NOT NULL, ext TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL);
 CREATE INDEX owners_ext ON owners (bucket, ext);
 """
@@ -38,6 +42,7 @@ class Staging:
         self.db.executescript(SCHEMA)
         self.columns: dict[str, dict[str, None]] = {}
         self.sizes: dict[str, int] = {}
+        self.seq = 0  # staging order; a record merged into an earlier one moves to the end, as it is staged again
 
     def add_many(self, bucket: str, entries: Iterable[tuple[str, dict[str, Any], list[Item]]]) -> None:
         """Stage each ``(ext, record, owners)``: ``record`` (merged into an earlier one of the same ``ext``) for the
@@ -53,8 +58,8 @@ class Staging:
         earlier: dict[str, dict[str, Any]] = {}
         for at in range(0, len(exts), 500):
             chunk = exts[at:at + 500]
-            for ext, text in self.db.execute(f"SELECT ext, record FROM records WHERE bucket=? AND ext IN "
-                                             f"({','.join('?' * len(chunk))})", (bucket, *chunk)):
+            for ext, text in self.db.execute(f"SELECT ext, record FROM records INDEXED BY records_ext WHERE bucket=? "
+                                             f"AND ext IN ({','.join('?' * len(chunk))})", (bucket, *chunk)):
                 earlier[ext] = marshal.loads(text)
         self.sizes[bucket] = self.sizes.get(bucket, 0) + len(merged) - len(earlier)
         columns = self.columns.setdefault(bucket, {})
@@ -63,8 +68,9 @@ class Staging:
             if ext in earlier:
                 record = {**earlier[ext], **record}
             columns.update(dict.fromkeys(record))
-            rows.append((bucket, ext, marshal.dumps(record)))
-        self.db.executemany("INSERT OR REPLACE INTO records (bucket, ext, record) VALUES (?, ?, ?)", rows)
+            self.seq += 1
+            rows.append((bucket, self.seq, ext, marshal.dumps(record)))
+        self.db.executemany("INSERT OR REPLACE INTO records (bucket, seq, ext, record) VALUES (?, ?, ?, ?)", rows)
         self.db.executemany("INSERT INTO owners (bucket, ext, target, key) VALUES (?, ?, ?, ?)", owned)
 
     def buckets(self) -> list[str]:
@@ -86,23 +92,23 @@ class Staging:
         """``(ext, record)`` of a bucket in staging order: all, those of ``exts``, or those of one file."""
         if exts is None:
             lo, hi = (part.first, part.last) if part else (0, 1 << 62)
-            for ext, record in self.db.execute("SELECT ext, record FROM records WHERE bucket=? AND rowid BETWEEN ? "
-                                               "AND ? ORDER BY rowid", (bucket, lo, hi)).fetchall():
+            for ext, record in self.db.execute("SELECT ext, record FROM records WHERE bucket=? AND seq BETWEEN ? "
+                                               "AND ? ORDER BY seq", (bucket, lo, hi)).fetchall():
                 yield ext, marshal.loads(record)
             return
         for at in range(0, len(exts), 500):
             chunk = exts[at:at + 500]
             for ext, record in self.db.execute(
-                    f"SELECT ext, record FROM records WHERE bucket=? AND ext IN ({','.join('?' * len(chunk))})",
-                    (bucket, *chunk)).fetchall():
+                    f"SELECT ext, record FROM records INDEXED BY records_ext WHERE bucket=? "
+                    f"AND ext IN ({','.join('?' * len(chunk))})", (bucket, *chunk)).fetchall():
                 yield ext, marshal.loads(record)
 
     def exts(self, bucket: str, part: Part, size: int = 5_000) -> Iterator[list[str]]:
         """The keys of one file's records, ``size`` at a time."""
         last = part.first - 1
         while True:
-            rows = self.db.execute("SELECT rowid, ext FROM records WHERE bucket=? AND rowid > ? AND rowid <= ? "
-                                   "ORDER BY rowid LIMIT ?", (bucket, last, part.last, size)).fetchall()
+            rows = self.db.execute("SELECT seq, ext FROM records WHERE bucket=? AND seq > ? AND seq <= ? "
+                                   "ORDER BY seq LIMIT ?", (bucket, last, part.last, size)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -118,12 +124,12 @@ class Staging:
         last = 0
         try:
             while True:
-                page = self.db.execute("SELECT rowid, record FROM records WHERE bucket=? AND rowid > ? ORDER BY rowid "
+                page = self.db.execute("SELECT seq, record FROM records WHERE bucket=? AND seq > ? ORDER BY seq "
                                        "LIMIT 5000", (bucket, last)).fetchall()
                 if not page:
                     break
                 last = page[-1][0]
-                for rowid, text in page:
+                for seq, text in page:
                     record = marshal.loads(text)
                     line = encode([record.get(c) for c in columns])  # csv writes None as ""
                     if part is not None and part.size + len(line) > max_bytes:
@@ -133,8 +139,8 @@ class Staging:
                         finally:
                             full.remove()
                     if part is None:
-                        part = Part.open(head, rowid)
-                    part.write(line, rowid)
+                        part = Part.open(head, seq)
+                    part.write(line, seq)
             if part is not None:
                 full, part = part.done(), None
                 try:
@@ -164,7 +170,7 @@ class _Lines:
 
 
 class Part:
-    """One CSV file of a bucket: its path, size, rows and the staging rowids it spans."""
+    """One CSV file of a bucket: its path, size, rows and the span of staging order (seq) it covers."""
 
     def __init__(self, path: Path, handle: Any, size: int) -> None:
         self.path, self.handle, self.size = path, handle, size
@@ -179,11 +185,11 @@ class Part:
         part.first = first
         return part
 
-    def write(self, line: bytes, rowid: int) -> None:
+    def write(self, line: bytes, seq: int) -> None:
         self.handle.write(line)
         self.size += len(line)
         self.rows += 1
-        self.last = rowid
+        self.last = seq
 
     def done(self) -> "Part":
         self.handle.close()
