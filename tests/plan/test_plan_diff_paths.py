@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from deepdiff import DeepDiff
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from provisioner.plan import keyed_diff
 
 
@@ -95,3 +99,21 @@ def test_an_attribute_whose_keys_all_change_is_still_listed_key_by_key() -> None
         ("statuses[Opened]", "remove", {"label": "Opened"}, None),
         ("statuses[Registered]", "add", None, {"label": "Registered"}),
         ("statuses[Sent]", "remove", {"label": "Sent"}, None)]
+
+
+# Values as manifests and orgs give them: nested dicts and lists of text, numbers (18 and 18.0), bools, None.
+_leaf = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([1.0, 2.5, 18.0]) | st.sampled_from("ab")
+_value = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.sampled_from("xyz"), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["type", "length", "fields"]), _value, max_size=3),
+       st.dictionaries(st.sampled_from(["type", "length", "fields"]), _value, max_size=3))
+def test_no_change_is_listed_exactly_when_deepdiff_finds_no_difference(before: dict[str, Any],
+                                                                       after: dict[str, Any]) -> None:
+    # A converged plan skips deepdiff for resources that are plainly equal: that shortcut must never hide a
+    # difference deepdiff reports, nor invent one (deepdiff itself, with the plan's numeric rule, is the judge).
+    found = DeepDiff(before, after, ignore_numeric_type_changes=True, threshold_to_diff_deeper=0)
+    assert (keyed_diff(before, after) == []) == (not found), found
+    assert keyed_diff(before, before) == []
