@@ -8,21 +8,25 @@ another process (no added latency, Marketo's throttle lifted: the client's CPU i
 sandbox's CPU is never counted in it). Two runs, each into a fresh ledger and fresh e-mail addresses:
 
   overall   the command as it is: its user + system CPU (``os.wait4``) → 2R / CPU s
-  stages    the same command under a CPU-time profiler (cProfile with ``time.process_time``); each stage's
-            CPU is its functions' cumulative time, scaled by (CPU of the plain run / CPU of the profiled run)
-            so the profiler's own overhead is not charged to the stages:
+  stages    the same command under py-spy (a sampling profiler in a process of its own: ``pip install
+            py-spy``); each sample is charged to the innermost stage function on its stack, and a stage's
+            CPU is its share of the samples times the plain run's CPU. A sampler charges time where it is
+            spent; a tracing profiler (cProfile) charges every call a fixed cost and so over-weighs code
+            that makes many small calls.
 
     read       the reader (encoding, delimiter, damaged records): ``sources.py`` Reader.rows
     check      the row checks: ``checks.py`` check_row
     hash       the ledger's content hashes: ``ledger.py`` content_hash
-    ledger     the ledger's lookups and writes: ``ledger.py`` lookup, mark, commit
+    ledger     the ledger's lookups and writes: ``ledger.py`` Ledger.lookup, mark, mark_many, commit
     match      finding people by e-mail (queries built, sent, read): ``salesforce_sink.py`` match
-    serialise  records as CSV for Bulk API 2.0 (``bulk2.py`` _csv) and Marketo imports (``bulk_import.py``
-               csv_files), and as JSON for REST bodies (requests' prepare_body)
+    serialise  records as CSV for Bulk API 2.0 and Marketo imports (``staging.py`` Staging.csv_files,
+               ``bulk2.py`` _csv, ``bulk_import.py`` csv_files), and as JSON for REST bodies (requests'
+               prepare_body)
     HTTP       the HTTP client (requests, TLS) less the JSON bodies counted above
 
-The "read+check+hash+match+serialise" figure is 2R over the sum of those five stages' CPU. Nothing here
-imports provisioner: the command runs in a child process, and its profile is read with :mod:`pstats`.
+The "match+serialise" figure (the issue's target) is 2R over those two stages' CPU; "read+check+hash+match+
+serialise" adds the other per-row stages. Nothing here imports provisioner: the command runs in a child
+process, and its samples are read from py-spy's collapsed stacks.
 """
 
 from __future__ import annotations
@@ -30,11 +34,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pstats
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -42,30 +46,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import SandboxProcess, must, provisioner_command  # noqa: E402
 
-#: stage → (file name ending, function name) pairs whose cumulative CPU is the stage's
+#: stage → (file name ending, function) pairs; a sample belongs to the innermost of them on its stack
 STAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "read": (("sync/sources.py", "rows"),),
+    "read": (("sync/sources.py", "Reader.rows"),),
     "check": (("sync/checks.py", "check_row"),),
     "hash": (("sync/ledger.py", "content_hash"),),
-    "ledger": (("sync/ledger.py", "lookup"), ("sync/ledger.py", "mark"), ("sync/ledger.py", "commit")),
-    "match": (("sync/salesforce_sink.py", "match"),),
-    "serialise": (("salesforce/bulk2.py", "_csv"), ("marketo/bulk_import.py", "csv_files"),
-                  ("requests/models.py", "prepare_body")),
-    "HTTP": (("requests/sessions.py", "request"),),
+    "ledger": (("sync/ledger.py", "Ledger.lookup"), ("sync/ledger.py", "Ledger.mark"),
+               ("sync/ledger.py", "Ledger.mark_many"), ("sync/ledger.py", "Ledger.commit")),
+    "match": (("sync/salesforce_sink.py", "SalesforceSink.match"),),
+    "serialise": (("sync/staging.py", "Staging.csv_files"), ("salesforce/bulk2.py", "_csv"),
+                  ("marketo/bulk_import.py", "csv_files"), ("requests/models.py", "PreparedRequest.prepare_body")),
+    "HTTP": (("requests/sessions.py", "Session.request"),),
 }
 CLIENT_STAGES = ("read", "check", "hash", "match", "serialise")
-#: The child's entry point: the console script's ``main`` under a CPU-time profiler (argv: profile file, args).
-PROFILED = ("import cProfile, sys, time\n"
-            "out = sys.argv[1]\n"
-            "sys.argv = ['provisioner', *sys.argv[2:]]\n"
-            "profile = cProfile.Profile(time.process_time)\n"
-            "profile.enable()\n"
-            "try:\n"
-            "    from provisioner.cli import main\n"
-            "    main()\n"
-            "finally:\n"
-            "    profile.disable()\n"
-            "    profile.dump_stats(out)\n")
+TARGET_STAGES = ("match", "serialise")
+SAMPLES_PER_S = 250
+
+
+def py_spy() -> str | None:
+    """The py-spy executable beside this Python or on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
 def prepare(box: SandboxProcess, folder: Path) -> None:
@@ -80,19 +81,25 @@ def prepare(box: SandboxProcess, folder: Path) -> None:
                  str(sessions_csv(folder / "sessions.csv", SYNC_SESSIONS, day)), "--auto-approve"))
 
 
-def stage_seconds(profile: Path) -> tuple[dict[str, float], float]:
-    """``stage → cumulative CPU s`` in a profile, and the profile's total CPU s."""
-    stats = pstats.Stats(str(profile)).stats  # type: ignore[attr-defined]
-    out = {stage: 0.0 for stage in STAGES}
-    for (filename, _, name), (_, _, _, cumulative, _) in stats.items():
-        for stage, functions in STAGES.items():
-            if any(filename.endswith(f) and name == n for f, n in functions):
-                out[stage] += cumulative
-    json_bodies = sum(c for (f, _, n), (_, _, _, c, _) in stats.items()
-                      if f.endswith("requests/models.py") and n == "prepare_body")
-    out["HTTP"] -= json_bodies
-    total = max(c for (_, _, _, c, _) in stats.values())
-    return out, total
+def stage_shares(collapsed: Path) -> tuple[dict[str, float], int]:
+    """``stage → share of all samples`` in py-spy's collapsed stacks, and the number of samples."""
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in collapsed.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not number.isdigit():
+            continue
+        samples = int(number)
+        total += samples
+        for frame in reversed(stack.split(";")):  # innermost first
+            name, _, where = frame.partition(" (")
+            filename = where.rsplit(":", 1)[0]
+            stage = next((st for st, functions in STAGES.items()
+                          if any(filename.endswith(f) and name == n for f, n in functions)), None)
+            if stage:
+                counts[stage] += samples
+                break
+    return {stage: counts[stage] / total if total else 0.0 for stage in STAGES}, total
 
 
 def measure(rows: int, folder: Path, profile: bool = True) -> dict[str, object]:
@@ -109,26 +116,33 @@ def measure(rows: int, folder: Path, profile: bool = True) -> dict[str, object]:
                                      "sandbox_cpu_s": round(plain.sandbox_cpu_s, 2),
                                      "calls": plain.sf_calls + plain.mk_calls,
                                      "rows_per_cpu_s": round(2 * rows / plain.cpu_s)}
-        print(render(result), flush=True)  # the plain figure first: the profiled run takes a few times longer
+        print(render(result), flush=True)  # the plain figure first
         if not profile:
             return result
+        spy = py_spy()
+        if spy is None:
+            result["stages_missing"] = "py-spy not found (pip install py-spy)"
+            return result
         data, _ = write_sync_data(folder, rows, "cpuprof.")  # new people: the same work again, not a re-run
-        out = folder / "sync.prof"
-        python = sys.executable
+        out = folder / "sync.collapsed"
         environment = {**os.environ, **box.env, **unthrottled}
-        proc = subprocess.run([python, "-c", PROFILED, str(out), *sync_args(data, folder, "cpuprof")],
+        proc = subprocess.run([spy, "record", "--format", "raw", "--rate", str(SAMPLES_PER_S), "--output", str(out),
+                               "--", *provisioner_command(), *sync_args(data, folder, "cpuprof")],
                               env=environment, cwd=box.folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               stdin=subprocess.DEVNULL)
-        if proc.returncode != 0:
-            raise SystemExit(f"profiled sync exited {proc.returncode}:\n{proc.stdout.decode()[-4000:]}")
-        seconds, total = stage_seconds(out)
-        scale = plain.cpu_s / total if total else 1.0
-        stages = {s: round(v * scale, 3) for s, v in seconds.items()}
+        if proc.returncode != 0 or not out.exists():
+            result["stages_missing"] = f"py-spy exited {proc.returncode}: {proc.stdout.decode()[-300:].strip()}"
+            return result
+        shares, samples = stage_shares(out)
+        stages = {s: round(share * plain.cpu_s, 3) for s, share in shares.items()}
         client = sum(stages[s] for s in CLIENT_STAGES)
-        result.update({"profiled_cpu_s": round(total, 2), "stage_cpu_s": stages,
+        target = sum(stages[s] for s in TARGET_STAGES)
+        result.update({"samples": samples, "stage_cpu_s": stages,
                        "stage_rows_per_s": {s: round(2 * rows / v) if v else None for s, v in stages.items()},
                        "client_stages_cpu_s": round(client, 3),
-                       "client_rows_per_s": round(2 * rows / client) if client else None})
+                       "client_rows_per_s": round(2 * rows / client) if client else None,
+                       "match_serialise_cpu_s": round(target, 3),
+                       "match_serialise_rows_per_s": round(2 * rows / target) if target else None})
         return result
     finally:
         box.stop()
@@ -140,11 +154,16 @@ def render(result: dict[str, object]) -> str:
     if "stage_cpu_s" in result:
         stages, rates = result["stage_cpu_s"], result["stage_rows_per_s"]
         assert isinstance(stages, dict) and isinstance(rates, dict)
+        lines.append(f"  stages from {result['samples']:,} py-spy samples, as shares of the plain run's CPU:")
         for stage, seconds in stages.items():
             rate = f"{rates[stage]:,}" if rates[stage] else "-"
             lines.append(f"  {stage:<10} {seconds:8.2f} s CPU  {rate:>12} rows/s")
+        lines.append(f"  match+serialise: {result['match_serialise_cpu_s']} s CPU → "
+                     f"{result['match_serialise_rows_per_s']:,} rows/s")
         lines.append(f"  read+check+hash+match+serialise: {result['client_stages_cpu_s']} s CPU → "
                      f"{result['client_rows_per_s']:,} rows/s")
+    elif "stages_missing" in result:
+        lines.append(f"  stages not measured: {result['stages_missing']}")
     return "\n".join(lines)
 
 
