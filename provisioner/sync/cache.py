@@ -10,6 +10,8 @@ import threading
 from itertools import islice
 from typing import Any, Generic, Iterable, TypeVar
 
+from .tempdb import temporary_db
+
 V = TypeVar("V")
 _MISSING = object()
 
@@ -85,14 +87,11 @@ class RunCache(Generic[V]):
             else:
                 rows.append((key, marshal.dumps(value)))
         with self._lock:
-            db = self._open()
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO spill (key, value) VALUES (?, ?)", rows)
-            db.execute("COMMIT")
+            self._open().executemany("INSERT OR REPLACE INTO spill (key, value) VALUES (?, ?)", rows)
 
     def _open(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = _temporary("CREATE TABLE spill (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+            self._db = temporary_db("CREATE TABLE spill (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
         return self._db
 
     def _load(self, key: str) -> Any:
@@ -113,7 +112,7 @@ class SeenKeys:
     in a private temporary SQLite database: :meth:`first` answers which keys of a batch are new."""
 
     def __init__(self) -> None:
-        self._db = _temporary("CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._db = temporary_db("CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def first(self, keys: Iterable[str]) -> list[str]:
         """The keys not met before (once each, in order), now met."""
@@ -126,13 +125,3 @@ class SeenKeys:
         new = [k for k in batch if k not in known]
         self._db.executemany("INSERT INTO seen (key) VALUES (?)", [(k,) for k in new])
         return new
-
-
-def _temporary(schema: str) -> sqlite3.Connection:
-    """A connection to SQLite's private temporary database ("": a file only it sees, removed on close) with
-    ``schema``, without a journal (nothing in it needs to survive the run)."""
-    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute(schema)
-    return db

@@ -4,8 +4,8 @@ A sink adds each record under a bucket (an object, a program member group) with 
 settles; at the end of the pass it writes the bucket as CSV files of at most the API's size limit and
 sends each as one job. Records of one bucket sharing a key are merged (one row per key in a job).
 Records are stored as :mod:`marshal` bytes (the database lives for one run of one Python) and staged a batch
-at a time (:meth:`Staging.add_many`). Everything lives in SQLite's private temporary database (unlinked at once, gone when the run ends) and
-in 0600 temporary CSV files removed after their upload.
+at a time (:meth:`Staging.add_many`). Everything lives in a private temporary database (:mod:`.tempdb`: gone
+when the run ends) and in 0600 temporary CSV files removed after their upload.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import csv
 import io
 import marshal
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .tempdb import temporary_db
 from .work import Item
 
 #: ``records`` is stored in (bucket, seq) order, seq being staging order: a bucket's files and their keys are
@@ -36,10 +36,7 @@ class Staging:
     """Buckets of records (by key) and the (target, key) of the items each record settles."""
 
     def __init__(self) -> None:
-        self.db = sqlite3.connect("", isolation_level=None)  # SQLite's private temporary file
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.executescript(SCHEMA)
+        self.db = temporary_db(SCHEMA)
         self.columns: dict[str, dict[str, None]] = {}
         self.sizes: dict[str, int] = {}
         self.seq = 0  # staging order; a record merged into an earlier one moves to the end, as it is staged again
