@@ -123,7 +123,7 @@ def check_marketo(doc: Document) -> list[Finding]:
             rule(("spec", "programs", i, "folder"), "marketo.program-folder",
                  f"program '{program['name']}' is in folder '{program['folder']}', outside {PROGRAM_ROOT}",
                  f"start the path with '{PROGRAM_ROOT}/', for example '{PROGRAM_ROOT}/{parts[-1] if parts else 'Events'}'"
-                 " (leave out any workspace name)")
+                 "; leave out any workspace name")
         for key, message, hint in date_range_problems(program):
             add(("spec", "programs", i, key), message, hint)
         dated = [k for k in ("startDate", "endDate") if k in program]

@@ -248,11 +248,11 @@ def test_a_programs_folder_path_starts_at_marketing_activities(tmp_path: Path) -
     rule = "marketo.program-folder"
     expect(tmp_path, text,
            ("Events}", "program 'A' is in folder 'Events', outside Marketing Activities",
-            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events' (leave out any "
-            "workspace name)", rule, 1),
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events'; leave out any "
+            "workspace name", rule, 1),
            ("'marketing", "program 'B' is in folder 'marketing activities/Events', outside Marketing Activities",
-            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events' (leave out any "
-            "workspace name)", rule, 1),
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events'; leave out any "
+            "workspace name", rule, 1),
            ("Design", "program 'C' is in folder 'Design Studio/Default/Webinars', outside Marketing Activities",
-            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Webinars' (leave out "
-            "any workspace name)", rule, 1))
+            "start the path with 'Marketing Activities/', for example 'Marketing Activities/Webinars'; leave out "
+            "any workspace name", rule, 1))
