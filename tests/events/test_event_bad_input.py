@@ -144,3 +144,18 @@ def test_one_event_from_variables(box: Sandbox, tmp_path: Path) -> None:
     assert code == 0 and "No sessions to create." in out and '"Livestorm Past Webinar" started 2020-01-01' in out
     code, out = run(box, "event", "new", "livestorm-session", "--var", "name=Only a name")
     assert code == 1 and "give --var start=… for one event, or --sessions FILE.csv for many" in out
+
+
+def test_a_session_folder_outside_marketing_activities_is_a_bad_row(box: Sandbox, tmp_path: Path) -> None:
+    # Marketo keeps programs under Marketing Activities: a folder column pointing elsewhere would pass plan and
+    # fail at apply, so it is the row's error before any call.
+    row = {**GOOD, "folder": "Design Studio/Events"}
+    sessions = write_sessions(tmp_path / "s.csv", [row], [*GOOD, "folder"])
+    before = calls(box)
+    code, out = run(box, "event", "new", "kaltura-event", "--sessions", str(sessions), "--auto-approve")
+    assert code == 1, out
+    assert (f"{sessions}:2: program 'Partial Good Session' is in folder 'Design Studio/Events', outside Marketing "
+            "Activities") in out
+    assert "start the path with 'Marketing Activities/', for example 'Marketing Activities/Events'" in out
+    assert "1 of 1 session(s) are bad; nothing was created" in out
+    assert calls(box) == before
