@@ -9,7 +9,7 @@ sandbox's CPU is never counted in it). Two runs, each into a fresh ledger and fr
 
   overall   the command as it is: its user + system CPU (``os.wait4``) → 2R / CPU s
   stages    the same command under py-spy (a sampling profiler in a process of its own: ``pip install
-            py-spy``); each sample is charged to the innermost stage function on its stack, and a stage's
+            '.[bench]'``); each sample is charged to the innermost stage function on its stack, and a stage's
             CPU is its share of the samples times the plain run's CPU. A sampler charges time where it is
             spent; a tracing profiler (cProfile) charges every call a fixed cost and so over-weighs code
             that makes many small calls.
@@ -121,7 +121,7 @@ def measure(rows: int, folder: Path, profile: bool = True) -> dict[str, object]:
             return result
         spy = py_spy()
         if spy is None:
-            result["stages_missing"] = "py-spy not found (pip install py-spy)"
+            result["stages_missing"] = "py-spy not found (pip install '.[bench]')"
             return result
         data, _ = write_sync_data(folder, rows, "cpuprof.")  # new people: the same work again, not a re-run
         out = folder / "sync.collapsed"
