@@ -52,3 +52,21 @@ def test_matching_thousands_of_emails_takes_one_call_of_long_queries(org: Sandbo
     statements = -(-chars // 99_900)
     assert statements == 4 and -(-sum(len(url_quote(f"'{e}',")) for e in emails) // 16_000) > 20
     assert routes == {"POST /services/data/composite": 1}
+
+
+def test_without_a_uri_limit_chunks_fill_the_statement_limit_and_keep_every_value() -> None:
+    # Queries sent in a request body (Composite) have no URI limit: only SOQL's 100,000 characters apply.
+    values = [f"person{i}+o'neil@example.com" for i in range(12_000)]
+    template = "SELECT Id FROM Lead WHERE Email IN ({values})"
+    queries = list(in_chunks(template, values, max_encoded=None))
+    literals = [quote(v) for v in values]
+    assert all(len(q) <= 100_000 for q in queries)
+    # every query but the last is full: the next literal (and its comma) would not have fitted
+    at = 0
+    for q in queries:
+        inside = q[len("SELECT Id FROM Lead WHERE Email IN ("):-1].split(",")
+        assert inside == literals[at:at + len(inside)]
+        at += len(inside)
+        if at < len(literals):
+            assert len(q) + len(literals[at]) + 1 > 100_000
+    assert at == len(literals)

@@ -17,7 +17,6 @@ from .soql import in_chunks
 
 MAX_COLLECTION = 200
 MAX_COMPOSITE_QUERIES = 5  # query subrequests per Composite call (of 25 subrequests)
-UNBOUNDED = 10 ** 12  # no URI limit: the query travels in a request body
 
 
 class SubrequestError(Exception):
@@ -79,7 +78,7 @@ class DataClient:
         short = list(islice(in_chunks(template, values), 2))  # one GET, or more: the second says so
         if len(short) <= 1:
             return [r for soql in short for r in self.query(soql, what)]
-        long = list(in_chunks(template, values, max_encoded=UNBOUNDED))
+        long = list(in_chunks(template, values, max_encoded=None))
         records: list[dict[str, Any]] = []
         for start in range(0, len(long), MAX_COMPOSITE_QUERIES):
             records.extend(self._composite_queries(long[start:start + MAX_COMPOSITE_QUERIES], what))
@@ -93,7 +92,7 @@ class DataClient:
         short = sum(1 for _ in islice(in_chunks(template, values), 2))  # past one GET, no need to count on
         if short <= 1:
             return short
-        return -(-sum(1 for _ in in_chunks(template, values, max_encoded=UNBOUNDED)) // MAX_COMPOSITE_QUERIES)
+        return -(-sum(1 for _ in in_chunks(template, values, max_encoded=None)) // MAX_COMPOSITE_QUERIES)
 
     def limits(self) -> dict[str, Any]:
         """The org's limits (``GET /limits``: DailyApiRequests and the rest), one API call."""

@@ -30,15 +30,19 @@ def _encoded(text: str) -> int:
 
 
 def in_chunks(template: str, values: Iterable[str], max_chars: int = MAX_QUERY_CHARS,
-              max_encoded: int = MAX_URI_BYTES - URI_HEADROOM) -> Iterator[str]:
-    """Queries from ``template`` (one ``{values}`` slot) whose IN lists keep each query inside both limits."""
+              max_encoded: int | None = MAX_URI_BYTES - URI_HEADROOM) -> Iterator[str]:
+    """Queries from ``template`` (one ``{values}`` slot) whose IN lists keep each query inside both limits
+    (``max_encoded=None``: no URI limit, the query travels in a request body)."""
     base = template.replace("{values}", "")
-    chars_room, encoded_room = max_chars - len(base), max_encoded - _encoded(base)
+    limited = max_encoded is not None  # unlimited: the encoded size stays 0 against a room of 0
+    chars_room = max_chars - len(base)
+    encoded_room = max_encoded - _encoded(base) if max_encoded is not None else 0
     chunk: list[str] = []
     chars = encoded = 0
     for value in dict.fromkeys(values):  # unique, order kept
         literal = quote(value)
-        add_chars, add_encoded = len(literal) + 1, _encoded(literal) + 3  # and a comma (%2C)
+        add_chars = len(literal) + 1
+        add_encoded = _encoded(literal) + 3 if limited else 0  # and a comma (%2C)
         if chunk and (chars + add_chars > chars_room or encoded + add_encoded > encoded_room):
             yield template.format(values=",".join(chunk))
             chunk, chars, encoded = [], 0, 0
