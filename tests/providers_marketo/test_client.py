@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from datetime import datetime
@@ -9,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provisioner.clock import FakeClock
 from provisioner.manifest.model import ManifestSet
@@ -250,3 +253,20 @@ def test_the_window_budget_spaces_calls_out(tls: TLSMaterial, manifests: Manifes
         assert waits == [0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 20, 0]
         assert 40 <= clock.monotonic() - started < 40.1 and client.limiter.waited_s == pytest.approx(40, abs=0.01)
         assert server.stats()["calls"]["by_route"]["GET /rest/asset/v1/channels.json"] == 12
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),  # any code point, lone surrogates included
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_a_request_body_reads_back_as_the_value_it_was_made_from(value: object) -> None:
+    # Whatever a record holds (accents, emoji, a lone surrogate from a damaged reply, a 30-digit number), the
+    # body the client sends is JSON that Python's own json module reads back to the same value.
+    from provisioner.providers.marketo.client import json_bytes
+
+    assert json.loads(json_bytes(value)) == value

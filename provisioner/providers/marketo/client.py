@@ -11,6 +11,7 @@ token only in the ``Authorization`` header; neither is ever put in a message, a 
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -21,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import orjson
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
@@ -53,6 +55,16 @@ class PreflightReport:
     ok: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unchecked: dict[str, str] = field(default_factory=dict)  # area -> why
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as a JSON request body. orjson writes the 300 records of a REST call about ten times faster
+    than the json module; what it refuses (an integer beyond 64 bits, a lone surrogate) the json module
+    writes, as requests would have."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, allow_nan=False).encode("utf-8")
 
 
 class MarketoClient:
@@ -164,16 +176,19 @@ class MarketoClient:
         sending the request twice does no harm (then failures that may have been applied are retried too).
         """
         url = self.settings.endpoint + path
+        body = json_bytes(json_body) if json_body is not None else None  # encoded once, whatever the retries
         attempt, renewals = 0, 0
         while True:
             attempt += 1
             token = None if kind == TOKEN else self.access_token()
             headers = {"Authorization": f"Bearer {token}"} if token else {}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
             pause = None
             try:
                 with self.limiter.slot() as ticket:
                     self._bump_calls()
-                    response = self.session.request(method, url, params=params, json=json_body, data=form,
+                    response = self.session.request(method, url, params=params, data=form if body is None else body,
                                                     files=files, headers=headers, timeout=self.timeout_s)
                     code, message, value = read_reply(kind, response)
                     if code == WINDOW_FULL:  # every caller pauses, then one probes (see RateLimiter._settle)
