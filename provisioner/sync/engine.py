@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ..manifest.gc_pause import collector_paused
 from .accounting import Accounts
 from .checks import check_row
 from .config import SyncConfig
@@ -281,7 +282,15 @@ class SyncRun:
                              left_out)
 
     def run(self, paths: Iterable[str | Path]) -> Summary:
-        """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
+        """Sync every row of ``paths``; a daily limit stops the run with what is done recorded.
+
+        The cyclic collector is paused meanwhile: every window of every pass makes tens of thousands of items
+        that form no cycles, and the collector walked them over and over (a tenth of the run's CPU); a
+        20,000-row run leaves 59 objects of cyclic garbage, freed when the run ends."""
+        with collector_paused():
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[str | Path]) -> Summary:
         from ..providers.base import ConnectionError_
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
