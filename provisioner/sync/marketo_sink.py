@@ -850,8 +850,8 @@ class MarketoSink(SinkBase):
         the activities Marketo has are confirmed, only the others go again. What is still unknown after
         ``attempts`` stays ``sent`` in the ledger (pending): the next run reads it back first."""
         payloads = {i.key: self.activity_record(i) for i in chunk}
-        for i in chunk:  # in flight: a crash from here on is reconciled by reading back
-            self.ledger.mark(i.target, i.key, i.digest, "sent", payload=payloads[i.key], source=i.row.where)
+        self.ledger.mark_many([(i.target, i.key, i.digest, "sent", None, None, payloads[i.key], i.row.where, None)
+                               for i in chunk])  # in flight: a crash from here on is reconciled by reading back
         self.ledger.commit()
         todo = list(chunk)
         for _ in range(attempts):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -64,6 +65,7 @@ class Spool:
         self.done = 0  # rows with no item left to settle
         self._rows: list[tuple[object, ...]] = []  # phase 1: rows not written yet
         self._items: list[tuple[object, ...]] = []
+        self._pending: Counter[str] = Counter()  # target → items not settled yet (from ready() on)
 
     def close(self) -> None:
         """Drop the spool (its rows are in the targets, the ledger or the rejects file now)."""
@@ -105,14 +107,15 @@ class Spool:
         self.db.execute("UPDATE rows SET left = counted.n FROM (SELECT seq, COUNT(*) AS n FROM items GROUP BY seq) "
                         "AS counted WHERE rows.seq = counted.seq")
         self.done = self.db.execute("SELECT COUNT(*) FROM rows WHERE left = 0").fetchone()[0]
+        self._pending = Counter(dict(self.db.execute("SELECT target, COUNT(*) FROM items GROUP BY target")))
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
     # -- phase 2 ---------------------------------------------------------------------------
     def totals(self, prefix: str) -> dict[str, int]:
-        """``target → pending items`` of the targets starting with ``prefix``."""
-        return dict(self.db.execute("SELECT target, COUNT(*) FROM items WHERE target >= ? AND target < ? "
-                                    "AND state='pending' GROUP BY target", (prefix, prefix + "\uffff")))
+        """``target → pending items`` of the targets starting with ``prefix`` (counted at :meth:`ready`, less
+        what :meth:`settle` has settled since: no scan of the items)."""
+        return {t: n for t, n in sorted(self._pending.items()) if t.startswith(prefix) and n > 0}
 
     def windows(self, prefix: str, size: int = WINDOW_ROWS) -> Iterator[list[Item]]:
         """The pending items of ``prefix``'s targets, ``size`` input rows at a time, in input order."""
@@ -152,6 +155,7 @@ class Spool:
             return
         self.db.executemany("UPDATE items SET state=? WHERE target=? AND key=?",
                             [(state or i.state, i.target, i.key) for i in items])
+        self._pending.subtract(i.target for i in items)  # each item settles once, from pending
         self.db.executemany("UPDATE rows SET left = left - 1 WHERE seq=?", [(i.seq,) for i in items])
         seqs = list({i.seq for i in items})
         for at in range(0, len(seqs), CHUNK):
