@@ -20,7 +20,7 @@ import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..privacy import private_file
 from .accounting import fate
@@ -45,6 +45,16 @@ def supersedes(new: float | None, old: float | None) -> bool:
     """Whether a row read later (time ``new``) replaces one read earlier (``old``) of the same key: the latest
     time wins, and on a tie or without times the later row does."""
     return new is None or old is None or new >= old
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    """``values`` ``CHUNK`` at a time (one IN list each)."""
+    for at in range(0, len(values), CHUNK):
+        yield values[at:at + CHUNK]
+
+
+def _marks(chunk: list[Any]) -> str:
+    return ",".join("?" * len(chunk))
 
 
 class Spool:
@@ -129,10 +139,9 @@ class Spool:
     def items(self, target: str, keys: list[str]) -> list[Item]:
         """The pending items of ``target`` with ``keys`` (to settle what a run-wide Bulk job or import did)."""
         found: list[Item] = []
-        for at in range(0, len(keys), CHUNK):
-            chunk = keys[at:at + CHUNK]
-            found += self._items_where(f"i.target=? AND i.key IN ({','.join('?' * len(chunk))}) "
-                                       "AND i.state='pending'", (target, *chunk))
+        for chunk in _chunks(keys):
+            found += self._items_where(f"i.target=? AND i.key IN ({_marks(chunk)}) AND i.state='pending'",
+                                       (target, *chunk))
         return found
 
     def _items_where(self, where: str, args: tuple[object, ...]) -> list[Item]:
@@ -148,20 +157,30 @@ class Spool:
         return out
 
     def settle(self, items: Iterable[Item], state: str | None = None) -> None:
-        """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it),
-        all in two statements."""
+        """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it):
+        a statement per state and target and per ``CHUNK`` keys (not one per item), the same for the rows'
+        counts of items left."""
         items = list(items)
         if not items:
             return
-        self.db.executemany("UPDATE items SET state=? WHERE target=? AND key=?",
-                            [(state or i.state, i.target, i.key) for i in items])
+        keys: dict[tuple[str, str], list[str]] = {}
+        for i in items:
+            keys.setdefault((state or i.state, i.target), []).append(i.key)
+        for (state_, target), its in keys.items():
+            for chunk in _chunks(its):
+                self.db.execute(f"UPDATE items SET state=? WHERE target=? AND key IN ({_marks(chunk)})",
+                                (state_, target, *chunk))
         self._pending.subtract(i.target for i in items)  # each item settles once, from pending
-        self.db.executemany("UPDATE rows SET left = left - 1 WHERE seq=?", [(i.seq,) for i in items])
-        seqs = list({i.seq for i in items})
-        for at in range(0, len(seqs), CHUNK):
-            chunk = seqs[at:at + CHUNK]
-            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({','.join('?' * len(chunk))}) "
-                                         "AND left = 0", chunk).fetchone()[0]
+        settled = Counter(i.seq for i in items)  # a row's items settled by this call (one, mostly)
+        by_count: dict[int, list[int]] = {}
+        for seq, n in settled.items():
+            by_count.setdefault(n, []).append(seq)
+        for n, seqs in by_count.items():
+            for chunk in _chunks(seqs):
+                self.db.execute(f"UPDATE rows SET left = left - ? WHERE seq IN ({_marks(chunk)})", (n, *chunk))
+        for chunk in _chunks(list(settled)):
+            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({_marks(chunk)}) AND left = 0",
+                                         chunk).fetchone()[0]
 
     def fates(self) -> Iterator[str]:
         """Every row's fate, in input order (items the ledger already had count as nothing to do)."""
