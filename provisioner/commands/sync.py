@@ -89,7 +89,7 @@ def sync(data: tuple[str, ...], manifests: tuple[str, ...], sync_name: str | Non
                     not_counted: dict[str, str]) -> None:
         """Dry run: after the run, its exact forecast. Real run: before the first write, refuse over the limit."""
         forecasts[:] = org_forecasts(calls, connections, exact, not_counted)
-        for f in forecasts if exact else ():  # the real run's check: after its first reads (see Engine.read_ahead)
+        for f in forecasts if exact else ():  # the real run's check: after its first reads (see SyncRun.most_writes)
             f.limit_check = 0 if f.org in STATED_IN_REPLIES else LIMIT_CHECK
         refusal = None if exact else over_limit(
             forecasts, "sync", "Nothing was written. The figure is an upper bound: who matches, and so what is "

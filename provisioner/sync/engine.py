@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ..manifest.gc_pause import collector_paused
 from .accounting import Accounts
 from .checks import check_row
 from .config import SyncConfig
@@ -240,14 +241,29 @@ class SyncRun:
         return {s.name: int(getattr(self.connections.get(s.name), "calls", 0)) - s.dry_reads for s in self.sinks}
 
     def most_writes(self, spool: Spool) -> dict[str, int]:
-        """Before the first write: the most calls the sinks' writes could make for the whole spooled input
-        (what each window could send, added up, priced as the run sends it: one job per object per run)."""
-        out = {s.name: 0 for s in self.sinks}
+        """Before the first write: each sink's reads ahead (:meth:`.Sink.read_ahead` on its first window, made
+        before the check of the daily limits), and the most calls its writes could make for the whole spooled
+        input (what each window could send, added up, priced as the run sends it: one job per object per
+        run). One pass over the spool serves every sink: each row is read and decoded once, not once a sink."""
+        sends: dict[str, Counter[str]] = {s.name: Counter() for s in self.sinks}
+        ahead = []  # the sinks with work, whose reads ahead ride on their first window
         for sink in self.sinks:
-            sends: Counter[str] = Counter()
-            for window in spool.windows(sink.prefix, self.batch_rows):
-                sends.update(sink.most_sends(window))
-            out[sink.name] = sink.write_calls(sends)
+            totals = spool.totals(sink.prefix)
+            if totals:
+                sink.prepare(sorted(totals))
+                ahead.append(sink)
+        for window in spool.windows("", self.batch_rows):
+            for sink in self.sinks:
+                items = [i for i in window if i.target.startswith(sink.prefix)]
+                if not items:
+                    continue
+                if sink in ahead:
+                    ahead.remove(sink)
+                    sink.read_ahead(items)
+                sends[sink.name].update(sink.most_sends(items))
+        out = {}
+        for sink in self.sinks:
+            out[sink.name] = sink.write_calls(sends[sink.name])
             sink.forecast_done()
         return out
 
@@ -266,7 +282,15 @@ class SyncRun:
                              left_out)
 
     def run(self, paths: Iterable[str | Path]) -> Summary:
-        """Sync every row of ``paths``; a daily limit stops the run with what is done recorded."""
+        """Sync every row of ``paths``; a daily limit stops the run with what is done recorded.
+
+        The cyclic collector is paused meanwhile: every window of every pass makes tens of thousands of items
+        that form no cycles, and the collector walked them over and over (a tenth of the run's CPU); a
+        20,000-row run leaves 59 objects of cyclic garbage, freed when the run ends."""
+        with collector_paused():
+            return self._run(paths)
+
+    def _run(self, paths: Iterable[str | Path]) -> Summary:
         from ..providers.base import ConnectionError_
         from ..providers.marketo.errors import QuotaExceeded
         from ..providers.salesforce.retry import DailyLimitExceeded
@@ -284,7 +308,6 @@ class SyncRun:
             self._progress()
             try:
                 if not self.dry_run and self.on_forecast is not None:  # stops here (raises) when over the limit
-                    self.read_ahead(spool)
                     self.forecast(self.most_writes(spool), exact=False)
                 if not self.dry_run:
                     for sink in self.sinks:
@@ -313,14 +336,6 @@ class SyncRun:
         if self.dry_run and not (self.summary.failed or self.summary.stopped):
             self.forecast(self.writes, exact=True)
         return self.summary
-
-    def read_ahead(self, spool: Spool) -> None:
-        """Before the check of the daily limits: each sink's first reads (see :meth:`Sink.read_ahead`)."""
-        for sink in self.sinks:
-            totals = spool.totals(sink.prefix)
-            if totals:
-                sink.prepare(sorted(totals))
-                sink.read_ahead(next(iter(spool.windows(sink.prefix, self.batch_rows)), []))
 
     def write(self, sink: Sink, spool: Spool) -> None:
         """Phase 2 for one sink: preflight of every target it will write, then each of its passes over the

@@ -13,7 +13,6 @@ A 607 (daily quota) propagates as ``QuotaExceeded`` and stops the run cleanly.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -178,9 +177,7 @@ class MarketoSink(SinkBase):
                 sends[f"member imports {program}|{status}"] = sum(
                     1 for _ in csv_files(["email"], ({"email": e} for e in emails), self.max_file_bytes))
         if objects:  # a lead id of 10 digits where the link field holds one: no file is bigger than that
-            placeholder = [dataclasses.replace(i, extra={**i.extra, "lead": i.extra.get("lead", 10 ** 9)})
-                           for i in objects]
-            built = self._object_records(placeholder)
+            built = self._object_records(objects, unknown_lead=10 ** 9)
             assert built is not None
             found, _ = built
             if staged_objects:
@@ -743,8 +740,10 @@ class MarketoSink(SinkBase):
                         i.reject(_message(r) if r else "no result for this lead")
                 self.settled(chunk)
 
-    def _object_records(self, items: list[Item]) -> tuple[dict[str, dict[str, Any]], dict[str, list[Item]]] | None:
-        """Custom object records by dedupe key, and the items of each; ``None`` when there is no object."""
+    def _object_records(self, items: list[Item], unknown_lead: int | None = None
+                        ) -> tuple[dict[str, dict[str, Any]], dict[str, list[Item]]] | None:
+        """Custom object records by dedupe key, and the items of each; ``None`` when there is no object.
+        ``unknown_lead``: the link field of an item whose lead id is not known yet (a forecast's stand-in)."""
         obj = self.target.custom_object
         if obj is None:
             for i in items:
@@ -757,7 +756,7 @@ class MarketoSink(SinkBase):
         for item in items:
             record = {k: v for k, v in item.row.data.items() if k in fields and v != "" and k != link}
             if link:
-                record[link] = item.extra["lead"]
+                record[link] = item.extra["lead"] if unknown_lead is None else item.extra.get("lead", unknown_lead)
             dedupe = _dedupe_key([record.get(d) for d in obj.dedupe_fields])
             records.setdefault(dedupe, {}).update(record)
             owners.setdefault(dedupe, []).append(item)
@@ -850,8 +849,8 @@ class MarketoSink(SinkBase):
         the activities Marketo has are confirmed, only the others go again. What is still unknown after
         ``attempts`` stays ``sent`` in the ledger (pending): the next run reads it back first."""
         payloads = {i.key: self.activity_record(i) for i in chunk}
-        for i in chunk:  # in flight: a crash from here on is reconciled by reading back
-            self.ledger.mark(i.target, i.key, i.digest, "sent", payload=payloads[i.key], source=i.row.where)
+        self.ledger.mark_many([(i.target, i.key, i.digest, "sent", None, None, payloads[i.key], i.row.where, None)
+                               for i in chunk])  # in flight: a crash from here on is reconciled by reading back
         self.ledger.commit()
         todo = list(chunk)
         for _ in range(attempts):

@@ -18,8 +18,9 @@ from __future__ import annotations
 import marshal
 import os
 import sqlite3
+from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..privacy import private_file
 from .accounting import fate
@@ -46,6 +47,16 @@ def supersedes(new: float | None, old: float | None) -> bool:
     return new is None or old is None or new >= old
 
 
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    """``values`` ``CHUNK`` at a time (one IN list each)."""
+    for at in range(0, len(values), CHUNK):
+        yield values[at:at + CHUNK]
+
+
+def _marks(chunk: list[Any]) -> str:
+    return ",".join("?" * len(chunk))
+
+
 class Spool:
     """Work items by (target, key) and row fates by input order (``seq``), in one private SQLite file."""
 
@@ -64,6 +75,7 @@ class Spool:
         self.done = 0  # rows with no item left to settle
         self._rows: list[tuple[object, ...]] = []  # phase 1: rows not written yet
         self._items: list[tuple[object, ...]] = []
+        self._pending: Counter[str] = Counter()  # target → items not settled yet (from ready() on)
 
     def close(self) -> None:
         """Drop the spool (its rows are in the targets, the ledger or the rejects file now)."""
@@ -105,14 +117,15 @@ class Spool:
         self.db.execute("UPDATE rows SET left = counted.n FROM (SELECT seq, COUNT(*) AS n FROM items GROUP BY seq) "
                         "AS counted WHERE rows.seq = counted.seq")
         self.done = self.db.execute("SELECT COUNT(*) FROM rows WHERE left = 0").fetchone()[0]
+        self._pending = Counter(dict(self.db.execute("SELECT target, COUNT(*) FROM items GROUP BY target")))
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
 
     # -- phase 2 ---------------------------------------------------------------------------
     def totals(self, prefix: str) -> dict[str, int]:
-        """``target → pending items`` of the targets starting with ``prefix``."""
-        return dict(self.db.execute("SELECT target, COUNT(*) FROM items WHERE target >= ? AND target < ? "
-                                    "AND state='pending' GROUP BY target", (prefix, prefix + "\uffff")))
+        """``target → pending items`` of the targets starting with ``prefix`` (counted at :meth:`ready`, less
+        what :meth:`settle` has settled since: no scan of the items)."""
+        return {t: n for t, n in sorted(self._pending.items()) if t.startswith(prefix) and n > 0}
 
     def windows(self, prefix: str, size: int = WINDOW_ROWS) -> Iterator[list[Item]]:
         """The pending items of ``prefix``'s targets, ``size`` input rows at a time, in input order."""
@@ -126,10 +139,9 @@ class Spool:
     def items(self, target: str, keys: list[str]) -> list[Item]:
         """The pending items of ``target`` with ``keys`` (to settle what a run-wide Bulk job or import did)."""
         found: list[Item] = []
-        for at in range(0, len(keys), CHUNK):
-            chunk = keys[at:at + CHUNK]
-            found += self._items_where(f"i.target=? AND i.key IN ({','.join('?' * len(chunk))}) "
-                                       "AND i.state='pending'", (target, *chunk))
+        for chunk in _chunks(keys):
+            found += self._items_where(f"i.target=? AND i.key IN ({_marks(chunk)}) AND i.state='pending'",
+                                       (target, *chunk))
         return found
 
     def _items_where(self, where: str, args: tuple[object, ...]) -> list[Item]:
@@ -145,19 +157,30 @@ class Spool:
         return out
 
     def settle(self, items: Iterable[Item], state: str | None = None) -> None:
-        """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it),
-        all in two statements."""
+        """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it):
+        a statement per state and target and per ``CHUNK`` keys (not one per item), the same for the rows'
+        counts of items left."""
         items = list(items)
         if not items:
             return
-        self.db.executemany("UPDATE items SET state=? WHERE target=? AND key=?",
-                            [(state or i.state, i.target, i.key) for i in items])
-        self.db.executemany("UPDATE rows SET left = left - 1 WHERE seq=?", [(i.seq,) for i in items])
-        seqs = list({i.seq for i in items})
-        for at in range(0, len(seqs), CHUNK):
-            chunk = seqs[at:at + CHUNK]
-            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({','.join('?' * len(chunk))}) "
-                                         "AND left = 0", chunk).fetchone()[0]
+        keys: dict[tuple[str, str], list[str]] = {}
+        for i in items:
+            keys.setdefault((state or i.state, i.target), []).append(i.key)
+        for (state_, target), its in keys.items():
+            for chunk in _chunks(its):
+                self.db.execute(f"UPDATE items SET state=? WHERE target=? AND key IN ({_marks(chunk)})",
+                                (state_, target, *chunk))
+        self._pending.subtract(i.target for i in items)  # each item settles once, from pending
+        settled = Counter(i.seq for i in items)  # a row's items settled by this call (one, mostly)
+        by_count: dict[int, list[int]] = {}
+        for seq, n in settled.items():
+            by_count.setdefault(n, []).append(seq)
+        for n, seqs in by_count.items():
+            for chunk in _chunks(seqs):
+                self.db.execute(f"UPDATE rows SET left = left - ? WHERE seq IN ({_marks(chunk)})", (n, *chunk))
+        for chunk in _chunks(list(settled)):
+            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({_marks(chunk)}) AND left = 0",
+                                         chunk).fetchone()[0]
 
     def fates(self) -> Iterator[str]:
         """Every row's fate, in input order (items the ledger already had count as nothing to do)."""
