@@ -63,7 +63,9 @@ def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None =
     ``verify`` (for writes that are not safe to repeat) is asked after a transient failure
     whether the write already happened; what it returns (if not None) is the result.
     """
-    last: BaseException | None = None
+    # The last failure as text, not the exception: a kept exception holds its traceback's frames (and their
+    # request bodies) in a reference cycle only the cyclic collector frees, and a sync pauses the collector.
+    last = ""
     for attempt in range(attempts):
         try:
             return fn()
@@ -75,7 +77,7 @@ def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None =
                 raise DailyLimitExceeded(f"{what}: the org's daily API request limit is used up "
                                          "(REQUEST_LIMIT_EXCEEDED: TotalRequests); run again after it resets, "
                                          "the run will continue where it stopped") from None
-            last = exc
+            last = f"{type(exc).__name__}: {_first_line(exc)}"
             if kind is SessionExpired:
                 if relogin is None:
                     raise ConnectionError_(f"{what}: the Salesforce session expired or is invalid; "
@@ -87,8 +89,7 @@ def call(fn: Callable[[], T], *, what: str, relogin: Callable[[], None] | None =
                 if done is not None:
                     return done
             sleep(min(MAX_DELAY, BASE_DELAY * (2 ** attempt)) * (0.5 + random.random()))
-    raise ConnectionError_(f"{what}: still failing after {attempts} attempts "
-                           f"({type(last).__name__}: {_first_line(last)})")
+    raise ConnectionError_(f"{what}: still failing after {attempts} attempts ({last})")
 
 
 def _first_line(exc: BaseException | None) -> str:
