@@ -86,16 +86,17 @@ def test_query_and_query_all_page_by_next_records_url(sf: Salesforce) -> None:
 
 def test_bulk2_insert_upsert_query(sf: Salesforce, lead_key: str) -> None:
     keys = [unique("B-") for _ in range(3)]
+    company = unique("Contract-Bulk2-")  # tests share one org: a company no other test's leads have
     inserted = sf.bulk2.Lead.insert(records=[{"LastName": k, "Company": "Bulk", lead_key: k} for k in keys[:2]],
                                     wait=0)
     assert inserted[0]["numberRecordsProcessed"] == 2 and inserted[0]["numberRecordsFailed"] == 0
-    upserted = sf.bulk2.Lead.upsert(records=[{lead_key: k, "LastName": k, "Company": "Bulk2"} for k in keys],
+    upserted = sf.bulk2.Lead.upsert(records=[{lead_key: k, "LastName": k, "Company": company} for k in keys],
                                     external_id_field=lead_key, wait=0)
     assert upserted[0]["numberRecordsProcessed"] == 3 and upserted[0]["numberRecordsFailed"] == 0
     job_id = upserted[0]["job_id"]
     results = list(csv.DictReader(io.StringIO(sf.bulk2.Lead.get_successful_records(job_id))))
     assert sorted(r["sf__Created"] for r in results) == ["false", "false", "true"]
-    pages = list(sf.bulk2.Lead.query(f"SELECT {lead_key}, Company FROM Lead WHERE Company = 'Bulk2'",
+    pages = list(sf.bulk2.Lead.query(f"SELECT {lead_key}, Company FROM Lead WHERE Company = '{company}'",
                                      max_records=2, wait=0))
     got = [row for page in pages for row in csv.DictReader(io.StringIO(page))]
     assert sorted(r[lead_key] for r in got) == sorted(keys) and len(pages) == 2
