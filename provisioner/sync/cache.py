@@ -10,6 +10,7 @@ import threading
 from itertools import islice
 from typing import Any, Generic, Iterable, TypeVar
 
+from .in_lists import in_lists, marks
 from .tempdb import temporary_db
 
 V = TypeVar("V")
@@ -62,10 +63,8 @@ class RunCache(Generic[V]):
             return
         wanted = [k for k in dict.fromkeys(keys) if k not in self._recent and k not in self._absent]
         with self._lock:
-            for at in range(0, len(wanted), 500):
-                chunk = wanted[at:at + 500]
-                found = dict(self._db.execute(f"SELECT key, value FROM spill WHERE key IN "
-                                              f"({','.join('?' * len(chunk))})", chunk))
+            for chunk in in_lists(wanted):
+                found = dict(self._db.execute(f"SELECT key, value FROM spill WHERE key IN ({marks(chunk)})", chunk))
                 for key in chunk:
                     if key in found:
                         self._recent[key] = marshal.loads(found[key])
@@ -118,10 +117,8 @@ class SeenKeys:
         """The keys not met before (once each, in order), now met."""
         batch = list(dict.fromkeys(keys))
         known: set[str] = set()
-        for at in range(0, len(batch), 500):
-            chunk = batch[at:at + 500]
-            known.update(k for (k,) in self._db.execute(
-                f"SELECT key FROM seen WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        for chunk in in_lists(batch):
+            known.update(k for (k,) in self._db.execute(f"SELECT key FROM seen WHERE key IN ({marks(chunk)})", chunk))
         new = [k for k in batch if k not in known]
         self._db.executemany("INSERT INTO seen (key) VALUES (?)", [(k,) for k in new])
         return new

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..privacy import private_file
+from .in_lists import in_lists, marks
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -80,11 +81,9 @@ class Ledger:
         """``key → (hash, state, ref, at)`` for the keys the ledger knows."""
         keys = list(dict.fromkeys(keys))
         found: dict[str, Known] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk in in_lists(keys):
             for key, digest, state, ref, at in self.db.execute(
-                    f"SELECT key, hash, state, ref, at FROM rows WHERE target=? AND key IN ({marks})",
+                    f"SELECT key, hash, state, ref, at FROM rows WHERE target=? AND key IN ({marks(chunk)})",
                     [target, *chunk]):
                 found[key] = (digest, state, ref, at)
         return found

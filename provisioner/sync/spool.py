@@ -20,10 +20,11 @@ import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from ..privacy import private_file
 from .accounting import fate
+from .in_lists import in_lists, marks
 from .chunks import WINDOW_ROWS
 from .sources import Row
 from .work import Item
@@ -38,23 +39,12 @@ CREATE TABLE items (target TEXT NOT NULL, key TEXT NOT NULL, digest TEXT NOT NUL
 PUT = ("INSERT INTO items (target, key, digest, at, seq) VALUES (?,?,?,?,?) ON CONFLICT (target, key) DO UPDATE "
        "SET digest=excluded.digest, at=excluded.at, seq=excluded.seq WHERE supersedes(excluded.at, items.at)")
 FLUSH_ROWS = 2_000  # input rows buffered in phase 1 before one executemany writes them
-CHUNK = 500  # keys in one IN list
 
 
 def supersedes(new: float | None, old: float | None) -> bool:
     """Whether a row read later (time ``new``) replaces one read earlier (``old``) of the same key: the latest
     time wins, and on a tie or without times the later row does."""
     return new is None or old is None or new >= old
-
-
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    """``values`` ``CHUNK`` at a time (one IN list each)."""
-    for at in range(0, len(values), CHUNK):
-        yield values[at:at + CHUNK]
-
-
-def _marks(chunk: list[Any]) -> str:
-    return ",".join("?" * len(chunk))
 
 
 class Spool:
@@ -139,8 +129,8 @@ class Spool:
     def items(self, target: str, keys: list[str]) -> list[Item]:
         """The pending items of ``target`` with ``keys`` (to settle what a run-wide Bulk job or import did)."""
         found: list[Item] = []
-        for chunk in _chunks(keys):
-            found += self._items_where(f"i.target=? AND i.key IN ({_marks(chunk)}) AND i.state='pending'",
+        for chunk in in_lists(keys):
+            found += self._items_where(f"i.target=? AND i.key IN ({marks(chunk)}) AND i.state='pending'",
                                        (target, *chunk))
         return found
 
@@ -158,7 +148,7 @@ class Spool:
 
     def settle(self, items: Iterable[Item], state: str | None = None) -> None:
         """Record items' end states (each its own, or ``state``: ``skipped`` when the ledger already had it):
-        a statement per state and target and per ``CHUNK`` keys (not one per item), the same for the rows'
+        a statement per state and target and per ``IN_LIST`` keys (not one per item), the same for the rows'
         counts of items left."""
         items = list(items)
         if not items:
@@ -167,8 +157,8 @@ class Spool:
         for i in items:
             keys.setdefault((state or i.state, i.target), []).append(i.key)
         for (state_, target), its in keys.items():
-            for chunk in _chunks(its):
-                self.db.execute(f"UPDATE items SET state=? WHERE target=? AND key IN ({_marks(chunk)})",
+            for chunk in in_lists(its):
+                self.db.execute(f"UPDATE items SET state=? WHERE target=? AND key IN ({marks(chunk)})",
                                 (state_, target, *chunk))
         self._pending.subtract(i.target for i in items)  # each item settles once, from pending
         settled = Counter(i.seq for i in items)  # a row's items settled by this call (one, mostly)
@@ -176,10 +166,10 @@ class Spool:
         for seq, n in settled.items():
             by_count.setdefault(n, []).append(seq)
         for n, seqs in by_count.items():
-            for chunk in _chunks(seqs):
-                self.db.execute(f"UPDATE rows SET left = left - ? WHERE seq IN ({_marks(chunk)})", (n, *chunk))
-        for chunk in _chunks(list(settled)):
-            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({_marks(chunk)}) AND left = 0",
+            for chunk in in_lists(seqs):
+                self.db.execute(f"UPDATE rows SET left = left - ? WHERE seq IN ({marks(chunk)})", (n, *chunk))
+        for chunk in in_lists(list(settled)):
+            self.done += self.db.execute(f"SELECT COUNT(*) FROM rows WHERE seq IN ({marks(chunk)}) AND left = 0",
                                          chunk).fetchone()[0]
 
     def fates(self) -> Iterator[str]:

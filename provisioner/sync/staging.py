@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .in_lists import in_lists, marks
 from .tempdb import temporary_db
 from .work import Item
 
@@ -53,10 +54,9 @@ class Staging:
             return
         exts = list(merged)
         earlier: dict[str, dict[str, Any]] = {}
-        for at in range(0, len(exts), 500):
-            chunk = exts[at:at + 500]
+        for chunk in in_lists(exts):
             for ext, text in self.db.execute(f"SELECT ext, record FROM records INDEXED BY records_ext WHERE bucket=? "
-                                             f"AND ext IN ({','.join('?' * len(chunk))})", (bucket, *chunk)):
+                                             f"AND ext IN ({marks(chunk)})", (bucket, *chunk)):
                 earlier[ext] = marshal.loads(text)
         self.sizes[bucket] = self.sizes.get(bucket, 0) + len(merged) - len(earlier)
         columns = self.columns.setdefault(bucket, {})
@@ -76,10 +76,9 @@ class Staging:
     def owners(self, bucket: str, exts: list[str]) -> dict[str, list[tuple[str, str]]]:
         """``ext → [(target, key), ...]`` of the items each staged record settles."""
         out: dict[str, list[tuple[str, str]]] = {}
-        for at in range(0, len(exts), 500):
-            chunk = exts[at:at + 500]
+        for chunk in in_lists(exts):
             for ext, target, key in self.db.execute(
-                    f"SELECT ext, target, key FROM owners WHERE bucket=? AND ext IN ({','.join('?' * len(chunk))})",
+                    f"SELECT ext, target, key FROM owners WHERE bucket=? AND ext IN ({marks(chunk)})",
                     (bucket, *chunk)):
                 out.setdefault(ext, []).append((target, key))
         return out
@@ -93,11 +92,10 @@ class Staging:
                                                "AND ? ORDER BY seq", (bucket, lo, hi)).fetchall():
                 yield ext, marshal.loads(record)
             return
-        for at in range(0, len(exts), 500):
-            chunk = exts[at:at + 500]
+        for chunk in in_lists(exts):
             for ext, record in self.db.execute(
                     f"SELECT ext, record FROM records INDEXED BY records_ext WHERE bucket=? "
-                    f"AND ext IN ({','.join('?' * len(chunk))})", (bucket, *chunk)).fetchall():
+                    f"AND ext IN ({marks(chunk)})", (bucket, *chunk)).fetchall():
                 yield ext, marshal.loads(record)
 
     def exts(self, bucket: str, part: Part, size: int = 5_000) -> Iterator[list[str]]:
