@@ -119,7 +119,9 @@ class MarketoSink(SinkBase):
         """Before any read: every session has a program (one per session name) and every lead is upserted; the
         reads ahead are the token and the activity types once, and for each session not seen in an earlier
         batch a page of programs and two ``byName`` lookups (call it on the batches in order)."""
-        seen = self.__dict__.setdefault("_forecast_seen", set())
+        if self._forecast_seen is None:
+            self._forecast_seen = set()
+        seen: set[str] = self._forecast_seen
         sessions = {i.row.data["session"] for i in items} - seen
         sends = {"read: token and activity types": 0 if seen else 1 + (self.target.activity is not None),
                  "read: programs": 3 * len(sessions)}

@@ -251,8 +251,8 @@ class SalesforceSink(SinkBase):
         ahead: describes, campaigns and matching queries for what earlier batches did not read (every e-mail
         queried on every object of the matching order); call it on the batches in order."""
         t = self.target
-        if "_forecast_seen" not in self.__dict__:
-            self._forecast_seen: dict[str, Any] = {"objects": set(), "sessions": set(), "emails": SeenKeys()}
+        if self._forecast_seen is None:  # the e-mails' table is opened only by a run that forecasts
+            self._forecast_seen = {"objects": set(), "sessions": set(), "emails": SeenKeys()}
         seen = self._forecast_seen
         sends: dict[str, int] = {}
         objects = {w.sobject for w in self.writes(sorted({i.target for i in items}))} - seen["objects"]

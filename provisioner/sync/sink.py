@@ -108,6 +108,8 @@ class SinkBase:
     restore: Callable[[str, list[str]], list[Item]] = staticmethod(_none_restored)  # type: ignore[assignment]
     passes: tuple[str, ...] = ("write",)
     totals: dict[str, int] = {}
+    _dry_sends: dict[str, int] | None = None  # dry run: records ``write`` would send, by write (would_send)
+    _forecast_seen: Any = None  # what ``most_sends`` remembered across windows, until :meth:`forecast_done`
 
     def reconcile(self) -> None:
         return None
@@ -138,17 +140,19 @@ class SinkBase:
 
     def would_send(self, what: str, records: int) -> None:
         """Dry run: note that ``write`` would send ``records`` more with the write ``what``."""
-        sends = self.__dict__.setdefault("_sends", {})
+        if self._dry_sends is None:
+            self._dry_sends = {}
         if records:
-            sends[what] = sends.get(what, 0) + records
+            self._dry_sends[what] = self._dry_sends.get(what, 0) + records
 
     def take_sends(self) -> dict[str, int]:
-        return dict(self.__dict__.pop("_sends", {}))
+        sends, self._dry_sends = self._dry_sends or {}, None
+        return sends
 
     def forecast_done(self) -> None:
         """After the check before writing: drop what :meth:`most_sends` remembered across windows (every
         e-mail and session of the input), so the writes do not carry it."""
-        self.__dict__.pop("_forecast_seen", None)
+        self._forecast_seen = None
 
 
 def systemic(what: str, errors: Iterable[list[dict[str, Any]] | None],
