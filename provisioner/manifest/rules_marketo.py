@@ -35,6 +35,12 @@ PROGRAM_CHANNEL_TYPES = {"Event": "event", "Event with Webinar": "webinar", "Def
 #: The root of every program's folder path (rule ``marketo.program-folder``): a system folder every instance has.
 PROGRAM_ROOT = "Marketing Activities"
 
+def folder_parts(path: str) -> list[str]:
+    """A Marketo folder path's names, as a manifest means them: ``/Marketing Activities/ Events /`` →
+    ``["Marketing Activities", "Events"]`` (slashes at the ends and blanks around names do not count)."""
+    return [part.strip() for part in path.strip().strip("/").split("/") if part.strip()]
+
+
 #: Program types whose start and end dates the asset API sets.
 DATED_PROGRAM_TYPES = ("Event", "Event with Webinar")
 
@@ -118,12 +124,12 @@ def check_marketo(doc: Document) -> list[Finding]:
                      f"{types[name]}; Marketo dedupes custom objects on {', '.join(DEDUPE_TYPES)} fields only",
                      "pick another field, or change its type")
     for i, program in enumerate(spec.get("programs", [])):
-        parts = [part.strip() for part in program["folder"].strip().strip("/").split("/") if part.strip()]
+        parts = folder_parts(program["folder"])
         if not parts or parts[0] != PROGRAM_ROOT:
+            example = f"{PROGRAM_ROOT}/{parts[-1] if parts else 'Events'}"
             rule(("spec", "programs", i, "folder"), "marketo.program-folder",
                  f"program '{program['name']}' is in folder '{program['folder']}', outside {PROGRAM_ROOT}",
-                 f"start the path with '{PROGRAM_ROOT}/', for example '{PROGRAM_ROOT}/{parts[-1] if parts else 'Events'}'"
-                 "; leave out any workspace name")
+                 f"start the path with '{PROGRAM_ROOT}/', for example '{example}'; leave out any workspace name")
         for key, message, hint in date_range_problems(program):
             add(("spec", "programs", i, key), message, hint)
         dated = [k for k in ("startDate", "endDate") if k in program]

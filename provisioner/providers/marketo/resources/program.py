@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ....manifest.model import MarketoProgram
+from ....manifest.rules_marketo import PROGRAM_ROOT, folder_parts
 from ....plan import (Change, Desired, Live, MissingReference, Result, as_manual, as_replace, classify_default,
                      will_exist)
 from .. import permissions
@@ -41,7 +42,7 @@ def desired_program(program: MarketoProgram, declared_channels: set[str]) -> Des
 
 def _path(folder: str) -> str:
     """A folder path as the manifest writes it: ``Marketing Activities/Kaltura Events``."""
-    return "/".join(part.strip() for part in folder.strip().strip("/").split("/") if part.strip())
+    return "/".join(folder_parts(folder))
 
 
 def _record_path(record: dict[str, Any]) -> str:
@@ -89,7 +90,7 @@ class Folders:
         while depth > 0 and self.find("/".join(parts[:depth])) is None:
             depth -= 1
         if depth == 0:
-            raise ValueError(f"folder {parts[0]!r} does not exist: programs live under Marketing Activities")
+            raise ValueError(f"folder {parts[0]!r} does not exist: programs live under {PROGRAM_ROOT}")
         parent = self.ids["/".join(parts[:depth])]
         for i in range(depth, len(parts)):
             prefix = "/".join(parts[: i + 1])
